@@ -1,0 +1,43 @@
+import { defineCommand } from 'citty';
+import { createLogger } from '../core/logger.js';
+import { loadRouter } from '../router.js';
+
+export const serverArgs = {
+  config: { type: 'string', alias: 'c', description: 'Config file (default: search router.config.* from the current directory)' },
+  host: { type: 'string', description: 'Address to bind (default: HOST or 127.0.0.1)' },
+  port: { type: 'string', alias: 'p', description: 'Port to bind (default: PORT or 60001)' },
+  'allow-remote': { type: 'boolean', description: 'Allow binding a non-loopback address' },
+  'log-level': { type: 'string', description: 'fatal, error, warn, info, debug, trace or silent (default: LOG_LEVEL or info)' },
+} as const;
+
+export function serverOverrides(args: { host?: string; port?: string; 'allow-remote'?: boolean; 'log-level'?: string }) {
+  const port = args.port === undefined ? undefined : Number(args.port);
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new Error(`--port must be an integer from 0 to 65535, got ${args.port}`);
+  return { host: args.host, port, allowRemote: args['allow-remote'] || undefined, logLevel: args['log-level'] };
+}
+
+export default defineCommand({
+  meta: { name: 'serve', description: 'Run the gateway in the foreground' },
+  args: serverArgs,
+  async run({ args }) {
+    const overrides = serverOverrides(args);
+    const logger = createLogger({ level: overrides.logLevel ?? process.env.LOG_LEVEL?.trim() ?? 'info' });
+    const router = await loadRouter({ configFile: args.config, overrides, logger });
+    await router.listen();
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) {
+        logger.warn({ signal }, 'second signal; exiting now');
+        process.exit(1);
+      }
+      stopping = true;
+      logger.info({ signal }, 'shutting down');
+      void router.close().then(() => {
+        logger.flush();
+        process.exit(0);
+      });
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+  },
+});

@@ -1,0 +1,175 @@
+import { Ajv } from 'ajv';
+import { cosmiconfig } from 'cosmiconfig';
+import { dirname, relative, resolve } from 'node:path';
+import { ConfigError } from './errors.js';
+import { formatAjvErrors, parseEnvValue, type ChainSource } from './loader.js';
+import { loadModule } from './modules.js';
+import type { PluginEntry, RouterConfig, UpstreamConfig } from './types.js';
+
+export interface ResolvedChain {
+  provider: string;
+  /** Route prefix: `` for the top level, `/<name>` for a provider. */
+  prefix: string;
+  entries: readonly PluginEntry[];
+  source: ChainSource;
+  upstream: Required<UpstreamConfig>;
+}
+
+export interface ResolvedConfig {
+  /** The config file in use, or undefined for the built-in default chain alone. */
+  file: string | undefined;
+  server: { host: string; port: number; allowRemote: boolean; shutdownGraceMs: number };
+  logLevel: string;
+  chains: readonly ResolvedChain[];
+  /** The environment the config was resolved against; plugin option defaults are read from it. */
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+export interface LoadConfigOptions {
+  /** `--config FILE`; wins over the search. */
+  configFile?: string;
+  cwd?: string;
+  env?: Readonly<Record<string, string | undefined>>;
+  /** The built-in default config (its top-level chain serves when a config has no `plugins`). */
+  defaults: RouterConfig;
+  /** Command-line overrides; they win over the file. */
+  overrides?: { host?: string; port?: number; logLevel?: string; allowRemote?: boolean };
+}
+
+const MODULE_NAME = 'ccrx';
+const SEARCH_PLACES = [
+  'router.config.ts', 'router.config.mts', 'router.config.js', 'router.config.mjs', 'router.config.cjs',
+  'router.config.json', 'router.config.yaml', 'router.config.yml',
+  `.${MODULE_NAME}rc`, `.${MODULE_NAME}rc.json`, `.${MODULE_NAME}rc.yaml`, 'package.json',
+];
+
+const moduleLoader = (file: string) => loadModule(file);
+
+/** Finds (or reads `--config`), validates and normalizes the config in one pass. */
+export async function loadConfig(options: LoadConfigOptions): Promise<ResolvedConfig> {
+  const cwd = options.cwd ?? process.cwd();
+  const env = options.env ?? process.env;
+  const explorer = cosmiconfig(MODULE_NAME, {
+    searchPlaces: SEARCH_PLACES,
+    searchStrategy: 'global',
+    loaders: { '.ts': moduleLoader, '.mts': moduleLoader, '.js': moduleLoader, '.mjs': moduleLoader, '.cjs': moduleLoader },
+  });
+  let found: { config: unknown; filepath: string } | null;
+  try {
+    found = options.configFile ? await explorer.load(resolve(cwd, options.configFile)) : await explorer.search(cwd);
+  } catch (err) {
+    const file = options.configFile ? resolve(cwd, options.configFile) : cwd;
+    throw new ConfigError(`${file}: cannot load config: ${(err as Error).message}`, { cause: err });
+  }
+  if (!found) return resolveConfig(options.defaults, { ...options, env, file: undefined, baseDir: cwd });
+  return resolveConfig(found.config, { ...options, env, file: found.filepath, baseDir: dirname(found.filepath) });
+}
+
+/** Validates a config object (from a file or from code) and fills every default. */
+export function resolveConfig(
+  raw: unknown,
+  o: Omit<LoadConfigOptions, 'configFile' | 'cwd'> & { file: string | undefined; baseDir: string },
+): ResolvedConfig {
+  const env = o.env ?? process.env;
+  const shown = o.file ? relative(process.cwd(), o.file) || o.file : 'built-in default config';
+  const config = structuredCloneConfig(raw, shown);
+  if (!validateConfig(config)) throw new ConfigError(formatAjvErrors(shown, validateConfig.errors ?? [], configSchema));
+
+  const timeout = envNumber(env, 'REQUEST_TIMEOUT_MS', shown);
+  const upstream = (u: UpstreamConfig | undefined): Required<UpstreamConfig> => ({
+    connectTimeoutMs: u?.connectTimeoutMs ?? config.upstream?.connectTimeoutMs ?? 10_000,
+    headersTimeoutMs: u?.headersTimeoutMs ?? config.upstream?.headersTimeoutMs ?? timeout ?? 300_000,
+    idleTimeoutMs: u?.idleTimeoutMs ?? config.upstream?.idleTimeoutMs ?? timeout ?? 300_000,
+    maxAttempts: u?.maxAttempts ?? config.upstream?.maxAttempts ?? 10,
+  });
+
+  const topLevel = config.plugins ?? o.defaults.plugins ?? [];
+  const topSource: ChainSource = config.plugins
+    ? { file: shown, baseDir: o.baseDir, path: 'plugins' }
+    : { file: 'built-in default chain', baseDir: o.baseDir, path: 'plugins' };
+  const chains: ResolvedChain[] = [{ provider: 'default', prefix: '', entries: topLevel, source: topSource, upstream: upstream(undefined) }];
+  for (const [name, provider] of Object.entries(config.providers ?? {})) {
+    chains.push({ provider: name, prefix: `/${name}`, entries: provider.plugins, source: { file: shown, baseDir: o.baseDir, path: `providers.${name}.plugins` }, upstream: upstream(provider.upstream) });
+  }
+
+  const port = o.overrides?.port ?? config.server?.port ?? envNumber(env, 'PORT', shown) ?? 60001;
+  return Object.freeze({
+    file: o.file,
+    server: {
+      host: o.overrides?.host ?? config.server?.host ?? nonEmpty(env.HOST) ?? '127.0.0.1',
+      port,
+      allowRemote: o.overrides?.allowRemote ?? config.server?.allowRemote ?? false,
+      shutdownGraceMs: config.server?.shutdownGraceMs ?? 10_000,
+    },
+    logLevel: o.overrides?.logLevel ?? config.logLevel ?? nonEmpty(env.LOG_LEVEL) ?? 'info',
+    chains,
+    env,
+  });
+}
+
+function structuredCloneConfig(raw: unknown, shown: string): RouterConfig {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${shown}: the config must be an object (export default defineConfig({ ... }))`);
+  return { ...(raw as RouterConfig) };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : undefined;
+}
+
+function envNumber(env: Readonly<Record<string, string | undefined>>, name: string, shown: string): number | undefined {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return undefined;
+  const value = parseEnvValue(raw, 'integer') as number | undefined;
+  if (value === undefined || value === 0) throw new ConfigError(`${shown} > environment variable ${name} must be a positive integer`);
+  return value;
+}
+
+const upstreamSchema = {
+  type: 'object',
+  additionalProperties: false,
+  description: 'Upstream HTTP client settings.',
+  properties: {
+    connectTimeoutMs: { type: 'integer', minimum: 1, description: 'Milliseconds to open a connection to the upstream. Default 10000.' },
+    headersTimeoutMs: { type: 'integer', minimum: 1, description: 'Milliseconds to wait for the upstream response headers. Default REQUEST_TIMEOUT_MS or 300000.' },
+    idleTimeoutMs: { type: 'integer', minimum: 1, description: 'Longest silence between two upstream body chunks; long streams are never cut while they talk. Default REQUEST_TIMEOUT_MS or 300000.' },
+    maxAttempts: { type: 'integer', minimum: 1, maximum: 100, description: 'Hard cap on upstream attempts per request, whatever plugins ask. Default 10.' },
+  },
+} as const;
+
+const pluginsSchema = { type: 'array', description: 'The chain, in order: "name", ["name", options], { plugin, options, enabled } or a plugin object.' } as const;
+
+/** The schema of the config file (plugin options are validated by each plugin's own schema). */
+export const configSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    plugins: pluginsSchema,
+    providers: {
+      type: 'object',
+      description: 'Extra chains served under /<name>/v1/..., each with its own plugins and upstream.',
+      propertyNames: { pattern: '^[a-z0-9][a-z0-9_-]*$', not: { enum: ['v1', 'health', '_ccrx'] } },
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['plugins'],
+        properties: { plugins: pluginsSchema, upstream: upstreamSchema },
+      },
+    },
+    server: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Local server settings.',
+      properties: {
+        host: { type: 'string', minLength: 1, description: 'Address to bind. Default HOST or 127.0.0.1.' },
+        port: { type: 'integer', minimum: 0, maximum: 65535, description: 'Port to bind. Default PORT or 60001.' },
+        allowRemote: { type: 'boolean', description: 'Allow binding a non-loopback address. Default false.' },
+        shutdownGraceMs: { type: 'integer', minimum: 0, description: 'Milliseconds in-flight requests may take to finish on shutdown. Default 10000.' },
+      },
+    },
+    upstream: upstreamSchema,
+    logLevel: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], description: 'Log level. Default LOG_LEVEL or info.' },
+  },
+} as const;
+
+const validateConfig = new Ajv({ allErrors: true, strict: false }).compile<RouterConfig>(configSchema);

@@ -1,0 +1,243 @@
+import Router from '@koa/router';
+import Koa from 'koa';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { ResolvedConfig } from './config.js';
+import { ConfigError, errorBody, errors, toGatewayError, type GatewayError } from './errors.js';
+import { createExchange, setInboundBody } from './exchange.js';
+import { createHooks, streamHookNames, type Hooks } from './hooks.js';
+import { applyChain, resolveChain, type Builtins } from './loader.js';
+import { createLogger } from './logger.js';
+import { runExchange } from './pipeline.js';
+import { createResponder } from './respond.js';
+import { createUpstreamClient, type UpstreamClient } from './upstream.js';
+import { isLoopbackHost } from './net.js';
+import { packageVersion } from './version.js';
+import type { ChainInfo, HeaderMap, HealthReport, InboundHead, RouteName } from './types.js';
+
+interface ChainRuntime {
+  info: ChainInfo;
+  hooks: Hooks;
+  upstream: UpstreamClient;
+  eventMode: boolean;
+  maxAttempts: number;
+}
+
+export interface RouterHandle {
+  readonly config: ResolvedConfig;
+  /** `http://host:port` once listening. */
+  readonly url: string | undefined;
+  listen(): Promise<{ url: string; host: string; port: number }>;
+  /** Stops accepting, lets in-flight requests finish (up to `server.shutdownGraceMs`), then closes everything. */
+  close(): Promise<void>;
+  /** What `/health` answers. */
+  health(): Promise<Record<string, unknown>>;
+}
+
+const ROUTES: Record<RouteName, { path: string; method: 'POST' | 'GET' }> = {
+  responses: { path: '/v1/responses', method: 'POST' },
+  models: { path: '/v1/models', method: 'GET' },
+};
+
+/** Builds every chain (fresh hooks and plugin instances each), the Koa app and the HTTP server. */
+export async function createKernel(config: ResolvedConfig, o: { builtins: Builtins; logger?: Logger }): Promise<RouterHandle> {
+  const log = o.logger ?? createLogger({ level: config.logLevel });
+  const { host, port, allowRemote } = config.server;
+  if (!isLoopbackHost(host) && !allowRemote) {
+    throw new ConfigError(`refusing to bind ${host}: it is not a loopback address; pass --allow-remote (or server.allowRemote) to expose the gateway`);
+  }
+
+  const chains: ChainRuntime[] = [];
+  for (const chain of config.chains) {
+    const hooks = createHooks();
+    const loaded = await resolveChain(chain.entries, chain.source, o.builtins, config.env);
+    const info: ChainInfo = Object.freeze({ provider: chain.provider, prefix: chain.prefix, plugins: Object.freeze(loaded.map((p) => p.plugin.name)) });
+    await applyChain(loaded, hooks, log, info, chain.source.file);
+    chains.push({ info, hooks, upstream: createUpstreamClient(chain.upstream), eventMode: streamHookNames.some((n) => hooks[n].isUsed()), maxAttempts: chain.upstream.maxAttempts });
+  }
+
+  const stats = { requests: 0, errors: 0, replays: 0 };
+  const inFlight = new Set<AbortController>();
+  const startedAt = Date.now();
+  let closing = false;
+  let url: string | undefined;
+
+  async function health(): Promise<Record<string, unknown>> {
+    const providers: Record<string, unknown> = {};
+    for (const chain of chains) {
+      const report: HealthReport = { provider: chain.info.provider, checks: {} };
+      await chain.hooks.health.promise(report).catch((err: unknown) => {
+        report.checks.plugins = { ok: false, message: toGatewayError(err).message };
+      });
+      providers[chain.info.provider] = { prefix: chain.info.prefix, plugins: chain.info.plugins, checks: report.checks };
+    }
+    return { ok: true, service: 'codex-code-router', version: packageVersion(), providers };
+  }
+
+  const app = new Koa();
+  const router = new Router();
+  app.silent = true;
+
+  // Errors raised outside an exchange (routing, local endpoints) become OpenAI-shaped JSON here.
+  app.use(async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      const error = toGatewayError(err);
+      if (error.status >= 500) log.error({ err }, 'local endpoint failed');
+      ctx.status = error.status;
+      ctx.set(error.headers);
+      ctx.body = errorBody(error);
+    }
+  });
+
+  router.get('/health', async (ctx) => {
+    ctx.body = await health();
+  });
+  router.get('/_ccrx/status', async (ctx) => {
+    ctx.body = {
+      pid: process.pid,
+      version: packageVersion(),
+      url,
+      startedAt: new Date(startedAt).toISOString(),
+      uptimeMs: Date.now() - startedAt,
+      configFile: config.file ?? null,
+      chains: chains.map((c) => c.info),
+      counts: { ...stats, inFlight: inFlight.size },
+      health: await health(),
+    };
+  });
+
+  for (const chain of chains) {
+    for (const [route, spec] of Object.entries(ROUTES) as [RouteName, (typeof ROUTES)[RouteName]][]) {
+      const path = chain.info.prefix + spec.path;
+      router.register(path, [spec.method], (ctx) => serve(ctx.req, ctx.res, chain, route, ctx));
+      router.all(path, (ctx) => {
+        if (ctx.method === 'GET' && route === 'responses' && ctx.get('upgrade').toLowerCase() === 'websocket') throw errors.websocketUnsupported();
+        throw errors.methodNotAllowed(ctx.method, path, [spec.method]);
+      });
+    }
+  }
+  app.use(router.routes());
+  const supported = ['GET /health', ...chains.flatMap((c) => [`POST ${c.info.prefix}/v1/responses`, `GET ${c.info.prefix}/v1/models`])].join(', ');
+  app.use((ctx) => {
+    throw errors.notFound(ctx.path, supported);
+  });
+
+  async function serve(req: IncomingMessage, res: import('node:http').ServerResponse, chain: ChainRuntime, route: RouteName, ctx: Koa.Context): Promise<void> {
+    ctx.respond = false;
+    stats.requests += 1;
+    const controller = new AbortController();
+    inFlight.add(controller);
+    res.on('close', () => {
+      if (!res.writableFinished) controller.abort();
+    });
+    const headers = flattenHeaders(req);
+    const declared = headers['content-length'] === undefined ? undefined : Number(headers['content-length']);
+    const ex = createExchange({
+      provider: chain.info.provider,
+      inbound: { method: req.method ?? 'GET', path: ctx.path, route, query: new URLSearchParams(ctx.querystring), headers, contentLength: Number.isFinite(declared) ? declared : undefined },
+      log,
+      signal: controller.signal,
+    });
+    const out = createResponder(res, ex, chain.hooks, chain.eventMode);
+    let upstreamStatus: number | undefined;
+    try {
+      if (closing) throw errors.shuttingDown();
+      let limit: { bytes: number; error: () => GatewayError } | undefined;
+      const head: InboundHead = { ...ex.inbound, limitBody: (bytes, error) => void (limit = { bytes, error }) };
+      const local = await chain.hooks.requestHead.promise(head);
+      if (local) await out.reply(local);
+      else {
+        setInboundBody(ex, await readBody(req, ex.inbound.contentLength, limit, () => res.setHeader('connection', 'close')));
+        upstreamStatus = await runExchange({ hooks: chain.hooks, upstream: chain.upstream, maxAttempts: chain.maxAttempts, stats }, ex, out);
+      }
+    } catch (err) {
+      await out.fail(toGatewayError(err));
+    } finally {
+      inFlight.delete(controller);
+      const summary = out.summary(upstreamStatus);
+      if (summary.outcome === 'error' || summary.outcome === 'cut') stats.errors += 1;
+      const fields = { ...ex.toJSON(), ...summary, error: summary.error?.code ?? undefined };
+      if (summary.outcome === 'completed') ex.log.info(fields, 'request completed');
+      else ex.log.warn(fields, `request ended: ${summary.outcome}`);
+      try {
+        chain.hooks.exchangeEnd.call(ex, summary);
+      } catch (err) {
+        ex.log.error({ err: toGatewayError(err).message }, 'exchangeEnd tap failed');
+      }
+    }
+  }
+
+  const server: Server = createServer({ keepAliveTimeout: 65_000 }, app.callback());
+  server.on('clientError', (_err, socket) => socket.destroy());
+
+  for (const chain of chains) await chain.hooks.startup.promise(chain.info);
+
+  return {
+    config,
+    get url() {
+      return url;
+    },
+    async listen() {
+      await new Promise<void>((resolveListen, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => resolveListen());
+      });
+      const address = server.address() as AddressInfo;
+      const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      url = `http://${shownHost}:${address.port}`;
+      if (!isLoopbackHost(host)) log.warn({ host }, 'the gateway is reachable from other machines; anyone who can reach it can spend your upstream quota');
+      log.info({ url, configFile: config.file ?? 'built-in default', chains: chains.map((c) => c.info) }, 'codex-code-router listening');
+      return { url, host: address.address, port: address.port };
+    },
+    async close() {
+      if (closing) return;
+      closing = true;
+      const closed = new Promise<void>((done) => server.close(() => done()));
+      server.closeIdleConnections();
+      const deadline = Date.now() + config.server.shutdownGraceMs;
+      while (inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      for (const controller of inFlight) controller.abort();
+      server.closeAllConnections();
+      await closed;
+      for (const chain of chains) {
+        await chain.hooks.shutdown.promise().catch((err: unknown) => log.error({ err: toGatewayError(err).message }, 'shutdown tap failed'));
+        await chain.upstream.close().catch(() => chain.upstream.destroy());
+      }
+    },
+    health,
+  };
+}
+
+function flattenHeaders(req: IncomingMessage): HeaderMap {
+  const out: HeaderMap = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
+
+async function readBody(req: IncomingMessage, declared: number | undefined, limit: { bytes: number; error: () => GatewayError } | undefined, refuse: () => void): Promise<Buffer> {
+  if (limit && declared !== undefined && declared > limit.bytes) {
+    refuse();
+    throw limit.error();
+  }
+  const chunks: Buffer[] = [];
+  let total = 0;
+  try {
+    for await (const chunk of req) {
+      total += (chunk as Buffer).length;
+      if (limit && total > limit.bytes) {
+        refuse();
+        throw limit.error();
+      }
+      chunks.push(chunk as Buffer);
+    }
+  } catch (err) {
+    if (limit && total > limit.bytes) throw err;
+    throw errors.bodyUnreadable(err);
+  }
+  return Buffer.concat(chunks, total);
+}

@@ -1,0 +1,44 @@
+import { dirname, extname, isAbsolute, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createJiti, type Jiti } from 'jiti';
+
+const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts']);
+
+/** The package root (`src/index` or `dist/src/index`), so configs and local plugins import the running copy. */
+const selfEntry = (() => {
+  const here = fileURLToPath(import.meta.url);
+  return resolve(dirname(here), '..', `index${extname(here)}`);
+})();
+
+const jitiCache = new Map<string, Jiti>();
+
+function jitiFor(fromDir: string): Jiti {
+  let jiti = jitiCache.get(fromDir);
+  if (!jiti) {
+    jiti = createJiti(pathToFileURL(resolve(fromDir, 'noop.js')).href, {
+      interopDefault: true,
+      moduleCache: true,
+      // A config or local plugin importing `codex-code-router` gets this very copy, wherever it lives.
+      alias: { 'codex-code-router': selfEntry },
+    });
+    jitiCache.set(fromDir, jiti);
+  }
+  return jiti;
+}
+
+/** Resolves a relative path, absolute path or package name the way Node would from `fromDir`. */
+export function resolveModule(specifier: string, fromDir: string): string {
+  if (specifier.startsWith('.') || isAbsolute(specifier)) return resolve(fromDir, specifier);
+  const resolved = jitiFor(fromDir).esmResolve(specifier, { parentURL: pathToFileURL(resolve(fromDir, 'noop.js')).href });
+  return resolved.startsWith('file:') ? fileURLToPath(resolved) : resolved;
+}
+
+/**
+ * Loads a module: TypeScript through jiti (no build step), everything else with Node's own `import()`.
+ * Returns the default export when there is one.
+ */
+export async function loadModule(file: string): Promise<unknown> {
+  if (TS_EXTENSIONS.has(extname(file))) return jitiFor(dirname(file)).import(file, { default: true });
+  const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+  return mod.default ?? mod;
+}

@@ -1,0 +1,113 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { errors, toGatewayError, type GatewayError } from './errors.js';
+import type { KernelExchange } from './exchange.js';
+import type { Hooks } from './hooks.js';
+import type { Responder } from './respond.js';
+import { readLimited, type RawUpstreamResponse, type UpstreamClient } from './upstream.js';
+import type { Credential, UpstreamResponse, Verdict } from './types.js';
+
+export interface PipelineContext {
+  hooks: Hooks;
+  upstream: UpstreamClient;
+  maxAttempts: number;
+  /** Counters the process reports on its status endpoint. */
+  stats: { replays: number };
+}
+
+/** Largest upstream body a plugin may read whole with `readBody()` by default. */
+const DEFAULT_READ_LIMIT = 1024 * 1024;
+
+/**
+ * Runs one exchange: request hooks, then the attempt loop (authorize, attempt, send, upstreamResponse),
+ * then hands the chosen response to the responder. The kernel owns the loop, its cap, its sleeps and
+ * their cancellation; plugins only return verdicts.
+ */
+export async function runExchange(ctx: PipelineContext, ex: KernelExchange, out: Responder): Promise<number | undefined> {
+  const { hooks } = ctx;
+  let upstreamStatus: number | undefined;
+  try {
+    const local = await hooks.request.promise(ex);
+    if (local) {
+      await out.reply(local);
+      return undefined;
+    }
+    const url = ex.upstream.url;
+    if (!url) throw errors.noUpstream(ex.provider, ex.inbound.path);
+    if (ex.keepAlive) out.armKeepAlive(ex.keepAlive);
+
+    for (;;) {
+      ex.attempt += 1;
+      if (ex.attempt === 1 || ex.replay?.refreshCredentials) await authorize(hooks, ex, ex.attempt > 1);
+      await hooks.attempt.promise(ex);
+      const target = ex.upstream.url ?? url;
+      const raw = await ctx.upstream.send({ ...ex.upstream, url: target }, ex.signal);
+      upstreamStatus = raw.status;
+      const head = createUpstreamResponse(raw, target, ex.startedAt);
+      const verdict: Verdict | undefined = await hooks.upstreamResponse.promise(ex, head.response);
+      raw.headers = head.response.headers;
+
+      if (verdict && 'replay' in verdict) {
+        if (ex.attempt >= ctx.maxAttempts) {
+          ex.log.warn({ attempts: ex.attempt, reason: verdict.replay.reason }, 'attempt cap reached; passing the last upstream response on');
+        } else {
+          discard(raw, head.cached());
+          const afterMs = Math.max(0, verdict.replay.afterMs ?? 0);
+          ex.log.info({ attempt: ex.attempt, reason: verdict.replay.reason, afterMs, upstreamStatus }, 'replaying request');
+          ctx.stats.replays += 1;
+          if (afterMs > 0) await sleep(afterMs, undefined, { signal: ex.signal });
+          ex.replay = { reason: verdict.replay.reason, afterMs, refreshCredentials: verdict.replay.refreshCredentials ?? false };
+          continue;
+        }
+      }
+      if (verdict && 'reply' in verdict) {
+        discard(raw, head.cached());
+        await out.reply(verdict.reply);
+        return upstreamStatus;
+      }
+      if (verdict && 'fail' in verdict) {
+        discard(raw, head.cached());
+        throw verdict.fail;
+      }
+      await out.forward(raw, head.cached());
+      return upstreamStatus;
+    }
+  } catch (err) {
+    await out.fail(ex.signal.aborted ? errors.upstreamUnreachable(new Error('client closed the request')) : toGatewayError(err));
+    return upstreamStatus;
+  }
+}
+
+async function authorize(hooks: Hooks, ex: KernelExchange, force: boolean): Promise<void> {
+  if (!hooks.authorize.isUsed()) return;
+  const failures: GatewayError[] = [];
+  const credential: Credential | undefined = await hooks.authorize.promise(ex, { force, failures });
+  if (!credential) {
+    if (failures[0]) throw failures[0];
+    return;
+  }
+  ex.upstream.headers.authorization = credential.authorization;
+  ex.credential = { source: credential.source, refreshable: credential.refreshable, expiresAt: credential.expiresAt };
+}
+
+function createUpstreamResponse(raw: RawUpstreamResponse, url: URL, startedAt: number) {
+  let body: Buffer | undefined;
+  let reading: Promise<Buffer> | undefined;
+  const response: UpstreamResponse = {
+    status: raw.status,
+    headers: raw.headers,
+    url,
+    elapsedMs: Date.now() - startedAt,
+    get bodyUsed() {
+      return reading !== undefined;
+    },
+    readBody(maxBytes = DEFAULT_READ_LIMIT) {
+      reading ??= readLimited(raw.body, maxBytes).then((buf) => (body = buf));
+      return reading;
+    },
+  };
+  return { response, cached: () => body };
+}
+
+function discard(raw: RawUpstreamResponse, cached: Buffer | undefined): void {
+  if (cached === undefined) raw.body.resume().on('error', () => {});
+}

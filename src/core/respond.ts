@@ -1,0 +1,213 @@
+import { once } from 'node:events';
+import type { ServerResponse } from 'node:http';
+import { errorBody, failedEvent, type GatewayError } from './errors.js';
+import type { KernelExchange } from './exchange.js';
+import type { Hooks } from './hooks.js';
+import { createEventReader, isEventStream, serializeEvents, SSE_CONTENT_TYPE } from './sse.js';
+import { classifyUpstreamError, forwardableHeaders, type RawUpstreamResponse } from './upstream.js';
+import type { ExchangeSummary, KeepAlive, Reply, StreamEvent, StreamOutcome } from './types.js';
+
+type Outcome = ExchangeSummary['outcome'];
+
+/**
+ * Everything written to Codex for one exchange goes through here: bytes piped as they come, event streams
+ * run through the stream hooks, and errors turned into bytes (JSON before headers, a terminal event after).
+ */
+export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: Hooks, eventMode: boolean) {
+  let mode: 'none' | 'bytes' | 'events' = 'none';
+  let bytesOut = 0;
+  let chunksOut = 0;
+  let firstByteAt: number | undefined;
+  let outcome: Outcome = 'completed';
+  let failure: GatewayError | undefined;
+  let lastWriteAt = Date.now();
+  let commitTimer: NodeJS.Timeout | undefined;
+  let idleTimer: NodeJS.Timeout | undefined;
+  const observeBytes = hooks.responseBytes.isUsed();
+
+  async function write(chunk: Buffer | string): Promise<void> {
+    if (res.destroyed) return;
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (buf.length === 0) return;
+    firstByteAt ??= Date.now();
+    lastWriteAt = Date.now();
+    bytesOut += buf.length;
+    chunksOut += 1;
+    if (observeBytes) hooks.responseBytes.call(buf, ex);
+    if (!res.write(buf)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+  }
+
+  function writeHead(status: number, headers: Record<string, string | string[] | number>): void {
+    res.writeHead(status, headers);
+    ex.headersSent = true;
+  }
+
+  function openEvents(status: number, headers: Record<string, string | string[]>): Promise<void> {
+    mode = 'events';
+    writeHead(status, { ...forwardableHeaders(headers, ['content-length', 'content-encoding']), 'content-type': SSE_CONTENT_TYPE, 'cache-control': 'no-cache' });
+    return writeEvents(hooks.streamOpen.call([], ex));
+  }
+
+  function writeEvents(events: readonly StreamEvent[]): Promise<void> {
+    return events.length ? write(serializeEvents(events)) : Promise.resolve();
+  }
+
+  async function closeEvents(streamOutcome: StreamOutcome): Promise<void> {
+    stopKeepAlive();
+    let events = hooks.streamClose.call([], ex, streamOutcome);
+    if (streamOutcome.kind === 'error' && events.length === 0) events = [failedEvent(streamOutcome.error, `resp_${ex.id}`)];
+    await writeEvents(events);
+    res.end();
+  }
+
+  /** Early commit: a 200 event stream before upstream headers, so idle events can flow (see KeepAlive). */
+  function armKeepAlive(keepAlive: KeepAlive): void {
+    if (!eventMode) return;
+    commitTimer = setTimeout(() => {
+      if (ex.headersSent || res.destroyed) return;
+      void openEvents(200, {}).then(() => scheduleIdle(keepAlive.intervalMs));
+    }, keepAlive.commitAfterMs);
+    if (ex.headersSent) scheduleIdle(keepAlive.intervalMs);
+  }
+
+  function scheduleIdle(intervalMs: number): void {
+    clearTimeout(idleTimer);
+    const due = Math.max(0, lastWriteAt + intervalMs - Date.now());
+    idleTimer = setTimeout(() => {
+      if (res.destroyed || res.writableEnded) return;
+      if (Date.now() - lastWriteAt >= intervalMs) void writeEvents(hooks.streamIdle.call([], ex));
+      scheduleIdle(intervalMs);
+    }, due);
+  }
+
+  function stopKeepAlive(): void {
+    clearTimeout(commitTimer);
+    clearTimeout(idleTimer);
+  }
+
+  async function pipeEvents(upstream: RawUpstreamResponse): Promise<void> {
+    if (mode !== 'events') await openEvents(upstream.status, upstream.headers);
+    if (ex.keepAlive) scheduleIdle(ex.keepAlive.intervalMs);
+    let batch: StreamEvent[] = [];
+    const reader = createEventReader((event) => {
+      for (const out of hooks.streamChunk.call([event], ex)) batch.push(out);
+    });
+    const flush = () => {
+      const events = batch;
+      batch = [];
+      return writeEvents(events);
+    };
+    try {
+      for await (const chunk of upstream.body) {
+        reader.push(chunk as Buffer);
+        await flush();
+      }
+      reader.end();
+      await flush();
+    } catch (err) {
+      if (ex.signal.aborted) return markAborted();
+      await flush();
+      outcome = 'cut';
+      failure = classifyUpstreamError(err, 'body');
+      return closeEvents({ kind: 'error', error: failure });
+    }
+    await closeEvents({ kind: 'eof' });
+  }
+
+  async function pipeBytes(upstream: RawUpstreamResponse): Promise<void> {
+    mode = 'bytes';
+    writeHead(upstream.status, forwardableHeaders(upstream.headers));
+    try {
+      for await (const chunk of upstream.body) await write(chunk as Buffer);
+    } catch (err) {
+      if (ex.signal.aborted) return markAborted();
+      // Mid-stream there is no honest way to finish a byte stream: cut the connection so Codex retries.
+      outcome = 'cut';
+      failure = classifyUpstreamError(err, 'body');
+      ex.log.warn({ err: failure.message }, 'upstream stream broke; closing the client connection');
+      res.destroy();
+      return;
+    }
+    res.end();
+  }
+
+  function markAborted(): void {
+    outcome = 'aborted';
+    stopKeepAlive();
+  }
+
+  return {
+    armKeepAlive,
+
+    /** Sends the upstream response on: as events when a stream hook is tapped and it is an event stream. */
+    async forward(upstream: RawUpstreamResponse, cachedBody: Buffer | undefined): Promise<void> {
+      const events = eventMode && cachedBody === undefined && isEventStream(upstream.headers['content-type']);
+      if (events) return pipeEvents(upstream);
+      if (mode === 'events') {
+        upstream.body.resume();
+        return this.fail(classifyUpstreamError(new Error(`upstream answered ${upstream.status} without an event stream`), 'body'));
+      }
+      stopKeepAlive();
+      if (cachedBody === undefined) return pipeBytes(upstream);
+      mode = 'bytes';
+      writeHead(upstream.status, { ...forwardableHeaders(upstream.headers, ['content-length']), 'content-length': cachedBody.length });
+      await write(cachedBody);
+      res.end();
+    },
+
+    async reply(reply: Reply): Promise<void> {
+      stopKeepAlive();
+      if (mode === 'events') return this.fail(classifyUpstreamError(new Error('a plugin replied after the event stream started'), 'body'));
+      const body = reply.body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(reply.body) ? reply.body : Buffer.from(typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body));
+      const headers: Record<string, string | number> = { ...reply.headers };
+      if (reply.body !== undefined && !Buffer.isBuffer(reply.body) && typeof reply.body !== 'string' && !hasHeader(headers, 'content-type')) {
+        headers['content-type'] = 'application/json; charset=utf-8';
+      }
+      headers['content-length'] = body.length;
+      mode = 'bytes';
+      writeHead(reply.status, headers);
+      await write(body);
+      res.end();
+    },
+
+    /** The one place an error becomes bytes for Codex. */
+    async fail(err: GatewayError): Promise<void> {
+      if (ex.signal.aborted || res.destroyed) return markAborted();
+      outcome = outcome === 'cut' ? 'cut' : 'error';
+      failure = err;
+      if (mode === 'events') return closeEvents({ kind: 'error', error: err });
+      stopKeepAlive();
+      if (ex.headersSent) {
+        res.destroy();
+        return;
+      }
+      const body = Buffer.from(JSON.stringify(errorBody(err)));
+      mode = 'bytes';
+      writeHead(err.status, { ...err.headers, 'content-type': 'application/json; charset=utf-8', 'content-length': body.length });
+      await write(body);
+      res.end();
+    },
+
+    summary(upstreamStatus: number | undefined): ExchangeSummary {
+      stopKeepAlive();
+      if (ex.signal.aborted && outcome === 'completed' && !res.writableFinished) outcome = 'aborted';
+      return {
+        status: ex.headersSent ? res.statusCode : 0,
+        upstreamStatus,
+        attempts: ex.attempt,
+        durationMs: Date.now() - ex.startedAt,
+        firstByteMs: firstByteAt === undefined ? undefined : firstByteAt - ex.startedAt,
+        bytesOut,
+        chunksOut,
+        outcome,
+        error: failure,
+      };
+    },
+  };
+}
+
+export type Responder = ReturnType<typeof createResponder>;
+
+function hasHeader(headers: Record<string, unknown>, name: string): boolean {
+  return Object.keys(headers).some((key) => key.toLowerCase() === name);
+}

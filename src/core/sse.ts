@@ -1,0 +1,69 @@
+import { createParser } from 'eventsource-parser';
+import type { StreamEvent } from './types.js';
+
+/** Content type of every event stream the gateway writes. */
+export const SSE_CONTENT_TYPE = 'text/event-stream; charset=utf-8';
+
+export function isEventStream(contentType: string | string[] | undefined): boolean {
+  const value = Array.isArray(contentType) ? contentType[0] : contentType;
+  return value !== undefined && value.toLowerCase().startsWith('text/event-stream');
+}
+
+/**
+ * Incremental SSE reader over upstream bytes. Multi-byte characters split across chunks are decoded
+ * correctly, and `end()` flushes a last event that lacks its trailing blank line (some providers end with
+ * `data: [DONE]` and no newline).
+ */
+export function createEventReader(onEvent: (event: StreamEvent) => void) {
+  const decoder = new TextDecoder('utf-8');
+  const parser = createParser({
+    onEvent: (message) => {
+      const event: StreamEvent = { data: message.data };
+      if (message.event !== undefined) event.event = message.event;
+      if (message.id !== undefined) event.id = message.id;
+      onEvent(event);
+    },
+  });
+  return {
+    push(chunk: Uint8Array): void {
+      parser.feed(decoder.decode(chunk, { stream: true }));
+    },
+    end(): void {
+      const rest = decoder.decode();
+      if (rest) parser.feed(rest);
+      parser.reset({ consume: true });
+    },
+  };
+}
+
+/** Serializes events; multi-line data becomes several `data:` lines, as the SSE format requires. */
+export function serializeEvents(events: readonly StreamEvent[]): string {
+  let out = '';
+  for (const ev of events) {
+    if (ev.event !== undefined) out += `event: ${ev.event}\n`;
+    if (ev.id !== undefined) out += `id: ${ev.id}\n`;
+    out += ev.data.includes('\n') ? ev.data.split('\n').map((line) => `data: ${line}`).join('\n') : `data: ${ev.data}`;
+    out += '\n\n';
+  }
+  return out;
+}
+
+const jsonCache = new WeakMap<StreamEvent, unknown>();
+
+/** Parses an event's data as JSON once per event object; `undefined` when it is not JSON (e.g. `[DONE]`). */
+export function eventJson(event: StreamEvent): unknown {
+  if (jsonCache.has(event)) return jsonCache.get(event);
+  let value: unknown;
+  try {
+    value = JSON.parse(event.data);
+  } catch {
+    value = undefined;
+  }
+  jsonCache.set(event, value);
+  return value;
+}
+
+/** Builds an event whose data is the JSON of `payload` and whose `event:` line is `payload.type`. */
+export function jsonEvent(payload: { type: string } & Record<string, unknown>): StreamEvent {
+  return { event: payload.type, data: JSON.stringify(payload) };
+}

@@ -1,0 +1,95 @@
+import { Agent, request } from 'undici';
+import type { Readable } from 'node:stream';
+import { errors, type GatewayError } from './errors.js';
+import type { UpstreamRequest } from './types.js';
+
+export interface UpstreamTimeouts {
+  connectTimeoutMs: number;
+  headersTimeoutMs: number;
+  idleTimeoutMs: number;
+}
+
+export interface RawUpstreamResponse {
+  status: number;
+  headers: Record<string, string | string[]>;
+  body: Readable;
+}
+
+/** Response headers that describe one hop only and never travel on (RFC 9110 §7.6.1). */
+export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-connection']);
+
+/**
+ * One keep-alive pool for all upstream calls of a router. undici's `request` never decompresses, so
+ * `content-encoding` and the bytes pass through as sent; redirects are not followed, so a bearer token is
+ * never replayed to another host.
+ */
+export function createUpstreamClient(timeouts: UpstreamTimeouts) {
+  const agent = new Agent({
+    connect: { timeout: timeouts.connectTimeoutMs },
+    headersTimeout: timeouts.headersTimeoutMs,
+    // undici's bodyTimeout is the longest gap between two body chunks: an idle timeout, not a total one.
+    bodyTimeout: timeouts.idleTimeoutMs,
+    keepAliveTimeout: 30_000,
+  });
+
+  async function send(req: UpstreamRequest & { url: URL }, signal: AbortSignal): Promise<RawUpstreamResponse> {
+    try {
+      const res = await request(req.url, {
+        method: req.method,
+        headers: req.headers,
+        body: req.method === 'GET' ? undefined : req.body,
+        signal,
+        dispatcher: agent,
+      });
+      return { status: res.statusCode, headers: res.headers as Record<string, string | string[]>, body: res.body };
+    } catch (err) {
+      throw classifyUpstreamError(err, 'before-headers');
+    }
+  }
+
+  return { send, close: () => agent.close(), destroy: () => agent.destroy() };
+}
+
+export type UpstreamClient = ReturnType<typeof createUpstreamClient>;
+
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'ETIMEDOUT']);
+
+/** Maps a network failure to what Codex understands: 504 for timeouts, 502 otherwise (codex-contract §3.4). */
+export function classifyUpstreamError(err: unknown, phase: 'before-headers' | 'body'): GatewayError {
+  const code = (err as { code?: string } | null)?.code ?? '';
+  if (phase === 'body') return errors.upstreamCut(err);
+  if (TIMEOUT_CODES.has(code)) return errors.upstreamTimeout(err);
+  return errors.upstreamUnreachable(err);
+}
+
+/** Reads at most `maxBytes` of a body; more is an error, and the rest is discarded. */
+export async function readLimited(body: Readable, maxBytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  try {
+    for await (const chunk of body) {
+      const buf = chunk as Buffer;
+      total += buf.length;
+      if (total > maxBytes) {
+        body.destroy();
+        throw errors.bodyTooLarge(maxBytes);
+      }
+      chunks.push(buf);
+    }
+  } catch (err) {
+    if ((err as GatewayError).code === 'upstream_body_too_large') throw err;
+    throw classifyUpstreamError(err, 'body');
+  }
+  return Buffer.concat(chunks, total);
+}
+
+/** Copies upstream headers for Codex, minus hop-by-hop ones and any in `drop`. */
+export function forwardableHeaders(headers: Record<string, string | string[]>, drop: readonly string[] = []): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || drop.includes(lower)) continue;
+    out[lower] = value;
+  }
+  return out;
+}

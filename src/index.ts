@@ -1,0 +1,12 @@
+// Public API of codex-code-router. Core exports come first: built-in plugins import this module, and
+// ESM evaluates these re-exports' sources before the router (which imports the plugins) below.
+export { definePlugin, defineConfig } from './core/define.js';
+export { GatewayError, PluginError, ConfigError, errorBody, type GatewayErrorInit } from './core/errors.js';
+export { Stage, type Hooks, type HookName } from './core/hooks.js';
+export { eventJson, jsonEvent, serializeEvents, isEventStream } from './core/sse.js';
+export { isLoopbackHost } from './core/net.js';
+export { createLogger, type Logger } from './core/logger.js';
+export type * from './core/types.js';
+export type { RouterHandle } from './core/kernel.js';
+export type { ResolvedConfig } from './core/config.js';
+export { createRouter, loadRouter, type CreateRouterOptions } from './router.js';

@@ -1,0 +1,26 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
+
+/** A real Codex 0.169.0 capture: method, url, headers (lowercase) and the parsed body. */
+export interface CodexCapture {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: Record<string, unknown>;
+}
+
+export function codexFixture(name: string): CodexCapture {
+  return JSON.parse(readFileSync(join(root, 'codex-0.169', name.endsWith('.json') ? name : `${name}.json`), 'utf8')) as CodexCapture;
+}
+
+export function codexFixtureNames(): string[] {
+  return readdirSync(join(root, 'codex-0.169')).filter((f) => f.endsWith('.json'));
+}
+
+/** codex-relay's minimized Codex 0.128.0 request bodies (MIT, license beside them). */
+export function relayFixture(name: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(join(root, 'codex-relay', 'tests', 'fixtures', 'codex_0_128_0', name.endsWith('.json') ? name : `${name}.json`), 'utf8')) as Record<string, unknown>;
+}
