@@ -14,10 +14,11 @@ import { createResponder } from './respond.js';
 import { createUpstreamClient, type UpstreamClient } from './upstream.js';
 import { isLoopbackHost } from './net.js';
 import { packageVersion } from './version.js';
-import type { ChainInfo, HeaderMap, HealthReport, InboundHead, RouteName } from './types.js';
+import type { ChainInfo, HeaderMap, HealthReport, InboundHead, LocalRoute, RouteName } from './types.js';
 
 interface ChainRuntime {
   info: ChainInfo;
+  routes: (LocalRoute & { plugin: string })[];
   hooks: Hooks;
   upstream: UpstreamClient;
   eventMode: boolean;
@@ -53,8 +54,8 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
     const hooks = createHooks();
     const loaded = await resolveChain(chain.entries, chain.source, o.builtins, config.env);
     const info: ChainInfo = Object.freeze({ provider: chain.provider, prefix: chain.prefix, plugins: Object.freeze(loaded.map((p) => p.plugin.name)) });
-    await applyChain(loaded, hooks, log, info, chain.source.file);
-    chains.push({ info, hooks, upstream: createUpstreamClient(chain.upstream), eventMode: streamHookNames.some((n) => hooks[n].isUsed()), maxAttempts: chain.upstream.maxAttempts });
+    const routes = await applyChain(loaded, hooks, log, info, chain.source.file);
+    chains.push({ info, routes, hooks, upstream: createUpstreamClient(chain.upstream), eventMode: streamHookNames.some((n) => hooks[n].isUsed()), maxAttempts: chain.upstream.maxAttempts });
   }
 
   const stats = { requests: 0, errors: 0, replays: 0 };
@@ -109,7 +110,20 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
     };
   });
 
+  const taken = new Set(['/health', '/_ccrx/status', ...chains.flatMap((c) => Object.values(ROUTES).map((r) => c.info.prefix + r.path))]);
   for (const chain of chains) {
+    for (const local of chain.routes) {
+      const path = chain.info.prefix + local.path;
+      if (taken.has(path)) throw new ConfigError(`${chain.info.provider} chain > ${local.plugin}: route ${path} is already served`);
+      taken.add(path);
+      router.register(path, [local.method], async (ctx) => {
+        const body = local.method === 'POST' ? await readBody(ctx.req, undefined, undefined, () => {}) : Buffer.alloc(0);
+        const reply = await local.handle({ query: new URLSearchParams(ctx.querystring), headers: flattenHeaders(ctx.req), body });
+        ctx.status = reply.status;
+        if (reply.headers) ctx.set(reply.headers);
+        ctx.body = reply.body ?? '';
+      });
+    }
     for (const [route, spec] of Object.entries(ROUTES) as [RouteName, (typeof ROUTES)[RouteName]][]) {
       const path = chain.info.prefix + spec.path;
       router.register(path, [spec.method], (ctx) => serve(ctx.req, ctx.res, chain, route, ctx));

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { ConfigError } from './errors.js';
 import type { Hooks } from './hooks.js';
 import { loadModule, resolveModule } from './modules.js';
-import type { ChainInfo, EnvBinding, Plugin, PluginApi, PluginEntry, PluginFactory, PluginHooks } from './types.js';
+import type { ChainInfo, EnvBinding, LocalRoute, Plugin, PluginApi, PluginEntry, PluginFactory, PluginHooks } from './types.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- plugins of any options type meet here */
 type AnyPlugin = Plugin<any>;
@@ -51,16 +51,23 @@ export async function resolveChain(entries: readonly PluginEntry[], source: Chai
   return loaded;
 }
 
-/** Applies resolved plugins to fresh hooks, each with a tap-only view named after the plugin. */
-export async function applyChain(loaded: readonly LoadedPlugin[], hooks: Hooks, log: Logger, chain: ChainInfo, file: string): Promise<void> {
+/** Applies resolved plugins to fresh hooks, each with a tap-only view named after the plugin. Returns their local routes. */
+export async function applyChain(loaded: readonly LoadedPlugin[], hooks: Hooks, log: Logger, chain: ChainInfo, file: string): Promise<(LocalRoute & { plugin: string })[]> {
+  const routes: (LocalRoute & { plugin: string })[] = [];
   for (const { plugin, options } of loaded) {
-    const api: PluginApi = { hooks: tapOnlyView(hooks, plugin.name), log: log.child({ plugin: plugin.name }), chain };
+    const api: PluginApi = {
+      hooks: tapOnlyView(hooks, plugin.name),
+      log: log.child({ plugin: plugin.name }),
+      chain,
+      addRoute: (route) => void routes.push({ ...route, plugin: plugin.name }),
+    };
     try {
       await plugin.apply(api, options);
     } catch (err) {
       throw new ConfigError(`${file} > ${chain.provider} chain > ${plugin.name}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
   }
+  return routes;
 }
 
 interface NormalizedEntry {

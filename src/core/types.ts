@@ -196,11 +196,21 @@ export interface ChainInfo {
 export type TapOnly<H> = Pick<H, Extract<keyof H, 'tap' | 'tapPromise' | 'tapAsync' | 'isUsed'>>;
 export type PluginHooks = { readonly [K in keyof Hooks]: TapOnly<Hooks[K]> };
 
+/** A local endpoint a plugin serves under its chain's prefix (e.g. `/metrics`); it never reaches an upstream. */
+export interface LocalRoute {
+  method: 'GET' | 'POST';
+  /** Path under the chain prefix, starting with `/`. */
+  path: string;
+  handle(request: { query: URLSearchParams; headers: Readonly<HeaderMap>; body: Buffer }): Reply | Promise<Reply>;
+}
+
 /** What `apply` receives. */
 export interface PluginApi {
   readonly hooks: PluginHooks;
   readonly log: Logger;
   readonly chain: ChainInfo;
+  /** Serve a local endpoint; a path the kernel already serves is a config error. */
+  addRoute(route: LocalRoute): void;
 }
 
 /** Environment variable that feeds an option's default (an explicit option in the config wins). */
