@@ -116,6 +116,17 @@ function assertPlugin(value: unknown, where: string): asserts value is AnyPlugin
   if (!isPluginLike(value)) throw new ConfigError(`${where}: the plugin factory did not return a plugin ({ name, apply })`);
 }
 
+/**
+ * Options as a chain entry would get them: explicit values, then the plugin's environment variables, then schema
+ * defaults, validated. For commands (such as `ccrx login`) that use a plugin's settings outside a chain.
+ */
+export function resolvePluginOptions<O extends object>(plugin: Plugin<O>, options: Partial<O>, env: Readonly<Record<string, string | undefined>>): O {
+  const label = `${plugin.name} options`;
+  const merged = withEnvDefaults(plugin as AnyPlugin, { ...(options as Record<string, unknown>) }, env, label);
+  validateOptions(plugin as AnyPlugin, merged, label);
+  return merged as O;
+}
+
 function validateOptions(plugin: AnyPlugin, options: Record<string, unknown>, label: string): void {
   if (!plugin.schema) return;
   let validate = validators.get(plugin.schema);
