@@ -54,7 +54,7 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
     const hooks = createHooks();
     const loaded = await resolveChain(chain.entries, chain.source, o.builtins, config.env);
     const info: ChainInfo = Object.freeze({ provider: chain.provider, prefix: chain.prefix, plugins: Object.freeze(loaded.map((p) => p.plugin.name)) });
-    const routes = await applyChain(loaded, hooks, log, info, chain.source.file);
+    const routes = await applyChain(loaded, hooks, log, info, chain.source.file, config.env);
     chains.push({ info, routes, hooks, upstream: createUpstreamClient(chain.upstream), eventMode: streamHookNames.some((n) => hooks[n].isUsed()), maxAttempts: chain.upstream.maxAttempts });
   }
 

@@ -52,13 +52,14 @@ export async function resolveChain(entries: readonly PluginEntry[], source: Chai
 }
 
 /** Applies resolved plugins to fresh hooks, each with a tap-only view named after the plugin. Returns their local routes. */
-export async function applyChain(loaded: readonly LoadedPlugin[], hooks: Hooks, log: Logger, chain: ChainInfo, file: string): Promise<(LocalRoute & { plugin: string })[]> {
+export async function applyChain(loaded: readonly LoadedPlugin[], hooks: Hooks, log: Logger, chain: ChainInfo, file: string, env: Readonly<Record<string, string | undefined>>): Promise<(LocalRoute & { plugin: string })[]> {
   const routes: (LocalRoute & { plugin: string })[] = [];
   for (const { plugin, options } of loaded) {
     const api: PluginApi = {
       hooks: tapOnlyView(hooks, plugin.name),
       log: log.child({ plugin: plugin.name }),
       chain,
+      env,
       addRoute: (route) => void routes.push({ ...route, plugin: plugin.name }),
     };
     try {

@@ -209,6 +209,11 @@ export interface PluginApi {
   readonly hooks: PluginHooks;
   readonly log: Logger;
   readonly chain: ChainInfo;
+  /**
+   * The environment the config was resolved against (process.env for `ccrx serve`). Prefer `plugin.env` bindings;
+   * read this only for names known at run time, such as an `apiKeyEnv` option.
+   */
+  readonly env: Readonly<Record<string, string | undefined>>;
   /** Serve a local endpoint; a path the kernel already serves is a config error. */
   addRoute(route: LocalRoute): void;
 }
