@@ -18,7 +18,15 @@ export interface ResolvedChain {
 export interface ResolvedConfig {
   /** The config file in use, or undefined for the built-in default chain alone. */
   file: string | undefined;
-  server: { host: string; port: number; allowRemote: boolean; shutdownGraceMs: number };
+  server: {
+    host: string;
+    port: number;
+    allowRemote: boolean;
+    shutdownGraceMs: number;
+    allowedHosts: readonly string[];
+    allowedOrigins: readonly string[];
+    apiKey: string | undefined;
+  };
   logLevel: string;
   chains: readonly ResolvedChain[];
   /** The environment the config was resolved against; plugin option defaults are read from it. */
@@ -100,6 +108,9 @@ export function resolveConfig(
       port,
       allowRemote: o.overrides?.allowRemote ?? config.server?.allowRemote ?? false,
       shutdownGraceMs: config.server?.shutdownGraceMs ?? 10_000,
+      allowedHosts: config.server?.allowedHosts ?? [],
+      allowedOrigins: config.server?.allowedOrigins ?? [],
+      apiKey: config.server?.apiKey ?? nonEmpty(env.CCRX_API_KEY),
     },
     logLevel: o.overrides?.logLevel ?? config.logLevel ?? nonEmpty(env.LOG_LEVEL) ?? 'info',
     chains,
@@ -165,6 +176,9 @@ export const configSchema = {
         port: { type: 'integer', minimum: 0, maximum: 65535, description: 'Port to bind. Default PORT or 60001.' },
         allowRemote: { type: 'boolean', description: 'Allow binding a non-loopback address. Default false.' },
         shutdownGraceMs: { type: 'integer', minimum: 0, description: 'Milliseconds in-flight requests may take to finish on shutdown. Default 10000.' },
+        allowedHosts: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'Host header names accepted besides loopback names and the bound address (DNS-rebinding guard). Default [].' },
+        allowedOrigins: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'Browser origins accepted; any other request with an Origin header gets 403. Default [].' },
+        apiKey: { type: 'string', minLength: 16, description: 'Local API key every request must present in x-ccrx-api-key (or as its bearer token). Default CCRX_API_KEY or none.' },
       },
     },
     upstream: upstreamSchema,

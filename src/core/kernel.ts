@@ -13,6 +13,8 @@ import { runExchange } from './pipeline.js';
 import { createResponder } from './respond.js';
 import { createUpstreamClient, type UpstreamClient } from './upstream.js';
 import { isLoopbackHost } from './net.js';
+import { createGuard } from './guard.js';
+import compose from 'koa-compose';
 import { packageVersion } from './version.js';
 import type { ChainInfo, HeaderMap, HealthReport, InboundHead, LocalRoute, RouteName } from './types.js';
 
@@ -80,8 +82,8 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
   const router = new Router();
   app.silent = true;
 
-  // Errors raised outside an exchange (routing, local endpoints) become OpenAI-shaped JSON here.
-  app.use(async (ctx, next) => {
+  // Errors raised outside an exchange (guard, routing, local endpoints) become OpenAI-shaped JSON here.
+  const errorBoundary: Koa.Middleware = async (ctx, next) => {
     try {
       await next();
     } catch (err) {
@@ -91,7 +93,7 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
       ctx.set(error.headers);
       ctx.body = errorBody(error);
     }
-  });
+  };
 
   router.get('/health', async (ctx) => {
     ctx.body = await health();
@@ -133,11 +135,12 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
       });
     }
   }
-  app.use(router.routes());
   const supported = ['GET /health', ...chains.flatMap((c) => [`POST ${c.info.prefix}/v1/responses`, `GET ${c.info.prefix}/v1/models`])].join(', ');
-  app.use((ctx) => {
+  const notFound: Koa.Middleware = (ctx) => {
     throw errors.notFound(ctx.path, supported);
-  });
+  };
+  const { allowedHosts, allowedOrigins, apiKey } = config.server;
+  app.use(compose([errorBoundary, createGuard({ host, allowedHosts, allowedOrigins, apiKey }), router.routes(), notFound]));
 
   async function serve(req: IncomingMessage, res: import('node:http').ServerResponse, chain: ChainRuntime, route: RouteName, ctx: Koa.Context): Promise<void> {
     ctx.respond = false;

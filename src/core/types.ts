@@ -271,6 +271,12 @@ export interface ServerConfig {
   allowRemote?: boolean;
   /** Milliseconds to let in-flight streams finish on shutdown. */
   shutdownGraceMs?: number;
+  /** Host header names accepted besides loopback names and the bound address. */
+  allowedHosts?: string[];
+  /** Browser origins accepted; any other request carrying `Origin` is refused. */
+  allowedOrigins?: string[];
+  /** Local API key every request must present (`x-ccrx-api-key`). */
+  apiKey?: string;
 }
 
 /** The config file's shape (`export default defineConfig({ ... })`). */

@@ -1,0 +1,57 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { Middleware } from 'koa';
+import { GatewayError } from './errors.js';
+import { isLoopbackHost } from './net.js';
+
+export interface GuardOptions {
+  /** The address the server is bound to. */
+  host: string;
+  /** Extra `Host` names accepted besides loopback names and the bound address. */
+  allowedHosts: readonly string[];
+  /** Browser origins accepted; any other request carrying `Origin` is refused. */
+  allowedOrigins: readonly string[];
+  /** When set, every request must present it (`x-ccrx-api-key`, or `authorization: Bearer <key>`). */
+  apiKey: string | undefined;
+}
+
+const forbidden = (message: string, code: string) => new GatewayError({ status: 403, type: 'invalid_request_error', code, message });
+
+/**
+ * A web page must not be able to spend the user's quota: DNS rebinding shows up as a foreign `Host`, a cross-site
+ * POST as an `Origin` header (Codex sends neither). Remote binds can require a local key.
+ */
+export function createGuard(o: GuardOptions): Middleware {
+  const loopbackBind = isLoopbackHost(o.host);
+  const hosts = new Set([o.host, ...o.allowedHosts].map((h) => h.toLowerCase()));
+  const origins = new Set(o.allowedOrigins.map((h) => h.toLowerCase()));
+  const key = o.apiKey ? Buffer.from(o.apiKey) : undefined;
+
+  return async (ctx, next) => {
+    const host = ctx.get('host');
+    if (host && (loopbackBind || o.allowedHosts.length > 0)) {
+      const name = host.replace(/:\d+$/, '').toLowerCase();
+      if (!isLoopbackHost(name) && !hosts.has(name) && !hosts.has(host.toLowerCase())) {
+        throw forbidden(`Host ${host} is not allowed; add it to server.allowedHosts if you really reach the gateway under that name`, 'host_not_allowed');
+      }
+    }
+    const origin = ctx.get('origin');
+    if (origin && !origins.has(origin.toLowerCase())) {
+      throw forbidden(`requests from browser origin ${origin} are refused; add it to server.allowedOrigins to allow it`, 'origin_not_allowed');
+    }
+    if (key) {
+      const bearer = /^bearer\s+(.+)$/i.exec(ctx.get('authorization'))?.[1]?.trim();
+      const presented = ctx.get('x-ccrx-api-key') || bearer || '';
+      if (!sameSecret(key, presented)) {
+        throw new GatewayError({ status: 401, type: 'invalid_request_error', code: 'invalid_local_api_key', message: 'this gateway requires its local API key (header x-ccrx-api-key)' });
+      }
+      // The local key is for the gateway only: never let a plugin mistake it for an upstream credential.
+      if (bearer && sameSecret(key, bearer)) delete ctx.req.headers.authorization;
+    }
+    await next();
+  };
+}
+
+function sameSecret(expected: Buffer, presented: string): boolean {
+  const got = Buffer.from(presented);
+  return got.length === expected.length && timingSafeEqual(got, expected);
+}

@@ -1,0 +1,6 @@
+/**
+ * Test kit for plugin authors (`import { startRouter, startMockUpstream } from 'codex-code-router/testing'`):
+ * real loopback servers, no mocks of the gateway itself.
+ */
+export * from './mock-upstream.js';
+export * from './router.js';
