@@ -7,6 +7,7 @@ export { eventJson, jsonEvent, serializeEvents, isEventStream } from './core/sse
 export { isLoopbackHost } from './core/net.js';
 export { resolvePluginOptions } from './core/loader.js';
 export { createLogger, type Logger } from './core/logger.js';
+export * from './redact/index.js';
 export type * from './core/types.js';
 export type { RouterHandle } from './core/kernel.js';
 export type { ResolvedConfig } from './core/config.js';
