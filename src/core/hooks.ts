@@ -87,6 +87,14 @@ export function createHooks() {
 export type Hooks = ReturnType<typeof createHooks>;
 export type HookName = keyof Hooks;
 
+/**
+ * Whether anyone tapped a hook. tapable's own `isUsed()` also counts interceptors, and every hook carries the
+ * error-wrapping interceptor, so it would always say yes.
+ */
+export function hasTaps(hook: { taps: readonly unknown[] }): boolean {
+  return hook.taps.length > 0;
+}
+
 /** Hooks whose taps transform the stream to Codex; when none is used, upstream bytes are piped untouched. */
 export const streamHookNames = ['streamOpen', 'streamChunk', 'streamIdle', 'streamClose'] as const satisfies readonly HookName[];
 

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { ResolvedConfig } from './config.js';
 import { ConfigError, errorBody, errors, toGatewayError, type GatewayError } from './errors.js';
 import { createExchange, setInboundBody } from './exchange.js';
-import { createHooks, streamHookNames, type Hooks } from './hooks.js';
+import { createHooks, hasTaps, streamHookNames, type Hooks } from './hooks.js';
 import { applyChain, resolveChain, type Builtins } from './loader.js';
 import { createLogger } from './logger.js';
 import { runExchange } from './pipeline.js';
@@ -57,7 +57,7 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
     const loaded = await resolveChain(chain.entries, chain.source, o.builtins, config.env);
     const info: ChainInfo = Object.freeze({ provider: chain.provider, prefix: chain.prefix, plugins: Object.freeze(loaded.map((p) => p.plugin.name)) });
     const routes = await applyChain(loaded, hooks, log, info, chain.source.file, config.env);
-    chains.push({ info, routes, hooks, upstream: createUpstreamClient(chain.upstream), eventMode: streamHookNames.some((n) => hooks[n].isUsed()), maxAttempts: chain.upstream.maxAttempts });
+    chains.push({ info, routes, hooks, upstream: createUpstreamClient(chain.upstream), eventMode: streamHookNames.some((n) => hasTaps(hooks[n])), maxAttempts: chain.upstream.maxAttempts });
   }
 
   const stats = { requests: 0, errors: 0, replays: 0 };
@@ -79,7 +79,7 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
   }
 
   const app = new Koa();
-  const router = new Router();
+  const router = new Router({ strict: true });
   app.silent = true;
 
   // Errors raised outside an exchange (guard, routing, local endpoints) become OpenAI-shaped JSON here.

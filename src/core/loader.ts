@@ -208,7 +208,7 @@ function tapOnlyView(hooks: Hooks, pluginName: string): PluginHooks {
       tap: (opts: unknown, fn: unknown) => hook.tap(named(opts), fn),
       ...(typeof hook.tapPromise === 'function' && { tapPromise: (opts: unknown, fn: unknown) => hook.tapPromise(named(opts), fn) }),
       ...(typeof hook.tapAsync === 'function' && { tapAsync: (opts: unknown, fn: unknown) => hook.tapAsync(named(opts), fn) }),
-      isUsed: () => hook.isUsed(),
+      isUsed: () => hook.taps.length > 0,
     });
   }
   return Object.freeze(view) as unknown as PluginHooks;

@@ -1,5 +1,7 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
 import pretty from 'pino-pretty';
+import { createStream } from 'rotating-file-stream';
+import { basename, dirname } from 'node:path';
 
 export type { Logger } from 'pino';
 
@@ -39,13 +41,31 @@ export interface LoggerOptions {
   /** Human-readable output; defaults to whether stdout is a TTY. */
   pretty?: boolean;
   destination?: DestinationStream;
+  /** Write JSON lines to this file instead, rotated by size (the background service's log). */
+  file?: string;
 }
 
 /** Logs go to stderr (stdout stays free for command output such as `print-token`). */
 export function createLogger(options: LoggerOptions = {}): Logger {
+  if (options.file && !options.destination) return createLogger({ ...options, file: undefined, destination: rotatingFile(options.file) });
   const usePretty = options.pretty ?? Boolean(process.stderr.isTTY);
   const destination =
     options.destination ??
     (usePretty ? pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', destination: 2 }) : pino.destination({ dest: 2, sync: false }));
   return pino({ level: options.level ?? 'info', redact: { paths: redactPaths, censor: '[redacted]' }, base: { pid: process.pid } }, destination);
+}
+
+/** Rotates at 10 MiB, keeping 5 older files as `<name>.1` … `<name>.5`. */
+function rotatingFile(file: string): DestinationStream {
+  const name = basename(file);
+  const stream = createStream((time, index) => (time ? `${name}.${index}` : name), { path: dirname(file), size: '10M', rotate: 5, mode: 0o600 });
+  stream.on('error', () => {}); // a full disk must not crash the gateway
+  // pino's flush() (called before exit) waits for the stream to hand its buffer to the file.
+  return Object.assign(stream, {
+    flush(cb: (err?: Error) => void) {
+      const deadline = Date.now() + 2000;
+      const check = () => (stream.writableLength === 0 || Date.now() > deadline ? cb() : setTimeout(check, 10));
+      check();
+    },
+  }) as unknown as DestinationStream;
 }

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errors, toGatewayError, type GatewayError } from './errors.js';
 import type { KernelExchange } from './exchange.js';
-import type { Hooks } from './hooks.js';
+import { hasTaps, type Hooks } from './hooks.js';
 import type { Responder } from './respond.js';
 import { readLimited, type RawUpstreamResponse, type UpstreamClient } from './upstream.js';
 import type { Credential, UpstreamResponse, Verdict } from './types.js';
@@ -78,7 +78,7 @@ export async function runExchange(ctx: PipelineContext, ex: KernelExchange, out:
 }
 
 async function authorize(hooks: Hooks, ex: KernelExchange, force: boolean): Promise<void> {
-  if (!hooks.authorize.isUsed()) return;
+  if (!hasTaps(hooks.authorize)) return;
   const failures: GatewayError[] = [];
   const credential: Credential | undefined = await hooks.authorize.promise(ex, { force, failures });
   if (!credential) {

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { errorBody, failedEvent, type GatewayError } from './errors.js';
 import type { KernelExchange } from './exchange.js';
-import type { Hooks } from './hooks.js';
+import { hasTaps, type Hooks } from './hooks.js';
 import { createEventReader, isEventStream, serializeEvents, SSE_CONTENT_TYPE } from './sse.js';
 import { classifyUpstreamError, forwardableHeaders, type RawUpstreamResponse } from './upstream.js';
 import type { ExchangeSummary, KeepAlive, Reply, StreamEvent, StreamOutcome } from './types.js';
@@ -23,7 +23,7 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
   let lastWriteAt = Date.now();
   let commitTimer: NodeJS.Timeout | undefined;
   let idleTimer: NodeJS.Timeout | undefined;
-  const observeBytes = hooks.responseBytes.isUsed();
+  const observeBytes = hasTaps(hooks.responseBytes);
 
   async function write(chunk: Buffer | string): Promise<void> {
     if (res.destroyed) return;
