@@ -11,4 +11,5 @@ export * from './redact/index.js';
 export type * from './core/types.js';
 export type { RouterHandle } from './core/kernel.js';
 export type { ResolvedConfig } from './core/config.js';
+export { buildModelInfo, buildCatalog, validateCatalog, DEFAULT_BASE_INSTRUCTIONS, type ModelInfo, type ModelInfoInput, type ModelCatalog, type CatalogValidation, type ReasoningEffort, type InputModality } from './codex/catalog.js';
 export { createRouter, loadRouter, type CreateRouterOptions } from './router.js';
