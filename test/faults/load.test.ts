@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRouter } from '../support/router.js';
+import { activeHandles, eventMode, eventTypes, faultMix, faultRouting, judge, send, settle, startFaultUpstream, type FaultUpstream } from './support.js';
+
+// 1,000 concurrent requests with a mix of upstream faults and clients that hang up at random points, through a
+// byte-passthrough and an event-mode chain: every client gets an answer Codex can act on, the gateway settles to
+// nothing in flight, and closing it leaves no timer or socket behind.
+
+const unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+let upstream: FaultUpstream;
+
+beforeAll(async () => {
+  process.on('unhandledRejection', onUnhandled);
+  upstream = await startFaultUpstream();
+});
+
+afterAll(async () => {
+  await upstream?.close();
+  process.off('unhandledRejection', onUnhandled);
+});
+
+describe.each([
+  ['bytes', []],
+  ['events', [eventMode]],
+] as const)('1,000 concurrent faulty requests (%s)', (mode, extra) => {
+  it('every client gets a well-formed answer, nothing stays in flight, nothing leaks', async () => {
+    const before = activeHandles();
+    const gw = await startRouter({ plugins: [faultRouting(upstream), ...extra], upstream: { headersTimeoutMs: 1_500, idleTimeoutMs: 1_500 } });
+    const mix = faultMix(1_000, mode === 'bytes' ? 7 : 11);
+    const seen = await Promise.all(mix.map((m) => send(`${gw.url}/v1/responses?fault=${m.fault}`, { ...m, deadlineMs: 15_000 })));
+
+    const problems = seen.map((s, i) => ({ fault: mix[i]!.fault, problem: judge(mix[i]!.fault, mode, s) })).filter((p) => p.problem);
+    expect(problems.slice(0, 10)).toEqual([]);
+    expect(seen.filter((s) => s.status === 200 && !s.cut && eventTypes(s.body).at(-1) === 'response.completed').length).toBeGreaterThan(300);
+    expect(await settle(gw.url)).toBe(0);
+
+    const after = await send(`${gw.url}/v1/responses?fault=ok`);
+    expect(eventTypes(after.body).at(-1)).toBe('response.completed');
+
+    await gw.close();
+    expect(unhandled).toEqual([]);
+    // Sockets closing and timers clearing take a tick or two after close().
+    await new Promise((r) => setTimeout(r, 100));
+    const left = activeHandles();
+    for (const kind of ['Timeout', 'TCPSocketWrap', 'TCPServerWrap']) expect(`${kind}: ${left[kind] ?? 0}`).toBe(`${kind}: ${Math.min(left[kind] ?? 0, before[kind] ?? 0)}`);
+  }, 40_000);
+});
+
+describe('clients that hang up', () => {
+  it('at random points of a slow, a huge and a silent answer leave nothing in flight', async () => {
+    const gw = await startRouter({ plugins: [faultRouting(upstream), eventMode], upstream: { headersTimeoutMs: 5_000, idleTimeoutMs: 5_000 } });
+    const faults = ['slow-ok', 'huge-body', 'never-answer', 'stall-mid-stream'] as const;
+    const runs = Array.from({ length: 80 }, (_, i) => ({ fault: faults[i % faults.length]!, abortAfterMs: (i * 7) % 90 }));
+    const seen = await Promise.all(runs.map((r) => send(`${gw.url}/v1/responses?fault=${r.fault}`, r)));
+    expect(seen.filter((s) => s.hung)).toEqual([]);
+    // The upstream never answers and stalls for 5 s: a hang-up must cancel those upstream calls at once.
+    expect(await settle(gw.url, 2_000)).toBe(0);
+    await gw.close();
+    expect(unhandled).toEqual([]);
+  });
+
+  it('while the body is still being sent', async () => {
+    const gw = await startRouter({ plugins: [faultRouting(upstream)] });
+    const { request } = await import('node:http');
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        new Promise<void>((resolve) => {
+          const req = request(`${gw.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': '100000' }, agent: false });
+          req.on('error', () => resolve());
+          req.on('close', () => resolve());
+          req.write('{"model":"m","input":"' + 'x'.repeat(i * 100));
+          setTimeout(() => req.destroy(), 5 + i);
+        }),
+      ),
+    );
+    expect(await settle(gw.url, 2_000)).toBe(0);
+    expect(eventTypes((await send(`${gw.url}/v1/responses?fault=ok`)).body).at(-1)).toBe('response.completed');
+    await gw.close();
+    expect(unhandled).toEqual([]);
+  });
+});
