@@ -1,4 +1,4 @@
-import { defineCommand, runMain, type CommandDef } from 'citty';
+import { defineCommand, runCommand, showUsage, type CommandDef } from 'citty';
 import { ConfigError } from '../core/errors.js';
 import { packageVersion } from '../core/version.js';
 import { CLIError } from './errors.js';
@@ -6,6 +6,12 @@ import { CLIError } from './errors.js';
 /** Every subcommand, loaded on demand so `print-token` starts fast. */
 const subCommands: Record<string, () => Promise<CommandDef>> = {
   serve: () => import('./serve.js').then((m) => m.default as CommandDef),
+  start: () => import('./start.js').then((m) => m.default as CommandDef),
+  stop: () => import('./stop.js').then((m) => m.default as CommandDef),
+  restart: () => import('./restart.js').then((m) => m.default as CommandDef),
+  status: () => import('./status.js').then((m) => m.default as CommandDef),
+  update: () => import('./update.js').then((m) => m.default as CommandDef),
+  logs: () => import('./logs.js').then((m) => m.default as CommandDef),
 };
 
 export const mainCommand = defineCommand({
@@ -16,16 +22,22 @@ export const mainCommand = defineCommand({
 
 export async function main(argv: string[]): Promise<void> {
   process.on('uncaughtException', report);
+  const name = argv.find((arg) => !arg.startsWith('-'));
+  const loadSub = name === undefined ? undefined : subCommands[name];
   try {
-    await runMain(mainCommand, { rawArgs: argv });
+    if (argv.includes('--help') || argv.includes('-h')) return await showUsage(loadSub ? await loadSub() : mainCommand, loadSub ? mainCommand : undefined);
+    if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) return void process.stdout.write(`${packageVersion()}\n`);
+    await runCommand(mainCommand, { rawArgs: argv });
   } catch (err) {
+    // citty's own usage errors (unknown command, bad flag) deserve the usage text.
+    if ((err as { name?: string }).name === 'CLIError' && !(err instanceof CLIError)) await showUsage(loadSub ? await loadSub() : mainCommand, loadSub ? mainCommand : undefined);
     report(err);
   }
 }
 
 function report(err: unknown): never {
-  if (err instanceof ConfigError || err instanceof CLIError) {
-    process.stderr.write(`ccrx: ${err.message}\n`);
+  if (err instanceof ConfigError || err instanceof CLIError || (err as { name?: string }).name === 'CLIError') {
+    process.stderr.write(`ccrx: ${(err as Error).message}\n`);
   } else {
     process.stderr.write(`ccrx: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   }

@@ -18,10 +18,14 @@ export function serverOverrides(args: { host?: string; port?: string; 'allow-rem
 
 export default defineCommand({
   meta: { name: 'serve', description: 'Run the gateway in the foreground' },
-  args: serverArgs,
+  args: {
+    ...serverArgs,
+    'log-file': { type: 'string', description: 'Write JSON logs to this file, rotated by size, instead of stderr (used by `ccrx start`)' },
+  },
   async run({ args }) {
     const overrides = serverOverrides(args);
-    const logger = createLogger({ level: overrides.logLevel ?? process.env.LOG_LEVEL?.trim() ?? 'info' });
+    const level = overrides.logLevel ?? (process.env.LOG_LEVEL?.trim() || 'info');
+    const logger = createLogger({ level, file: args['log-file'], pretty: args['log-file'] ? false : undefined });
     const router = await loadRouter({ configFile: args.config, overrides, logger });
     await router.listen();
     let stopping = false;
@@ -32,10 +36,7 @@ export default defineCommand({
       }
       stopping = true;
       logger.info({ signal }, 'shutting down');
-      void router.close().then(() => {
-        logger.flush();
-        process.exit(0);
-      });
+      void router.close().then(() => logger.flush(() => process.exit(0)));
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));

@@ -1,0 +1,34 @@
+import { resolve } from 'node:path';
+import { serverOverrides } from '../cli/serve.js';
+import { createLogger } from '../core/logger.js';
+import { loadRouter } from '../router.js';
+import type { HealthCheckView } from './probe.js';
+import type { ServiceOptions } from './state.js';
+
+/** What `start` learns by building the gateway in-process (without listening) before it spawns the service. */
+export interface Inspection {
+  /** The config file found, or undefined for the built-in default chain. */
+  configFile: string | undefined;
+  url: string;
+  shutdownGraceMs: number;
+  /** `providers.default.checks.auth` of `/health`; undefined when no plugin reports auth. */
+  auth: HealthCheckView | undefined;
+}
+
+/**
+ * Loads the config exactly as the service will (same flags, same cwd, this environment), so config
+ * errors surface here, in the terminal, instead of in the service log.
+ */
+export async function inspectService(options: ServiceOptions): Promise<Inspection> {
+  const overrides = serverOverrides({ host: options.host, port: options.port, 'allow-remote': options.allowRemote, 'log-level': options.logLevel });
+  const router = await loadRouter({ configFile: options.config ? resolve(options.cwd, options.config) : undefined, cwd: options.cwd, overrides, logger: createLogger({ level: 'silent', pretty: false }) });
+  try {
+    const { host, port, shutdownGraceMs } = router.config.server;
+    if (port === 0) throw new Error('the background service needs a fixed port: set --port, PORT or server.port (0 picks a random port)');
+    const health = (await router.health()) as { providers?: Record<string, { checks?: Record<string, HealthCheckView> }> };
+    const shownHost = host.includes(':') ? `[${host}]` : host;
+    return { configFile: router.config.file, url: `http://${shownHost}:${port}`, shutdownGraceMs, auth: health.providers?.default?.checks?.auth };
+  } finally {
+    await router.close().catch(() => {});
+  }
+}
