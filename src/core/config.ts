@@ -79,7 +79,7 @@ export function resolveConfig(
   o: Omit<LoadConfigOptions, 'configFile' | 'cwd'> & { file: string | undefined; baseDir: string },
 ): ResolvedConfig {
   const env = o.env ?? process.env;
-  const shown = o.file ? relative(process.cwd(), o.file) || o.file : 'built-in default config';
+  const shown = o.file ? displayPath(o.file) : 'built-in default config';
   const config = structuredCloneConfig(raw, shown);
   if (!validateConfig(config)) throw new ConfigError(formatAjvErrors(shown, validateConfig.errors ?? [], configSchema));
 
@@ -121,6 +121,12 @@ export function resolveConfig(
 function structuredCloneConfig(raw: unknown, shown: string): RouterConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${shown}: the config must be an object (export default defineConfig({ ... }))`);
   return { ...(raw as RouterConfig) };
+}
+
+/** A config path as users recognize it: relative below the current directory, absolute elsewhere. */
+function displayPath(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') ? rel : file;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -17,7 +17,17 @@ export interface GatewayErrorInit {
   cause?: unknown;
 }
 
+/** Marks gateway errors across copies of this package (a plugin may bundle or load its own copy). */
+const BRAND = Symbol.for('codex-code-router.GatewayError');
+
 export class GatewayError extends Error {
+  /** `instanceof GatewayError` holds for errors made by any copy of this package. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this !== GatewayError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+  }
+
+  readonly [BRAND] = true;
   readonly status: number;
   readonly type: string;
   readonly code: string | null;

@@ -2,8 +2,6 @@ import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createJiti, type Jiti } from 'jiti';
 
-const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts']);
-
 /** The package root (`src/index` or `dist/src/index`), so configs and local plugins import the running copy. */
 const selfEntry = (() => {
   const here = fileURLToPath(import.meta.url);
@@ -34,11 +32,10 @@ export function resolveModule(specifier: string, fromDir: string): string {
 }
 
 /**
- * Loads a module: TypeScript through jiti (no build step), everything else with Node's own `import()`.
+ * Loads a config or plugin module through jiti: TypeScript needs no build step, and `codex-code-router` imports
+ * resolve to the running copy even from a linked package (a `file:` dependency has no node_modules of its own).
  * Returns the default export when there is one.
  */
 export async function loadModule(file: string): Promise<unknown> {
-  if (TS_EXTENSIONS.has(extname(file))) return jitiFor(dirname(file)).import(file, { default: true });
-  const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
-  return mod.default ?? mod;
+  return jitiFor(dirname(file)).import(file, { default: true });
 }
