@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import { definePlugin, type HeaderMap } from '../../index.js';
+import { classifyInitiator } from './initiator.js';
+import { schema, type HeaderInjectorOptions } from './schema.js';
+
+/** Inbound headers that travel upstream by name; plus every `x-codex-*` header. Everything else is dropped. */
+const FORWARDED = ['content-type', 'accept', 'accept-encoding', 'content-encoding', 'x-client-request-id', 'x-openai-subagent'];
+
+/**
+ * Builds the upstream headers from scratch, as VS Code's Copilot Chat would send them: the allow-listed inbound
+ * headers, the Copilot identification headers, `x-initiator` per request, and a fresh `x-request-id` per attempt.
+ * `authorization` is added afterwards by the kernel from the auth plugins.
+ */
+export default definePlugin<HeaderInjectorOptions>({
+  name: 'header-injector',
+  schema,
+  env: { chatVersion: 'COPILOT_CHAT_VERSION', editorVersion: 'COPILOT_EDITOR_VERSION', githubApiVersion: 'GITHUB_API_VERSION', integrationId: 'COPILOT_INTEGRATION_ID', initiator: 'COPILOT_INITIATOR' },
+  apply({ hooks }, options) {
+    const fixed: HeaderMap = {
+      'copilot-integration-id': options.integrationId,
+      'editor-plugin-version': `copilot-chat/${options.chatVersion}`,
+      'editor-version': options.editorVersion,
+      'user-agent': options.userAgent || `GitHubCopilotChat/${options.chatVersion}`,
+      'openai-intent': options.openaiIntent,
+      'x-github-api-version': options.githubApiVersion,
+      ...(options.libraryVersion && { 'x-vscode-user-agent-library-version': options.libraryVersion }),
+    };
+    const extra = Object.fromEntries(Object.entries(options.headers).map(([k, v]) => [k.toLowerCase(), v]));
+    for (const [name, value] of Object.entries({ ...fixed, ...extra })) {
+      if (!/^[\x20-\x7e]*$/.test(value)) throw new Error(`header ${name} must be printable ASCII`);
+    }
+
+    hooks.request.tapPromise('header-injector', async (ex) => {
+      const inbound = ex.inbound.headers;
+      const isResponses = ex.inbound.route === 'responses';
+      const headers: HeaderMap = {};
+      for (const [name, value] of Object.entries(inbound)) {
+        if (FORWARDED.includes(name) || name.startsWith('x-codex-')) headers[name] = value;
+      }
+      if (isResponses) headers['content-type'] ??= 'application/json';
+      headers.accept ??= isResponses ? 'text/event-stream' : 'application/json';
+
+      let initiator = options.initiator;
+      if (initiator === 'auto') {
+        const decision = classifyInitiator(ex);
+        initiator = decision.initiator;
+        ex.log.debug({ initiator, reason: decision.reason }, 'x-initiator');
+      }
+      Object.assign(headers, fixed, { 'x-initiator': initiator }, extra);
+
+      const target = ex.upstream.headers;
+      for (const name of Object.keys(target)) delete target[name];
+      Object.assign(target, headers);
+      return undefined;
+    });
+
+    hooks.attempt.tapPromise('header-injector', async (ex) => {
+      ex.upstream.headers['x-request-id'] = randomUUID();
+    });
+  },
+});

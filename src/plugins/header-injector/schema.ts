@@ -1,0 +1,40 @@
+/** Who started a request, as Copilot bills it (`x-initiator`). */
+export type InitiatorMode = 'auto' | 'agent' | 'user';
+
+/** Options of the header-injector plugin. */
+export interface HeaderInjectorOptions {
+  /** Copilot Chat version: `editor-plugin-version: copilot-chat/<v>`, `user-agent: GitHubCopilotChat/<v>`. @default "0.35.0" */
+  chatVersion: string;
+  /** `editor-version`. @default "vscode/1.109.2" */
+  editorVersion: string;
+  /** `x-github-api-version`. @default "2025-10-01" */
+  githubApiVersion: string;
+  /** `copilot-integration-id`. @default "vscode-chat" */
+  integrationId: string;
+  /** `openai-intent`. @default "conversation-agent" */
+  openaiIntent: string;
+  /** `x-vscode-user-agent-library-version`; empty = not sent. @default "electron-fetch" */
+  libraryVersion: string;
+  /** `user-agent`; empty = `GitHubCopilotChat/<chatVersion>`. @default "" */
+  userAgent: string;
+  /** `x-initiator`: `auto` classifies each request (see docs/copilot.md); `agent` / `user` fix it. @default "auto" */
+  initiator: InitiatorMode;
+  /** Extra headers set on every upstream request (after the ones above, so they can override them). @default {} */
+  headers: Record<string, string>;
+}
+
+export const schema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    chatVersion: { type: 'string', minLength: 1, default: '0.35.0', description: 'Copilot Chat version for editor-plugin-version and user-agent (env COPILOT_CHAT_VERSION).' },
+    editorVersion: { type: 'string', minLength: 1, default: 'vscode/1.109.2', description: 'editor-version header (env COPILOT_EDITOR_VERSION).' },
+    githubApiVersion: { type: 'string', minLength: 1, default: '2025-10-01', description: 'x-github-api-version header (env GITHUB_API_VERSION).' },
+    integrationId: { type: 'string', minLength: 1, default: 'vscode-chat', description: 'copilot-integration-id header (env COPILOT_INTEGRATION_ID).' },
+    openaiIntent: { type: 'string', minLength: 1, default: 'conversation-agent', description: 'openai-intent header.' },
+    libraryVersion: { type: 'string', default: 'electron-fetch', description: 'x-vscode-user-agent-library-version header; empty = not sent.' },
+    userAgent: { type: 'string', default: '', description: 'user-agent header; empty = GitHubCopilotChat/<chatVersion>.' },
+    initiator: { type: 'string', enum: ['auto', 'agent', 'user'], default: 'auto', description: "x-initiator: 'auto' classifies each request from Codex's signals; 'agent' or 'user' fixes it (env COPILOT_INITIATOR)." },
+    headers: { type: 'object', additionalProperties: { type: 'string' }, default: {}, description: 'Extra upstream headers, set last (they may override the ones above).' },
+  },
+} as const;
