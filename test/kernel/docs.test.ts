@@ -1,0 +1,18 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createHooks, Stage } from '../../src/core/hooks.js';
+
+const docs = (name: string) => readFileSync(resolve(import.meta.dirname, '..', '..', 'docs', name), 'utf8');
+
+describe('docs follow the code', () => {
+  it('every hook has a section in docs/hooks.md, and every section is a hook', () => {
+    const hooks = Object.keys(createHooks()).sort();
+    const headings = [...docs('hooks.md').matchAll(/^### (\w+)$/gm)].map((m) => m[1]).sort();
+    expect(headings).toEqual(hooks);
+  });
+
+  it('every stage is documented with its value', () => {
+    for (const [name, value] of Object.entries(Stage)) expect(docs('hooks.md')).toContain(`| \`Stage.${name}\` | ${value} |`);
+  });
+});
