@@ -1,0 +1,190 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createSandbox, isAlive, setAuth, writeConfig, type Sandbox } from './helpers.js';
+
+// The CLI runs from dist/: `npm test` builds first (pretest); run `npm run build` before running this file alone.
+
+let sb: Sandbox;
+afterEach(async () => {
+  await sb?.cleanup();
+});
+beforeAll(() => {
+  expect(existsSync(new URL('../../dist/src/cli/start.js', import.meta.url)), 'run `npm run build` first').toBe(true);
+});
+
+describe('ccrx start / status / restart / stop', () => {
+  it('runs the service in the background across the whole life cycle', async () => {
+    sb = await createSandbox();
+    const notYet = await sb.ccrx(['status']);
+    expect(notYet.code).toBe(3);
+    expect(notYet.stdout).toContain('ccrx is stopped');
+
+    const started = await sb.ccrx(['start']);
+    expect(started.stderr).toBe('');
+    expect(started.code).toBe(0);
+    const pid = sb.readPid()!;
+    expect(started.stdout).toContain(`started ccrx at ${sb.url} (pid ${pid})`);
+    expect(started.stdout).toContain(`log: ${sb.logFile}`);
+
+    const health = await fetch(`${sb.url}/health`);
+    expect(health.status).toBe(200);
+    expect(((await health.json()) as { service: string }).service).toBe('codex-code-router');
+
+    const status = await sb.ccrx(['status']);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain(`ccrx is running at ${sb.url} (pid ${pid})`);
+    expect(status.stdout).toMatch(/requests\s+0 \(errors 0, retries 0, in flight 0\)/);
+    expect(status.stdout).toContain(sb.logFile);
+
+    const again = await sb.ccrx(['start']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain(`ccrx is already running at ${sb.url} (pid ${pid})`);
+    expect(sb.readPid()).toBe(pid);
+
+    const restarted = await sb.ccrx(['restart']);
+    expect(restarted.code).toBe(0);
+    const newPid = sb.readPid()!;
+    expect(newPid).not.toBe(pid);
+    expect(isAlive(pid)).toBe(false);
+    expect(restarted.stdout).toContain(`stopped ccrx (pid ${pid})`);
+    expect(restarted.stdout).toContain(`started ccrx at ${sb.url} (pid ${newPid})`);
+    expect((await fetch(`${sb.url}/health`)).status).toBe(200);
+
+    const stopped = await sb.ccrx(['stop']);
+    expect(stopped.code).toBe(0);
+    expect(stopped.stdout).toContain(`stopped ccrx (pid ${newPid})`);
+    expect(stopped.stdout).not.toContain('SIGKILL');
+    expect(existsSync(sb.pidFile)).toBe(false);
+    expect(isAlive(newPid)).toBe(false);
+    await expect(fetch(`${sb.url}/health`)).rejects.toThrow();
+
+    const after = await sb.ccrx(['status']);
+    expect(after.code).toBe(3);
+    expect(after.stdout).toContain('ccrx is stopped');
+    expect((await sb.ccrx(['stop'])).stdout).toContain('ccrx is already stopped');
+
+    // The log holds the service's own lines and the control breadcrumbs, never env values.
+    const log = readFileSync(sb.logFile, 'utf8');
+    expect(log).toContain('codex-code-router listening');
+    expect(log).toContain('"event":"service_stopped"');
+    expect(log).not.toContain(sb.home);
+  }, 60_000);
+
+  it('restart keeps the options start was given, from any directory', async () => {
+    sb = await createSandbox();
+    const config = writeConfig(sb);
+    const { port } = sb;
+    // Options on the command line, not in the environment: restart must replay them.
+    const env = { PORT: '' };
+    const started = await sb.ccrx(['start', '--config', 'router.config.mjs', '--port', String(port), '--log-level', 'debug'], { env });
+    expect(started.code).toBe(0);
+    const stored = JSON.parse(readFileSync(`${sb.stateDir}/service.json`, 'utf8')) as Record<string, unknown>;
+    expect(stored).toEqual({ cwd: sb.dir, config, port: String(port), logLevel: 'debug' });
+
+    const restarted = await sb.ccrx(['restart'], { cwd: sb.home, env });
+    expect(restarted.code).toBe(0);
+    expect(restarted.stdout).toContain(`started ccrx at http://127.0.0.1:${port}`);
+    const status = await sb.ccrx(['status', '--json'], { env });
+    const report = JSON.parse(status.stdout) as { state: string; service: { configFile: string; chains: { plugins: string[] }[] } };
+    expect(report.state).toBe('running');
+    expect(report.service.configFile).toBe(config);
+    expect(report.service.chains[0]!.plugins).toEqual(['test-upstream']);
+  }, 60_000);
+
+  it('status shows the config, chain, auth source and expiry, and exits 1 with the fix when auth breaks', async () => {
+    sb = await createSandbox();
+    const expiresAt = new Date(Date.now() + 25 * 60_000).toISOString();
+    writeConfig(sb, { auth: { ok: true, source: 'token file', expiresAt } });
+    expect((await sb.ccrx(['start'])).code).toBe(0);
+
+    const ok = await sb.ccrx(['status']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('router.config.mjs');
+    expect(ok.stdout).toMatch(/chain\s+default: test-upstream/);
+    expect(ok.stdout).toMatch(/auth\s+ok, from token file, Copilot token expires in 2\dm/);
+
+    setAuth(sb, { ok: false, message: 'the GitHub token was revoked', fix: 'ccrx login' });
+    const broken = await sb.ccrx(['status']);
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toContain('with 1 problem');
+    expect(broken.stdout).toContain('default > auth: the GitHub token was revoked (fix: ccrx login)');
+    const json = JSON.parse((await sb.ccrx(['status', '--json'])).stdout) as { state: string; problems: unknown[]; auth: unknown };
+    expect(json.state).toBe('unhealthy');
+    expect(json.auth).toEqual({ ok: false, message: 'the GitHub token was revoked', fix: 'ccrx login' });
+  }, 60_000);
+
+  it('start without usable auth and no terminal fails with the fix and starts nothing', async () => {
+    sb = await createSandbox();
+    writeConfig(sb, { auth: { ok: false, message: 'no GitHub token found', fix: 'ccrx login' } });
+    const started = await sb.ccrx(['start']);
+    expect(started.code).toBe(1);
+    expect(started.stderr).toContain('Copilot auth is unavailable: no GitHub token found; run `ccrx login`');
+    expect(existsSync(sb.pidFile)).toBe(false);
+    await expect(fetch(`${sb.url}/health`)).rejects.toThrow();
+  }, 30_000);
+
+  it('start reports a config error in the terminal', async () => {
+    sb = await createSandbox();
+    writeFileSync(`${sb.dir}/router.config.mjs`, 'export default { plugins: ["no-such-plugin"] };\n');
+    const started = await sb.ccrx(['start']);
+    expect(started.code).toBe(1);
+    expect(started.stderr).toContain('no-such-plugin');
+    expect(existsSync(sb.pidFile)).toBe(false);
+  }, 30_000);
+
+  it('start explains a service that dies at startup (port taken by another program)', async () => {
+    sb = await createSandbox();
+    const blocker = sb.track(spawn(process.execPath, ['-e', `require('net').createServer(s=>s.destroy()).listen(${sb.port}, '127.0.0.1'); setInterval(()=>{}, 1000)`], { stdio: 'ignore' }));
+    await new Promise((r) => setTimeout(r, 300));
+    const started = await sb.ccrx(['start']);
+    expect(started.code).toBe(1);
+    expect(started.stderr).toMatch(/the service exited during startup with code 1; last log lines:[\s\S]*EADDRINUSE/);
+    expect(existsSync(sb.pidFile)).toBe(false);
+    expect(isAlive(blocker.pid!)).toBe(true);
+  }, 30_000);
+});
+
+describe('stale pid files', () => {
+  it('a dead pid is reported by status, then cleaned by start', async () => {
+    sb = await createSandbox();
+    const dead = spawn(process.execPath, ['-e', '0']);
+    await new Promise((r) => dead.once('exit', r));
+    writePid(sb, dead.pid!);
+    const status = await sb.ccrx(['status']);
+    expect(status.code).toBe(3);
+    expect(status.stdout).toContain(`the pid file is stale (pid ${dead.pid} is gone)`);
+
+    const started = await sb.ccrx(['start']);
+    expect(started.code).toBe(0);
+    expect(started.stdout).toContain(`removed stale pid file (pid ${dead.pid} is gone)`);
+    expect(sb.readPid()).not.toBe(dead.pid);
+    expect((await fetch(`${sb.url}/health`)).status).toBe(200);
+  }, 30_000);
+
+  it('a pid reused by another program is never signalled', async () => {
+    sb = await createSandbox();
+    const other = sb.track(spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' }));
+    // As if our service had died and the system had given its pid to this program.
+    writePid(sb, other.pid!, 'stat:1');
+
+    const stopped = await sb.ccrx(['stop']);
+    expect(stopped.code).toBe(0);
+    expect(stopped.stdout).toContain(`ccrx was not running; removed stale pid file (pid ${other.pid} now belongs to another program)`);
+    expect(isAlive(other.pid!)).toBe(true);
+    expect(existsSync(sb.pidFile)).toBe(false);
+
+    writePid(sb, other.pid!, 'stat:1');
+    const started = await sb.ccrx(['start']);
+    expect(started.code).toBe(0);
+    expect(started.stdout).toContain(`removed stale pid file (pid ${other.pid} now belongs to another program)`);
+    expect(sb.readPid()).not.toBe(other.pid);
+    expect(isAlive(other.pid!)).toBe(true);
+  }, 30_000);
+});
+
+function writePid(sb: Sandbox, pid: number, identity?: string): void {
+  mkdirSync(sb.stateDir, { recursive: true });
+  writeFileSync(sb.pidFile, JSON.stringify({ pid, identity, url: sb.url, startedAt: new Date().toISOString(), shutdownGraceMs: 1000 }));
+}
+
