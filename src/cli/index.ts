@@ -12,6 +12,7 @@ const subCommands: Record<string, () => Promise<CommandDef>> = {
   status: () => import('./status.js').then((m) => m.default as CommandDef),
   update: () => import('./update.js').then((m) => m.default as CommandDef),
   logs: () => import('./logs.js').then((m) => m.default as CommandDef),
+  'codex-config': () => import('./codex-config.js').then((m) => m.default as CommandDef),
 };
 
 export const mainCommand = defineCommand({

@@ -51,7 +51,7 @@ describe('mock chat server', () => {
     chat.enqueue(contextLengthError(), chatError(429, 'slow down', { type: 'rate_limit_error', headers: { 'retry-after': '2' } }));
     const first = await post({});
     expect(first.status).toBe(400);
-    expect((await first.json()).error.message).toMatch(/maximum context length/);
+    expect(((await first.json()) as { error: { message: string } }).error.message).toMatch(/maximum context length/);
     const second = await post({});
     expect([second.status, second.headers.get('retry-after')]).toEqual([429, '2']);
     const third = await post({});

@@ -1,0 +1,275 @@
+import { defineCommand } from 'citty';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { stringify } from 'smol-toml';
+import writeFileAtomic from 'write-file-atomic';
+import { loadConfig, type ResolvedChain, type ResolvedConfig } from '../core/config.js';
+import { createLogger } from '../core/logger.js';
+import { buildModelInfo, type ModelCatalog, type ModelInfo } from '../codex/catalog.js';
+import { validateCatalog } from '../codex/catalog-schema.js';
+import { completeEntries, readModelsAnswer } from '../codex/models-answer.js';
+import { defaultConfig } from '../../plugins.config.js';
+import { loadRouter } from '../router.js';
+import { CLIError } from './errors.js';
+
+export interface CodexConfigOptions {
+  configFile?: string;
+  /** Only this chain (`default` is the top level). */
+  provider?: string;
+  /** Where to write the catalogue. Default `$CODEX_HOME/ccrx-model-catalog.json`. */
+  catalogFile?: string;
+  /** Top-level `model`. Default: the first model of the selected provider. */
+  model?: string;
+  /** A file whose text replaces the default base instructions of every entry. */
+  instructionsFile?: string;
+  cwd?: string;
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Milliseconds per `/models` fetch. Default 5000. */
+  fetchTimeoutMs?: number;
+}
+
+export interface CodexConfigResult {
+  toml: string;
+  catalogPath: string;
+  catalog: ModelCatalog;
+  /** Human notes (where models came from, what is missing), printed to stderr. */
+  notes: string[];
+}
+
+/** The Codex client version the project targets; sent like Codex sends it. */
+const CLIENT_VERSION = '0.169.0';
+// Codex's own defaults; spelled out so users see what they can tune.
+const REQUEST_MAX_RETRIES = 4;
+const STREAM_MAX_RETRIES = 5;
+const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
+
+/** Builds the config.toml text and writes the catalogue for the gateway's chains. */
+export async function codexConfig(o: CodexConfigOptions = {}): Promise<CodexConfigResult> {
+  const env = o.env ?? process.env;
+  const config = await loadConfig({ configFile: o.configFile, cwd: o.cwd, env, defaults: defaultConfig });
+  const chains = selectChains(config, o.provider);
+  const gateway = gatewayUrl(config);
+  const notes: string[] = [];
+  const instructions = o.instructionsFile ? readFileSync(resolve(o.cwd ?? process.cwd(), o.instructionsFile), 'utf8') : undefined;
+
+  const fetcher = new ModelsFetcher(config, gateway, o.fetchTimeoutMs ?? 5000, o);
+  const perChain = new Map<ResolvedChain, ModelInfo[]>();
+  try {
+    for (const chain of chains) perChain.set(chain, await chainModels(chain, fetcher, instructions, notes));
+  } finally {
+    await fetcher.close();
+  }
+
+  const models: ModelInfo[] = [];
+  for (const [chain, entries] of perChain) {
+    for (const entry of entries) {
+      if (models.some((m) => m.slug === entry.slug)) notes.push(`model ${entry.slug} of ${chainLabel(chain)} is already listed by an earlier chain; the first entry is kept`);
+      else models.push(entry);
+    }
+  }
+  const primary = chains[0]!;
+  let model = o.model ?? perChain.get(primary)?.[0]?.slug;
+  if (o.model && !models.some((m) => m.slug === o.model)) {
+    models.push(buildModelInfo({ slug: o.model, contextWindow: optionsOf(primary).contextWindow, baseInstructions: instructions }));
+    notes.push(`model ${o.model} is not reported by ${chainLabel(primary)}; added with default metadata`);
+  }
+  if (!model) notes.push(`no model known for ${chainLabel(primary)}: start the gateway, or list models in the chain's options, or pass --model`);
+
+  const catalog: ModelCatalog = { models };
+  const checked = validateCatalog(catalog);
+  if (!checked.valid) throw new CLIError(`the model catalogue would be rejected by Codex:\n${checked.errors.join('\n')}`);
+  const codexHome = env.CODEX_HOME?.trim() || join(homedir(), '.codex');
+  const catalogPath = resolve(o.cwd ?? process.cwd(), o.catalogFile ?? join(codexHome, 'ccrx-model-catalog.json'));
+  mkdirSync(dirname(catalogPath), { recursive: true });
+  await writeFileAtomic(catalogPath, `${JSON.stringify(catalog, null, 2)}\n`);
+
+  const document: Record<string, unknown> = { model_provider: providerId(primary) };
+  if (model) document.model = model;
+  document.model_catalog_json = catalogPath;
+  document.model_providers = Object.fromEntries(chains.map((chain) => [providerId(chain), providerTable(chain, gateway, config)]));
+  const header = [
+    '# codex-code-router: add to ~/.codex/config.toml (top-level keys above the first [table]).',
+    `# The model catalogue (${models.length} model${models.length === 1 ? '' : 's'}) was written to ${catalogPath}.`,
+    ...(config.server.apiKey ? ['# The gateway requires its local API key: export CCRX_API_KEY=<the key> before starting Codex.'] : []),
+  ];
+  return { toml: `${header.join('\n')}\n${stringify(document)}\n`, catalogPath, catalog, notes };
+}
+
+function selectChains(config: ResolvedConfig, provider: string | undefined): ResolvedChain[] {
+  const usable = config.chains.filter((c) => pluginNames(c).length > 0);
+  if (provider !== undefined) {
+    const chain = config.chains.find((c) => c.provider === provider);
+    if (!chain) throw new CLIError(`no provider named ${provider}; the config has: ${config.chains.map((c) => c.provider).join(', ')}`);
+    return [chain];
+  }
+  if (usable.length === 0) throw new CLIError('the config has no chain with plugins; nothing for Codex to use');
+  return usable;
+}
+
+function providerId(chain: ResolvedChain): string {
+  // Prefixed: Codex refuses to redefine its built-in provider ids (openai, ollama, lmstudio, amazon-bedrock).
+  return chain.prefix === '' ? 'ccrx' : `ccrx-${chain.provider}`;
+}
+
+function chainLabel(chain: ResolvedChain): string {
+  return chain.prefix === '' ? 'the top-level chain' : `provider ${chain.provider}`;
+}
+
+function gatewayUrl(config: ResolvedConfig): string {
+  const host = ['0.0.0.0', '::', ''].includes(config.server.host) ? '127.0.0.1' : config.server.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${config.server.port}`;
+}
+
+function providerTable(chain: ResolvedChain, gateway: string, config: ResolvedConfig): Record<string, unknown> {
+  const options = optionsOf(chain);
+  const table: Record<string, unknown> = {
+    name: chain.prefix === '' ? 'codex-code-router' : `codex-code-router (${chain.provider})`,
+    base_url: `${gateway}${chain.prefix}/v1`,
+    wire_api: 'responses',
+    supports_websockets: false,
+    request_max_retries: REQUEST_MAX_RETRIES,
+    stream_max_retries: STREAM_MAX_RETRIES,
+    // A chain that keeps Codex's stream alive sends an event at least every keepAliveMs: a dead stream can then be
+    // detected sooner than Codex's 5-minute default without cutting slow but healthy answers.
+    stream_idle_timeout_ms: typeof options.keepAliveMs === 'number' ? Math.max(60_000, options.keepAliveMs * 6) : DEFAULT_IDLE_TIMEOUT_MS,
+  };
+  if (config.server.apiKey) table.env_http_headers = { 'x-ccrx-api-key': 'CCRX_API_KEY' };
+  if (pluginNames(chain).some((n) => n.includes('copilot'))) {
+    // Command auth: Codex re-runs it on a 401 and retries at once (the only provider type that refreshes).
+    const [command, ...args] = selfCommand();
+    table.auth = { command, args: [...args, 'print-token'], refresh_interval_ms: 240_000 };
+  }
+  return table;
+}
+
+function selfCommand(): string[] {
+  const script = process.argv[1] ?? '';
+  return /(ccrx|codex-code-router)(\.js)?$/.test(script) ? [process.execPath, resolve(script)] : ['ccrx'];
+}
+
+type Entry = ResolvedChain['entries'][number];
+
+function entryName(entry: Entry): string | undefined {
+  if (!entry) return undefined;
+  if (typeof entry === 'string') return entry;
+  if (Array.isArray(entry)) return nameOf(entry[0]);
+  if ('plugin' in entry) return entry.enabled === false ? undefined : nameOf(entry.plugin);
+  return nameOf(entry);
+}
+
+function nameOf(plugin: unknown): string | undefined {
+  if (typeof plugin === 'string') return plugin;
+  if (typeof plugin === 'object' && plugin !== null && 'name' in plugin) return String((plugin as { name: unknown }).name);
+  return undefined; // a factory: its name is only known once called
+}
+
+function pluginNames(chain: ResolvedChain): string[] {
+  return chain.entries.map(entryName).filter((n): n is string => n !== undefined);
+}
+
+interface TranslatorFacts {
+  models?: string[];
+  modelMap?: Record<string, string>;
+  contextWindow?: number;
+  keepAliveMs?: number;
+}
+
+/** The chat-translator options of a chain (the facts a catalogue needs when the upstream cannot be asked). */
+function optionsOf(chain: ResolvedChain): TranslatorFacts {
+  for (const entry of chain.entries) {
+    if (entryName(entry) !== 'chat-translator') continue;
+    const options = Array.isArray(entry) ? entry[1] : typeof entry === 'object' && entry !== null && 'plugin' in entry ? entry.options : undefined;
+    return (options ?? {}) as TranslatorFacts;
+  }
+  return {};
+}
+
+async function chainModels(chain: ResolvedChain, fetcher: ModelsFetcher, instructions: string | undefined, notes: string[]): Promise<ModelInfo[]> {
+  const options = optionsOf(chain);
+  const found = await fetcher.fetch(chain, notes);
+  // Slugs Codex will ask for: the options' list and model-map keys (wildcards cannot be slugs).
+  const mapped = Object.entries(options.modelMap ?? {}).filter(([slug]) => !slug.includes('*'));
+  const known = (slug: string) => found.entries.some((e) => e.slug === slug) || found.inputs.some((i) => i.slug === slug);
+  const upstream = (name: string) => found.inputs.find((i) => i.slug === name) ?? found.entries.find((e) => e.slug === name);
+  for (const [slug, target] of mapped) {
+    if (known(slug)) continue;
+    const facts = upstream(target);
+    const window = facts && 'context_window' in facts ? facts.context_window : (facts as { contextWindow?: number } | undefined)?.contextWindow;
+    found.inputs.push({ slug, description: `${target} via codex-code-router (${chain.provider})`, contextWindow: typeof window === 'number' ? window : undefined });
+  }
+  for (const slug of options.models ?? []) if (!known(slug)) found.inputs.push({ slug });
+  return completeEntries(found, { baseInstructions: instructions, contextWindow: options.contextWindow });
+}
+
+/** Asks the running gateway for each chain's `/models`; when it is not running, an in-process copy on a free port. */
+class ModelsFetcher {
+  private base: string | undefined;
+  private local: Awaited<ReturnType<typeof loadRouter>> | undefined;
+
+  constructor(
+    private readonly config: ResolvedConfig,
+    private readonly gateway: string,
+    private readonly timeoutMs: number,
+    private readonly o: CodexConfigOptions,
+  ) {}
+
+  async fetch(chain: ResolvedChain, notes: string[]): Promise<ReturnType<typeof readModelsAnswer>> {
+    const path = `${chain.prefix}/v1/models?client_version=${CLIENT_VERSION}`;
+    try {
+      const res = await this.get(path);
+      if (!res.ok) {
+        notes.push(`${chainLabel(chain)}: GET ${path} answered ${res.status}; using the chain's options`);
+        return { entries: [], inputs: [] };
+      }
+      const found = readModelsAnswer(await res.json());
+      notes.push(`${chainLabel(chain)}: ${found.entries.length + found.inputs.length} model(s) from ${this.base}${path}`);
+      return found;
+    } catch (err) {
+      notes.push(`${chainLabel(chain)}: cannot list models (${(err as Error).message}); using the chain's options`);
+      return { entries: [], inputs: [] };
+    }
+  }
+
+  private async get(path: string): Promise<Response> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.config.server.apiKey) headers['x-ccrx-api-key'] = this.config.server.apiKey;
+    if (this.base === undefined) {
+      try {
+        const res = await fetch(`${this.gateway}${path}`, { headers, signal: AbortSignal.timeout(this.timeoutMs) });
+        this.base = this.gateway;
+        return res;
+      } catch (err) {
+        if (!isConnectionRefused(err)) throw err;
+        this.local = await loadRouter({ configFile: this.o.configFile, cwd: this.o.cwd, env: this.o.env, overrides: { host: '127.0.0.1', port: 0 }, logger: createLogger({ level: 'silent' }) });
+        this.base = (await this.local.listen()).url;
+      }
+    }
+    return fetch(`${this.base}${path}`, { headers, signal: AbortSignal.timeout(this.timeoutMs) });
+  }
+
+  async close(): Promise<void> {
+    await this.local?.close();
+  }
+}
+
+function isConnectionRefused(err: unknown): boolean {
+  const cause = (err as { cause?: { code?: string } }).cause;
+  return cause?.code === 'ECONNREFUSED';
+}
+
+export default defineCommand({
+  meta: { name: 'codex-config', description: 'Print the Codex config.toml block for this gateway and write its model catalogue' },
+  args: {
+    provider: { type: 'string', description: 'Only this provider chain (default: every chain; "default" is the top level)' },
+    config: { type: 'string', alias: 'c', description: 'Config file (default: search router.config.* from the current directory)' },
+    catalog: { type: 'string', description: 'Where to write the model catalogue (default: $CODEX_HOME/ccrx-model-catalog.json)' },
+    model: { type: 'string', description: 'Default model slug for Codex (default: the first model of the provider)' },
+    instructions: { type: 'string', description: 'A text file replacing the default base instructions of every model' },
+  },
+  async run({ args }) {
+    const result = await codexConfig({ configFile: args.config, provider: args.provider, catalogFile: args.catalog, model: args.model, instructionsFile: args.instructions });
+    for (const note of result.notes) process.stderr.write(`ccrx: ${note}\n`);
+    process.stdout.write(result.toml);
+  },
+});
