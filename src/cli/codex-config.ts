@@ -69,7 +69,7 @@ export async function codexConfig(o: CodexConfigOptions = {}): Promise<CodexConf
     }
   }
   const primary = chains[0]!;
-  let model = o.model ?? perChain.get(primary)?.[0]?.slug;
+  const model = o.model ?? perChain.get(primary)?.[0]?.slug;
   if (o.model && !models.some((m) => m.slug === o.model)) {
     models.push(buildModelInfo({ slug: o.model, contextWindow: optionsOf(primary).contextWindow, baseInstructions: instructions }));
     notes.push(`model ${o.model} is not reported by ${chainLabel(primary)}; added with default metadata`);
