@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { renderConfigReference, spliceGenerated } from '../../scripts/config-reference.js';
 import { createHooks, Stage } from '../../src/core/hooks.js';
 
 const docs = (name: string) => readFileSync(resolve(import.meta.dirname, '..', '..', 'docs', name), 'utf8');
@@ -14,5 +15,11 @@ describe('docs follow the code', () => {
 
   it('every stage is documented with its value', () => {
     for (const [name, value] of Object.entries(Stage)) expect(docs('hooks.md')).toContain(`| \`Stage.${name}\` | ${value} |`);
+  });
+});
+
+  it('docs/config.md holds the reference generated from the ajv schemas (run `npm run docs` after changing one)', () => {
+    const doc = docs('config.md');
+    expect(spliceGenerated(doc, renderConfigReference())).toBe(doc);
   });
 });

@@ -1,0 +1,7 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { renderConfigReference, spliceGenerated } from './config-reference.js';
+
+const file = fileURLToPath(new URL('../docs/config.md', import.meta.url));
+writeFileSync(file, spliceGenerated(readFileSync(file, 'utf8'), renderConfigReference()));
+process.stdout.write(`updated ${file}\n`);
