@@ -16,7 +16,6 @@ describe('docs follow the code', () => {
   it('every stage is documented with its value', () => {
     for (const [name, value] of Object.entries(Stage)) expect(docs('hooks.md')).toContain(`| \`Stage.${name}\` | ${value} |`);
   });
-});
 
   it('docs/config.md holds the reference generated from the ajv schemas (run `npm run docs` after changing one)', () => {
     const doc = docs('config.md');
