@@ -1,0 +1,178 @@
+import { definePlugin, GatewayError, isEventStream, serializeEvents, type Exchange, type Logger, type Reply } from '../../index.js';
+import { failureOf, upstreamHttpError } from './errors.js';
+import { codexCatalog, parseModelList, type UpstreamModel } from './models.js';
+import { completionChunks, translateCompletion } from './non-stream.js';
+import { resolveSettings, type Settings } from './presets.js';
+import { ReasoningCache } from './reasoning-carrier.js';
+import { translateRequest, type TranslatedRequest } from './request.js';
+import { optionsSchema, type ChatTranslatorOptions } from './schema.js';
+import { ResponseStream } from './stream-state.js';
+
+export type { ChatTranslatorOptions, Quirks, PresetName } from './schema.js';
+export { presets } from './presets.js';
+
+const NAME = 'chat-translator';
+const STATE = Symbol(NAME);
+
+type ExchangeState = { kind: 'models' } | { kind: 'responses'; request: TranslatedRequest; stream: ResponseStream | undefined };
+
+/** Largest upstream error or blocking body read whole. */
+const ERROR_BODY_LIMIT = 64 * 1024;
+const COMPLETION_BODY_LIMIT = 32 * 1024 * 1024;
+const CATALOG_TTL_MS = 60_000;
+const MODELS_TIMEOUT_MS = 5_000;
+
+/**
+ * Lets Codex (Responses API only) use any OpenAI-compatible Chat Completions upstream: requests are rebuilt as Chat
+ * bodies, Chat chunks come back as the full Responses event sequence, errors in the codes Codex acts on.
+ */
+export default definePlugin<ChatTranslatorOptions>({
+  name: NAME,
+  schema: optionsSchema,
+  apply(api, options) {
+    const settings = resolveSettings(options);
+    const apiKey = options.apiKey ?? readApiKeyEnv(settings.apiKeyEnv);
+    if (!apiKey && settings.apiKeyEnv) api.log.warn({ env: settings.apiKeyEnv }, 'chat-translator: no API key (set apiKey or the environment variable); requests will fail');
+    const cache = new ReasoningCache(options.reasoningCacheSize);
+    const streamOptions = (request: TranslatedRequest) => ({ model: request.codexModel, upstreamModel: request.upstreamModel, map: request.map, carrierKey: options.carrierKey, cache });
+    const catalog = catalogSource(settings, options, apiKey, api.log);
+    const state = (ex: Exchange) => ex.state.get(STATE) as ExchangeState | undefined;
+    const streamOf = (ex: Exchange) => {
+      const s = state(ex);
+      return s?.kind === 'responses' ? s.stream : undefined;
+    };
+
+    api.hooks.request.tapPromise(NAME, async (ex) => {
+      setUpstreamHeaders(ex, settings, 'application/json');
+      if (ex.inbound.route === 'models') {
+        if (ex.inbound.query.has('client_version')) return catalog();
+        ex.upstream.url = new URL(`${settings.baseUrl}/models`);
+        ex.state.set(STATE, { kind: 'models' });
+        return undefined;
+      }
+      const request = translateRequest(ex.inbound.json(), settings, { log: ex.log, carrierKey: options.carrierKey, cache });
+      ex.upstream.url = new URL(`${settings.baseUrl}/chat/completions`);
+      ex.upstream.body = Buffer.from(JSON.stringify(request.body));
+      if (request.stream) {
+        setUpstreamHeaders(ex, settings, 'text/event-stream');
+        ex.keepAlive = { commitAfterMs: options.commitAfterMs, intervalMs: options.keepAliveMs };
+      }
+      ex.state.set(STATE, { kind: 'responses', request, stream: request.stream ? new ResponseStream(streamOptions(request)) : undefined });
+      ex.log.debug({ upstreamModel: request.upstreamModel, tools: [...request.map.byUpstream.keys()] }, 'chat-translator: request translated');
+      return undefined;
+    });
+
+    api.hooks.authorize.tap(NAME, (_ex, context) => {
+      if (apiKey) return { authorization: `Bearer ${apiKey}`, source: 'api-key', refreshable: false };
+      if (settings.apiKeyEnv) context.failures.push(missingKey(settings.apiKeyEnv));
+      return undefined;
+    });
+
+    api.hooks.upstreamResponse.tapPromise(NAME, async (ex, response) => {
+      const s = state(ex);
+      if (!s || s.kind === 'models') return undefined;
+      if (response.status >= 400) {
+        const body = await response.readBody(ERROR_BODY_LIMIT).catch(() => Buffer.alloc(0));
+        return { fail: upstreamHttpError(response.status, body, response.headers, apiKey ? undefined : settings.apiKeyEnv) };
+      }
+      const streaming = isEventStream(response.headers['content-type']);
+      if (!s.stream) {
+        const completion = parseJson(await response.readBody(COMPLETION_BODY_LIMIT));
+        try {
+          return { reply: { status: 200, body: translateCompletion(completion, streamOptions(s.request)) } };
+        } catch (err) {
+          return { fail: err as GatewayError };
+        }
+      }
+      if (streaming) return undefined;
+      // A provider that ignored stream:true: translate its one JSON body into the event stream Codex needs.
+      const completion = parseJson(await response.readBody(COMPLETION_BODY_LIMIT));
+      if (ex.headersSent) return { fail: new GatewayError({ status: 502, type: 'server_error', code: 'upstream_bad_response', message: 'the upstream answered a streaming request without an event stream', expose: true }) };
+      const events = [...s.stream.open(), ...completionChunks(completion).flatMap((chunk) => s.stream!.chunk(JSON.stringify(chunk))), ...s.stream.end()];
+      return { reply: { status: 200, headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' }, body: serializeEvents(events) } };
+    });
+
+    api.hooks.streamOpen.tap(NAME, (events, ex) => {
+      const stream = streamOf(ex);
+      return stream ? [...events, ...stream.open()] : events;
+    });
+    api.hooks.streamChunk.tap(NAME, (events, ex) => {
+      const stream = streamOf(ex);
+      return stream ? events.flatMap((event) => stream.chunk(event.data)) : events;
+    });
+    api.hooks.streamIdle.tap(NAME, (events, ex) => {
+      const stream = streamOf(ex);
+      return stream ? [...events, ...stream.idle()] : events;
+    });
+    api.hooks.streamClose.tap(NAME, (events, ex, outcome) => {
+      const stream = streamOf(ex);
+      if (!stream) return events;
+      return [...events, ...(outcome.kind === 'eof' ? stream.end() : stream.failWith(failureOf(outcome.error)))];
+    });
+
+    api.hooks.health.tap(NAME, (report) => {
+      report.checks[NAME] = { ok: Boolean(apiKey) || !settings.apiKeyEnv, upstream: settings.baseUrl, preset: options.preset ?? null, apiKey: apiKey ? 'configured' : settings.apiKeyEnv ? `missing (${settings.apiKeyEnv})` : 'not needed' };
+    });
+  },
+});
+
+/**
+ * THE one place this plugin reads the process environment: the key named by `apiKeyEnv` (or the preset). The
+ * kernel's `plugin.env` binds fixed names only; a `PluginApi.env` would let this read the router's resolved env.
+ */
+function readApiKeyEnv(name: string | undefined): string | undefined {
+  if (!name) return undefined;
+  const value = process.env[name]?.trim();
+  return value ? value : undefined;
+}
+
+function missingKey(env: string): GatewayError {
+  return new GatewayError({ status: 400, type: 'invalid_request_error', code: 'missing_api_key', message: `chat-translator has no upstream API key: set the ${env} environment variable or the apiKey option` });
+}
+
+function setUpstreamHeaders(ex: Exchange, settings: Settings, accept: string): void {
+  for (const name of Object.keys(ex.upstream.headers)) delete ex.upstream.headers[name];
+  Object.assign(ex.upstream.headers, { 'content-type': 'application/json', accept, 'accept-encoding': 'identity' }, lowerKeys(settings.headers));
+}
+
+function lowerKeys(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+}
+
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** `GET /v1/models?client_version=…`: the Codex catalogue, from the upstream list when it answers, cached briefly. */
+function catalogSource(settings: Settings, options: ChatTranslatorOptions, apiKey: string | undefined, log: Logger): () => Promise<Reply> {
+  let cached: { at: number; body: object } | undefined;
+  return async () => {
+    if (!cached || Date.now() - cached.at > CATALOG_TTL_MS) {
+      const upstream = await fetchModels(settings, apiKey, log);
+      cached = { at: Date.now(), body: codexCatalog(upstream ?? [], settings, options) };
+      // A failed discovery is retried on the next request instead of being cached.
+      if (!upstream) cached.at = 0;
+    }
+    return { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: cached.body };
+  };
+}
+
+async function fetchModels(settings: Settings, apiKey: string | undefined, log: Logger): Promise<UpstreamModel[] | undefined> {
+  try {
+    const headers: Record<string, string> = { accept: 'application/json', ...lowerKeys(settings.headers) };
+    if (apiKey) headers.authorization = `Bearer ${apiKey}`;
+    const res = await fetch(`${settings.baseUrl}/models`, { headers, signal: AbortSignal.timeout(MODELS_TIMEOUT_MS) });
+    if (!res.ok) {
+      log.warn({ status: res.status }, 'chat-translator: upstream model list failed; serving the configured models');
+      return undefined;
+    }
+    return parseModelList(await res.json());
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'chat-translator: upstream model list unreachable; serving the configured models');
+    return undefined;
+  }
+}

@@ -1,0 +1,34 @@
+import { GatewayError } from '../../index.js';
+import { ResponseStream, type StreamOptions } from './stream-state.js';
+import { isObject } from './tools.js';
+
+/**
+ * A whole Chat completion → the Responses object, built by replaying it through the stream translator as one chunk,
+ * so a blocking answer is exactly the `response` of the streaming terminal event.
+ */
+export function translateCompletion(completion: unknown, options: StreamOptions): Record<string, unknown> {
+  const stream = new ResponseStream(options);
+  for (const chunk of completionChunks(completion)) stream.chunk(JSON.stringify(chunk));
+  stream.end();
+  const result = stream.result!;
+  if (result.status === 'failed') {
+    const error = result.error as { code: string; message: string };
+    throw new GatewayError({ status: 502, type: 'server_error', code: error.code, message: error.message, expose: true });
+  }
+  return result;
+}
+
+/** The synthetic stream of one completion: the message as a single delta, with its finish_reason and usage. */
+export function completionChunks(completion: unknown): Record<string, unknown>[] {
+  if (!isObject(completion)) return [{ error: { message: 'the upstream answered with a body that is not a JSON object' } }];
+  if (completion.error !== undefined && completion.error !== null) return [{ error: completion.error }];
+  const choices = Array.isArray(completion.choices) ? completion.choices : [];
+  const choice = isObject(choices[0]) ? choices[0] : { message: {}, finish_reason: 'stop' };
+  const message = isObject(choice.message) ? choice.message : {};
+  const delta: Record<string, unknown> = { ...message };
+  if (Array.isArray(message.tool_calls)) {
+    delta.tool_calls = (message.tool_calls as unknown[]).map((tc, index) => (isObject(tc) ? { index, ...tc } : tc));
+  }
+  const finish = typeof choice.finish_reason === 'string' ? choice.finish_reason : 'stop';
+  return [{ choices: [{ index: 0, delta, finish_reason: finish }], usage: completion.usage }];
+}

@@ -1,0 +1,38 @@
+import { isObject } from './tools.js';
+
+/** The Responses usage object Codex reads (`codex-contract.md` §3.2). */
+export interface ResponsesUsage {
+  input_tokens: number;
+  input_tokens_details: { cached_tokens: number };
+  output_tokens: number;
+  output_tokens_details: { reasoning_tokens: number };
+  total_tokens: number;
+}
+
+/** Chat usage → Responses usage; DeepSeek's `prompt_cache_hit_tokens` wins over OpenAI's details. Missing → zeros. */
+export function mapUsage(usage: unknown): ResponsesUsage {
+  const u = isObject(usage) ? usage : {};
+  const input = count(u.prompt_tokens);
+  const output = count(u.completion_tokens);
+  const promptDetails = isObject(u.prompt_tokens_details) ? u.prompt_tokens_details : {};
+  const completionDetails = isObject(u.completion_tokens_details) ? u.completion_tokens_details : {};
+  const cached = u.prompt_cache_hit_tokens !== undefined ? count(u.prompt_cache_hit_tokens) : count(promptDetails.cached_tokens);
+  return {
+    input_tokens: input,
+    input_tokens_details: { cached_tokens: cached },
+    output_tokens: output,
+    output_tokens_details: { reasoning_tokens: count(completionDetails.reasoning_tokens) },
+    total_tokens: u.total_tokens !== undefined ? count(u.total_tokens) : input + output,
+  };
+}
+
+function count(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.trunc(value) : 0;
+}
+
+/** Some providers put usage elsewhere (Groq: `x_groq.usage`). */
+export function chunkUsage(chunk: Record<string, unknown>): unknown {
+  if (isObject(chunk.usage)) return chunk.usage;
+  if (isObject(chunk.x_groq) && isObject(chunk.x_groq.usage)) return chunk.x_groq.usage;
+  return undefined;
+}
