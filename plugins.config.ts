@@ -1,9 +1,32 @@
+import authCopilotTokenfile from './src/plugins/auth-copilot-tokenfile/index.js';
+import authEnvBearer from './src/plugins/auth-env-bearer/index.js';
+import bodyLimit from './src/plugins/body-limit/index.js';
+import copilotUpstream from './src/plugins/copilot-upstream/index.js';
+import headerInjector from './src/plugins/header-injector/index.js';
+import refresh401 from './src/plugins/refresh-401/index.js';
+import retry429 from './src/plugins/retry-429/index.js';
 import { defineConfig } from './src/index.js';
 
-/** Every built-in plugin, by the name a config uses. */
-export const builtins = {};
+/** Every built-in plugin, by the name a config uses. This is the only file that names them. */
+export const builtins = {
+  'auth-copilot-tokenfile': authCopilotTokenfile,
+  'auth-env-bearer': authEnvBearer,
+  'body-limit': bodyLimit,
+  'copilot-upstream': copilotUpstream,
+  'header-injector': headerInjector,
+  'refresh-401': refresh401,
+  'retry-429': retry429,
+};
 
-/** The built-in default chain: the Copilot chain, used when no config file is found. */
+/**
+ * The built-in default chain: the Copilot chain of the original codex-code-router, used when no config file is
+ * found (and for the top level of a config without `plugins`). Order matters:
+ * - body-limit first: it refuses oversized bodies before they are read;
+ * - copilot-upstream sets the URL that auth-copilot-tokenfile may move to the account's own API host;
+ * - auth-env-bearer before auth-copilot-tokenfile: an env token wins over the file, as in the original
+ *   (its inbound-header fallback runs at Stage.Fallback, after both);
+ * - refresh-401 before retry-429: a 401 is answered by fresh credentials, a 429 by a wait.
+ */
 export const defaultConfig = defineConfig({
-  plugins: [],
+  plugins: ['body-limit', 'copilot-upstream', 'header-injector', 'auth-env-bearer', 'auth-copilot-tokenfile', 'refresh-401', 'retry-429'],
 });
