@@ -33,6 +33,9 @@ export type ChatResponse =
   /** A non-streaming completion body (`stream:false`). */
   | { json: object; headersDelayMs?: number };
 
+/** A scripted answer, or a function of the request it answers (e.g. to read the tools the client declared). */
+export type ScriptedResponse = ChatResponse | ((request: ChatRequestRecord, index: number) => ChatResponse);
+
 export interface ChatRequestRecord {
   method: string;
   /** Path plus query. */
@@ -70,8 +73,8 @@ export interface MockChat {
   requests: ChatRequestRecord[];
   /** Every request, `/models` included. */
   allRequests: ChatRequestRecord[];
-  /** Script the next responses, served in order. */
-  enqueue(...responses: ChatResponse[]): void;
+  /** Script the next responses, served in order; a function computes its answer from the request it serves. */
+  enqueue(...responses: ScriptedResponse[]): void;
   /** How many scripted responses are still waiting. */
   pending(): number;
   setModels(models: MockModel[]): void;
@@ -81,7 +84,7 @@ export interface MockChat {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function startMockChat(options: MockChatOptions = {}): Promise<MockChat> {
-  const queue: ChatResponse[] = [];
+  const queue: ScriptedResponse[] = [];
   const requests: ChatRequestRecord[] = [];
   const allRequests: ChatRequestRecord[] = [];
   let models = options.models ?? [{ id: 'mock-model' }];
@@ -110,7 +113,8 @@ export async function startMockChat(options: MockChatOptions = {}): Promise<Mock
       if (req.method === 'POST' && path.endsWith('/chat/completions')) {
         requests.push(record);
         const index = requests.length - 1;
-        const next = queue.shift() ?? options.respond?.(record, index) ?? { status: 500, body: { error: { message: `mock-chat: no scripted response for request #${index}`, type: 'server_error' } } };
+        const scripted = queue.shift();
+        const next = (typeof scripted === 'function' ? scripted(record, index) : scripted) ?? options.respond?.(record, index) ?? { status: 500, body: { error: { message: `mock-chat: no scripted response for request #${index}`, type: 'server_error' } } };
         return await answer(res, next);
       }
       sendBody(res, 404, { error: { message: `mock-chat: no route ${req.method} ${path}` } });
