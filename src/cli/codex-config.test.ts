@@ -72,7 +72,7 @@ describe('ccrx codex-config', () => {
     expect(toml.model_catalog_json).toBe(catalogFile);
     expect(toml.model_properties).toBeUndefined();
     expect(toml.model_providers['ccrx-deepseek']).toMatchObject({ base_url: `http://127.0.0.1:${port}/deepseek/v1`, wire_api: 'responses', supports_websockets: false, request_max_retries: 4, stream_max_retries: 5, stream_idle_timeout_ms: 60000 });
-    expect(toml.model_providers['ccrx-synthetic']).toMatchObject({ base_url: `http://127.0.0.1:${port}/synthetic/v1`, stream_idle_timeout_ms: 300000 });
+    expect(toml.model_providers['ccrx-synthetic']).toMatchObject({ base_url: `http://127.0.0.1:${port}/synthetic/v1`, stream_idle_timeout_ms: 60000 });
 
     const written = JSON.parse(readFileSync(catalogFile, 'utf8'));
     expect(validateCatalog(written).valid).toBe(true);

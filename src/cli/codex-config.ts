@@ -43,6 +43,8 @@ const CLIENT_VERSION = '0.169.0';
 const REQUEST_MAX_RETRIES = 4;
 const STREAM_MAX_RETRIES = 5;
 const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
+/** The chat-translator's `keepAliveMs` default. */
+const TRANSLATOR_KEEPALIVE_MS = 10_000;
 
 /** Builds the config.toml text and writes the catalogue for the gateway's chains. */
 export async function codexConfig(o: CodexConfigOptions = {}): Promise<CodexConfigResult> {
@@ -68,7 +70,10 @@ export async function codexConfig(o: CodexConfigOptions = {}): Promise<CodexConf
       else models.push(entry);
     }
   }
-  const primary = chains[0]!;
+  // The chain Codex uses by default: the one asked for, else the first that has models (the built-in Copilot chain
+  // last, so a config that only adds providers defaults to them).
+  const ranked = [...chains].sort((a, b) => Number(isBuiltinChain(a)) - Number(isBuiltinChain(b)));
+  const primary = o.provider !== undefined ? chains[0]! : (ranked.find((c) => (perChain.get(c)?.length ?? 0) > 0) ?? ranked[0]!);
   const model = o.model ?? perChain.get(primary)?.[0]?.slug;
   if (o.model && !models.some((m) => m.slug === o.model)) {
     models.push(buildModelInfo({ slug: o.model, contextWindow: optionsOf(primary).contextWindow, baseInstructions: instructions }));
@@ -107,6 +112,10 @@ function selectChains(config: ResolvedConfig, provider: string | undefined): Res
   return usable;
 }
 
+function isBuiltinChain(chain: ResolvedChain): boolean {
+  return chain.prefix === '' && chain.source.file === 'built-in default chain';
+}
+
 function providerId(chain: ResolvedChain): string {
   // Prefixed: Codex refuses to redefine its built-in provider ids (openai, ollama, lmstudio, amazon-bedrock).
   return chain.prefix === '' ? 'ccrx' : `ccrx-${chain.provider}`;
@@ -123,6 +132,7 @@ function gatewayUrl(config: ResolvedConfig): string {
 
 function providerTable(chain: ResolvedChain, gateway: string, config: ResolvedConfig): Record<string, unknown> {
   const options = optionsOf(chain);
+  const keepAlive = pluginNames(chain).includes('chat-translator') ? (options.keepAliveMs ?? TRANSLATOR_KEEPALIVE_MS) : undefined;
   const table: Record<string, unknown> = {
     name: chain.prefix === '' ? 'codex-code-router' : `codex-code-router (${chain.provider})`,
     base_url: `${gateway}${chain.prefix}/v1`,
@@ -132,7 +142,7 @@ function providerTable(chain: ResolvedChain, gateway: string, config: ResolvedCo
     stream_max_retries: STREAM_MAX_RETRIES,
     // A chain that keeps Codex's stream alive sends an event at least every keepAliveMs: a dead stream can then be
     // detected sooner than Codex's 5-minute default without cutting slow but healthy answers.
-    stream_idle_timeout_ms: typeof options.keepAliveMs === 'number' ? Math.max(60_000, options.keepAliveMs * 6) : DEFAULT_IDLE_TIMEOUT_MS,
+    stream_idle_timeout_ms: keepAlive === undefined ? DEFAULT_IDLE_TIMEOUT_MS : Math.max(60_000, keepAlive * 6),
   };
   if (config.server.apiKey) table.env_http_headers = { 'x-ccrx-api-key': 'CCRX_API_KEY' };
   if (pluginNames(chain).some((n) => n.includes('copilot'))) {
