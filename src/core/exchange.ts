@@ -10,6 +10,7 @@ export interface KernelExchange extends Exchange {
   credential: CredentialInfo | undefined;
   headersSent: boolean;
   keepAlive: KeepAlive | undefined;
+  streamEvents: boolean | undefined;
   /** Metadata only: never a body, a header value or a token. */
   toJSON(): Record<string, unknown>;
 }
@@ -57,6 +58,7 @@ export function createExchange(o: { provider: string; inbound: InboundInit; log:
   const upstream: UpstreamRequest = {
     url: undefined,
     method: inbound.route === 'models' ? 'GET' : 'POST',
+    wire: 'responses',
     headers: pickHeaders(inbound.headers, ['content-type', 'accept']),
     body: undefined,
   };
@@ -74,6 +76,7 @@ export function createExchange(o: { provider: string; inbound: InboundInit; log:
     startedAt: Date.now(),
     headersSent: false,
     keepAlive: undefined,
+    streamEvents: undefined,
     // Like Koa's context: serializing an exchange never dumps a body, a header value or a token.
     toJSON: () => ({
       id,

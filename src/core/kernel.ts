@@ -23,7 +23,10 @@ interface ChainRuntime {
   routes: (LocalRoute & { plugin: string })[];
   hooks: Hooks;
   upstream: UpstreamClient;
+  /** Parse event streams unless an exchange says otherwise. */
   eventMode: boolean;
+  /** Whether any plugin can consume events at all (on demand or always). */
+  anyStreamTaps: boolean;
   maxAttempts: number;
 }
 
@@ -56,8 +59,9 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
     const hooks = createHooks();
     const loaded = await resolveChain(chain.entries, chain.source, o.builtins, config.env);
     const info: ChainInfo = Object.freeze({ provider: chain.provider, prefix: chain.prefix, plugins: Object.freeze(loaded.map((p) => p.plugin.name)) });
-    const routes = await applyChain(loaded, hooks, log, info, chain.source.file, config.env);
-    chains.push({ info, routes, hooks, upstream: createUpstreamClient(chain.upstream), eventMode: streamHookNames.some((n) => hasTaps(hooks[n])), maxAttempts: chain.upstream.maxAttempts });
+    const { routes, streamEventsByDefault } = await applyChain(loaded, hooks, log, info, chain.source.file, config.env);
+    const anyStreamTaps = streamHookNames.some((n) => hasTaps(hooks[n]));
+    chains.push({ info, routes, hooks, upstream: createUpstreamClient(chain.upstream), eventMode: streamEventsByDefault, anyStreamTaps, maxAttempts: chain.upstream.maxAttempts });
   }
 
   const stats = { requests: 0, errors: 0, replays: 0 };
@@ -158,7 +162,7 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
       log,
       signal: controller.signal,
     });
-    const out = createResponder(res, ex, chain.hooks, chain.eventMode);
+    const out = createResponder(res, ex, chain.hooks, () => chain.anyStreamTaps && (ex.streamEvents ?? chain.eventMode));
     let upstreamStatus: number | undefined;
     try {
       if (closing) throw errors.shuttingDown();

@@ -2,7 +2,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigError } from './errors.js';
-import type { Hooks } from './hooks.js';
+import { streamHookNames, type Hooks } from './hooks.js';
 import { loadModule, resolveModule } from './modules.js';
 import type { ChainInfo, EnvBinding, LocalRoute, Plugin, PluginApi, PluginEntry, PluginFactory, PluginHooks } from './types.js';
 
@@ -51,10 +51,19 @@ export async function resolveChain(entries: readonly PluginEntry[], source: Chai
   return loaded;
 }
 
-/** Applies resolved plugins to fresh hooks, each with a tap-only view named after the plugin. Returns their local routes. */
-export async function applyChain(loaded: readonly LoadedPlugin[], hooks: Hooks, log: Logger, chain: ChainInfo, file: string, env: Readonly<Record<string, string | undefined>>): Promise<(LocalRoute & { plugin: string })[]> {
+export interface AppliedChain {
+  routes: (LocalRoute & { plugin: string })[];
+  /** Whether a plugin without `streamEventsOnDemand` tapped a stream hook: then every event stream is parsed. */
+  streamEventsByDefault: boolean;
+}
+
+/** Applies resolved plugins to fresh hooks, each with a tap-only view named after the plugin. */
+export async function applyChain(loaded: readonly LoadedPlugin[], hooks: Hooks, log: Logger, chain: ChainInfo, file: string, env: Readonly<Record<string, string | undefined>>): Promise<AppliedChain> {
   const routes: (LocalRoute & { plugin: string })[] = [];
+  let streamEventsByDefault = false;
+  const streamTaps = () => streamHookNames.reduce((n, name) => n + hooks[name].taps.length, 0);
   for (const { plugin, options } of loaded) {
+    const before = streamTaps();
     const api: PluginApi = {
       hooks: tapOnlyView(hooks, plugin.name),
       log: log.child({ plugin: plugin.name }),
@@ -67,8 +76,9 @@ export async function applyChain(loaded: readonly LoadedPlugin[], hooks: Hooks, 
     } catch (err) {
       throw new ConfigError(`${file} > ${chain.provider} chain > ${plugin.name}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
+    if (streamTaps() > before && !plugin.streamEventsOnDemand) streamEventsByDefault = true;
   }
-  return routes;
+  return { routes, streamEventsByDefault };
 }
 
 interface NormalizedEntry {

@@ -13,7 +13,7 @@ type Outcome = ExchangeSummary['outcome'];
  * Everything written to Codex for one exchange goes through here: bytes piped as they come, event streams
  * run through the stream hooks, and errors turned into bytes (JSON before headers, a terminal event after).
  */
-export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: Hooks, eventMode: boolean) {
+export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: Hooks, eventMode: () => boolean) {
   let mode: 'none' | 'bytes' | 'events' = 'none';
   let bytesOut = 0;
   let chunksOut = 0;
@@ -62,7 +62,7 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
 
   /** Early commit: a 200 event stream before upstream headers, so idle events can flow (see KeepAlive). */
   function armKeepAlive(keepAlive: KeepAlive): void {
-    if (!eventMode) return;
+    if (!eventMode()) return;
     commitTimer = setTimeout(() => {
       if (ex.headersSent || res.destroyed) return;
       void openEvents(200, {}).then(() => scheduleIdle(keepAlive.intervalMs));
@@ -141,7 +141,7 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
 
     /** Sends the upstream response on: as events when a stream hook is tapped and it is an event stream. */
     async forward(upstream: RawUpstreamResponse, cachedBody: Buffer | undefined): Promise<void> {
-      const events = eventMode && cachedBody === undefined && isEventStream(upstream.headers['content-type']);
+      const events = eventMode() && cachedBody === undefined && isEventStream(upstream.headers['content-type']);
       if (events) return pipeEvents(upstream);
       if (mode === 'events') {
         upstream.body.resume();

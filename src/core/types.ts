@@ -40,6 +40,11 @@ export interface InboundRequest extends Omit<InboundHead, 'limitBody'> {
 export interface UpstreamRequest {
   /** Full upstream URL; a chain must set it (usually in `request`) or the kernel answers `no_upstream`. */
   url: URL | undefined;
+  /**
+   * The API the upstream request speaks: `responses` (the default, Codex's own) or `chat-completions` once a plugin
+   * routes the exchange to a Chat Completions endpoint. Plugins agree through it; the kernel does not read it.
+   */
+  wire: 'responses' | 'chat-completions' | (string & {});
   method: 'GET' | 'POST';
   headers: HeaderMap;
   /** Body bytes; starts as the inbound body, byte for byte. */
@@ -95,6 +100,12 @@ export interface Exchange {
   readonly headersSent: boolean;
   /** Set by a plugin in `request` to have the kernel keep Codex's stream alive. */
   keepAlive: KeepAlive | undefined;
+  /**
+   * Whether the upstream event stream goes through the stream hooks. Undefined means the chain default: yes when a
+   * plugin without `streamEventsOnDemand` taps a stream hook. A plugin with on-demand stream taps sets it to true
+   * for the exchanges it must see; everything else is piped as bytes.
+   */
+  streamEvents: boolean | undefined;
 }
 
 // ----- Upstream response and verdicts -----
@@ -231,6 +242,11 @@ export interface Plugin<O extends object = Record<string, unknown>> {
   env?: Partial<Record<keyof O & string, EnvBinding>>;
   /** Plugins that must appear earlier in the same chain. */
   dependencies?: string[];
+  /**
+   * The plugin's stream taps only matter for exchanges where it sets `exchange.streamEvents = true`, so its presence
+   * alone does not make the chain parse every stream.
+   */
+  streamEventsOnDemand?: boolean;
   apply(api: PluginApi, options: O): void | Promise<void>;
 }
 

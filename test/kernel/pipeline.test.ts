@@ -196,6 +196,27 @@ describe('client abort', () => {
   });
 });
 
+describe('on-demand stream taps', () => {
+  it('pipe bytes untouched unless the plugin asks for events on that exchange', async () => {
+    const upper = definePlugin({
+      name: 'upper',
+      streamEventsOnDemand: true,
+      apply({ hooks }) {
+        hooks.request.tap('upper', (ex) => {
+          if (ex.inbound.body.toString() === 'events') ex.streamEvents = true;
+          return undefined;
+        });
+        hooks.streamChunk.tap('upper', (events) => events.map((e) => ({ ...e, data: e.data.toUpperCase() })));
+      },
+    });
+    // `data:x` (no space) and a comment are re-serialized differently when parsed: bytes prove no parsing happened.
+    const raw = ': hello\ndata:{"type":"a"}\n\n';
+    const { gw } = await gatewayWith((_req, res) => void res.writeHead(200, { 'content-type': 'text/event-stream' }).end(raw), [upper]);
+    expect(await (await fetch(`${gw.url}/v1/responses`, { method: 'POST', body: 'bytes' })).text()).toBe(raw);
+    expect(await (await fetch(`${gw.url}/v1/responses`, { method: 'POST', body: 'events' })).text()).toBe('data: {"TYPE":"A"}\n\n');
+  });
+});
+
 describe('keep-alive for slow upstreams', () => {
   it('commits an event stream early and sends real idle events until the upstream answers', async () => {
     const keeper = definePlugin({
