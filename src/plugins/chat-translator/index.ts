@@ -52,10 +52,12 @@ export default definePlugin<ChatTranslatorOptions>({
       }
       const request = translateRequest(ex.inbound.json(), settings, { log: ex.log, carrierKey: options.carrierKey, cache });
       ex.upstream.url = new URL(`${settings.baseUrl}/chat/completions`);
+      ex.upstream.wire = 'chat-completions';
       ex.upstream.body = Buffer.from(JSON.stringify(request.body));
       if (request.stream) {
         setUpstreamHeaders(ex, settings, 'text/event-stream');
         ex.keepAlive = { commitAfterMs: options.commitAfterMs, intervalMs: options.keepAliveMs };
+        ex.streamEvents = true;
       }
       ex.state.set(STATE, { kind: 'responses', request, stream: request.stream ? new ResponseStream(streamOptions(request)) : undefined });
       ex.log.debug({ upstreamModel: request.upstreamModel, tools: [...request.map.byUpstream.keys()] }, 'chat-translator: request translated');
