@@ -6,6 +6,8 @@ import { CLIError } from './errors.js';
 /** Every subcommand, loaded on demand so `print-token` starts fast. */
 const subCommands: Record<string, () => Promise<CommandDef>> = {
   serve: () => import('./serve.js').then((m) => m.default as CommandDef),
+  login: () => import('./login.js').then((m) => m.default as CommandDef),
+  'print-token': () => import('./print-token.js').then((m) => m.default as CommandDef),
   start: () => import('./start.js').then((m) => m.default as CommandDef),
   stop: () => import('./stop.js').then((m) => m.default as CommandDef),
   restart: () => import('./restart.js').then((m) => m.default as CommandDef),
