@@ -31,7 +31,7 @@ export default definePlugin<ChatTranslatorOptions>({
   schema: optionsSchema,
   apply(api, options) {
     const settings = resolveSettings(options);
-    const apiKey = options.apiKey ?? readApiKeyEnv(settings.apiKeyEnv);
+    const apiKey = options.apiKey ?? readApiKeyEnv(api.env, settings.apiKeyEnv);
     if (!apiKey && settings.apiKeyEnv) api.log.warn({ env: settings.apiKeyEnv }, 'chat-translator: no API key (set apiKey or the environment variable); requests will fail');
     const cache = new ReasoningCache(options.reasoningCacheSize);
     const streamOptions = (request: TranslatedRequest) => ({ model: request.codexModel, upstreamModel: request.upstreamModel, map: request.map, carrierKey: options.carrierKey, cache });
@@ -118,13 +118,10 @@ export default definePlugin<ChatTranslatorOptions>({
   },
 });
 
-/**
- * THE one place this plugin reads the process environment: the key named by `apiKeyEnv` (or the preset). The
- * kernel's `plugin.env` binds fixed names only; a `PluginApi.env` would let this read the router's resolved env.
- */
-function readApiKeyEnv(name: string | undefined): string | undefined {
+/** The key named by `apiKeyEnv` (or the preset): a name known only at run time, so not a `plugin.env` binding. */
+function readApiKeyEnv(env: Readonly<Record<string, string | undefined>>, name: string | undefined): string | undefined {
   if (!name) return undefined;
-  const value = process.env[name]?.trim();
+  const value = env[name]?.trim();
   return value ? value : undefined;
 }
 

@@ -211,15 +211,14 @@ describe('chat-translator through the gateway', () => {
     const refused = await post(missing, request([user('hi')]));
     expect(refused.status).toBe(400);
     expect(JSON.parse(refused.text).error.message).toContain(name);
-    process.env[name] = 'from-env';
-    try {
-      const withKey = await startRouter({ plugins: [[chatTranslator, { preset: 'deepseek', baseUrl: `${mock.url}/v1`, apiKeyEnv: name }]] });
-      cleanup.push(() => withKey.close());
-      expect((await post(withKey, request([user('hi')]))).status).toBe(200);
-      expect(mock.requests.at(-1)!.headers.authorization).toBe('Bearer from-env');
-    } finally {
-      delete process.env[name];
-    }
+    const withKey = await startRouter({ plugins: [[chatTranslator, { preset: 'deepseek', baseUrl: `${mock.url}/v1`, apiKeyEnv: name }]] }, { env: { [name]: 'from-env' } });
+    cleanup.push(() => withKey.close());
+    expect((await post(withKey, request([user('hi')]))).status).toBe(200);
+    expect(mock.requests.at(-1)!.headers.authorization).toBe('Bearer from-env');
+    const preset = await startRouter({ plugins: [[chatTranslator, { preset: 'deepseek', baseUrl: `${mock.url}/v1` }]] }, { env: { DEEPSEEK_API_KEY: 'ds-key' } });
+    cleanup.push(() => preset.close());
+    await post(preset, request([user('hi')]));
+    expect(mock.requests.at(-1)!.headers.authorization).toBe('Bearer ds-key');
   });
 
   it('refuses unusable options with a config error naming the option', async () => {
