@@ -171,7 +171,7 @@ function describeCase(c: Case): string {
 }
 
 /** Keeps a failure short: the bodies can be megabytes, fast-check would print every byte. */
-async function report(details: fc.RunDetails<unknown>): Promise<void> {
+async function report(details: fc.RunDetails<[Case, number]>): Promise<void> {
   if (!details.failed) return;
   const message = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
   throw new Error(`fuzz failed after ${details.numRuns} runs (seed ${details.seed}, path "${details.counterexamplePath}"): ${message}`);
