@@ -1,0 +1,104 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { definePlugin } from '../../src/index.js';
+import retry429 from '../../src/plugins/retry-429/index.js';
+import { responsesTextStream, sendJson, sendSse, startMockUpstream, type MockHandler, type MockUpstream } from '../support/mock-upstream.js';
+import { startRouter, type StartedRouter } from '../support/router.js';
+
+// Real Codex 0.169.0 (`codex exec`) → gateway (retry-429) → mock Responses upstream, on loopback.
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CODEX = join(root, 'node_modules', '.bin', 'codex');
+const ANSWER = 'The rate limit passed and here is the answer.';
+
+let mock: MockUpstream;
+let gateway: StartedRouter;
+let responsesHandler: MockHandler;
+
+function upstreamTo(target: MockUpstream) {
+  return definePlugin({
+    name: 'test-upstream',
+    apply({ hooks }) {
+      hooks.request.tapPromise('test-upstream', async (ex) => {
+        ex.upstream.url = new URL(ex.inbound.route === 'models' ? '/models' : '/responses', target.url);
+        return undefined;
+      });
+    },
+  });
+}
+
+function runCodex(prompt: string): Promise<{ code: number | null; stdout: string; output: string }> {
+  const home = mkdtempSync(join(tmpdir(), 'ccrx-e2e-retry-'));
+  writeFileSync(
+    join(home, 'config.toml'),
+    [
+      'model = "gpt-5.1-codex"',
+      'model_provider = "ccrx"',
+      'approval_policy = "never"',
+      '[model_providers.ccrx]',
+      'name = "codex-code-router"',
+      `base_url = "${gateway.url}/v1"`,
+      'wire_api = "responses"',
+      'supports_websockets = false',
+    ].join('\n'),
+  );
+  return new Promise((resolve, reject) => {
+    const child = spawn(CODEX, ['exec', '--skip-git-repo-check', '--sandbox', 'read-only', '-C', home, prompt], {
+      env: { ...process.env, CODEX_HOME: home, NO_COLOR: '1', RUST_LOG: 'off' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, output: stdout + stderr }));
+  });
+}
+
+beforeAll(async () => {
+  mock = await startMockUpstream((req, res, index) => {
+    if (req.method === 'GET') return sendJson(res, 200, { models: [] });
+    return responsesHandler(req, res, index);
+  });
+  gateway = await startRouter({ plugins: [upstreamTo(mock), retry429] });
+});
+
+afterAll(async () => {
+  await gateway?.close();
+  await mock?.close();
+});
+
+describe('codex exec through retry-429', () => {
+  it('finishes the turn with no error shown when the upstream answers 429 (retry-after: 1) twice', async () => {
+    let posts = 0;
+    responsesHandler = (_req, res) => {
+      posts += 1;
+      if (posts <= 2) return sendJson(res, 429, { error: { code: 'rate_limited', message: 'Sorry, you have been rate-limited.' } }, { 'retry-after': '1' });
+      return sendSse(res, responsesTextStream(ANSWER));
+    };
+    const run = await runCodex('Say hello.');
+    const bodies = mock.requests.filter((r) => r.method === 'POST').map((r) => r.body);
+    expect(run.code, run.output).toBe(0);
+    expect(run.stdout).toContain(ANSWER);
+    expect(run.output).not.toMatch(/error/i);
+    expect(run.output).not.toContain('Reconnecting');
+    expect(bodies).toHaveLength(3);
+    expect(bodies[1]!.equals(bodies[0]!)).toBe(true);
+    expect(bodies[2]!.equals(bodies[0]!)).toBe(true);
+  });
+
+  it('stops at once and shows the reset time when the upstream quota is exhausted', async () => {
+    const before = mock.requests.filter((r) => r.method === 'POST').length;
+    responsesHandler = (_req, res) =>
+      sendJson(res, 402, { error: { code: 'quota_exceeded', message: 'You have exceeded your premium request allowance.' } }, { 'retry-after': new Date(Date.now() + 3 * 3600_000).toUTCString() });
+    const run = await runCodex('Say hello.');
+    const posts = mock.requests.filter((r) => r.method === 'POST').length - before;
+    expect(run.output).toMatch(/hit your usage limit\. Try again at /);
+    expect(run.output).not.toContain('Reconnecting');
+    expect(posts).toBe(1);
+  });
+});
