@@ -124,6 +124,21 @@ describe('refresh-401', () => {
     expect(JSON.parse(await readFile(file, 'utf8'))).toMatchObject({ copilotToken: 'fresh-copilot-1', githubToken: 'gh', custom: 'kept' });
   });
 
+  it('refreshes once when 20 concurrent requests are rejected with the same token', async () => {
+    const file = await tokenFile({ githubToken: 'gh', copilotToken: 'revoked', expiresAt: nowS() + 3600 });
+    const ep = await tokenEndpoint({ delayMs: 30 });
+    const up = await mock((req, res) => (req.headers.authorization === 'Bearer revoked' ? sendJson(res, 401, { error: { message: 'revoked' } }) : sendSse(res, responsesTextStream('ok'))));
+    const gw = await gateway({ ...upstreamEnv(up), COPILOT_TOKEN_FILE: file, COPILOT_TOKEN_URL: ep.url });
+    const statuses = await Promise.all(Array.from({ length: 20 }, async () => {
+      const res = await postResponses(gw, body);
+      await res.text();
+      return res.status;
+    }));
+    expect(statuses.every((s) => s === 200)).toBe(true);
+    expect(ep.requests).toHaveLength(1);
+    expect(up.requests).toHaveLength(40);
+  });
+
   it('passes a second 401 through unchanged: exactly 2 upstream calls', async () => {
     const file = await tokenFile({ githubToken: 'gh', copilotToken: 'stale', expiresAt: nowS() + 3600 });
     const ep = await tokenEndpoint();
