@@ -203,7 +203,10 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
     },
     async listen() {
       await new Promise<void>((resolveListen, reject) => {
-        server.once('error', reject);
+        server.once('error', (err: NodeJS.ErrnoException) => {
+          const why = err.code === 'EADDRINUSE' ? 'the address is already in use (EADDRINUSE): is another ccrx running?' : `${err.message}`;
+          reject(new ConfigError(`cannot listen on ${host}:${port}: ${why}`, { cause: err }));
+        });
         server.listen(port, host, () => resolveListen());
       });
       const address = server.address() as AddressInfo;
