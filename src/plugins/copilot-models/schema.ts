@@ -1,0 +1,52 @@
+/** Options of the copilot-models plugin. */
+export interface CopilotModelsOptions {
+  /** Copilot's model list. @default "https://api.githubcopilot.com/models" */
+  modelsUrl: string;
+  /** Chat Completions URL for chat-only models; empty = the `/responses` upstream URL with `/chat/completions` instead. @default "" */
+  chatUrl: string;
+  /** Copilot bearer token for the list fetch; empty = the token file. @default "" */
+  token: string;
+  /** Token file path; empty = `~/.copilot-tokens.json`. @default "" */
+  tokenFile: string;
+  /** Copilot token exchange, used when the token file's token is near expiry. @default "https://api.github.com/copilot_internal/v2/token" */
+  tokenUrl: string;
+  /** Mint a new Copilot token from the saved GitHub token when the file's token is near expiry. @default true */
+  tokenRefresh: boolean;
+  /** Fetch the list from the account's API host (Business/Enterprise) when `modelsUrl` is on the public host. @default true */
+  accountEndpoint: boolean;
+  /** Copilot Chat version (`editor-plugin-version`, `user-agent`), as header-injector sends it. @default "0.35.0" */
+  chatVersion: string;
+  /** `editor-version`. @default "vscode/1.109.2" */
+  editorVersion: string;
+  /** `x-github-api-version`. @default "2025-10-01" */
+  githubApiVersion: string;
+  /** `copilot-integration-id`. @default "vscode-chat" */
+  integrationId: string;
+  /** Refresh the list in the background this often (seconds); 0 = only when used after that long. @default 900 */
+  refreshSeconds: number;
+  /** After a failed fetch with no list cached, requests pass through unrouted for this long (seconds). @default 30 */
+  retrySeconds: number;
+  /** Timeout of one list fetch (ms). @default 10000 */
+  timeoutMs: number;
+}
+
+export const schema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    modelsUrl: { type: 'string', pattern: '^https?://', default: 'https://api.githubcopilot.com/models', description: "Copilot's model list URL (env COPILOT_MODELS_URL)." },
+    chatUrl: { type: 'string', default: '', description: 'Chat Completions URL for chat-only models; empty = the /responses upstream URL with /chat/completions instead.' },
+    token: { type: 'string', default: '', description: 'Copilot bearer token for the list fetch (env COPILOT_BEARER_TOKEN); empty = the token file.' },
+    tokenFile: { type: 'string', default: '', description: 'Token file path (env COPILOT_TOKEN_FILE); empty = ~/.copilot-tokens.json.' },
+    tokenUrl: { type: 'string', minLength: 1, default: 'https://api.github.com/copilot_internal/v2/token', description: 'Copilot token exchange URL (env COPILOT_TOKEN_URL).' },
+    tokenRefresh: { type: 'boolean', default: true, description: 'Mint a new Copilot token from the saved GitHub token when the file token is near expiry (env COPILOT_TOKEN_REFRESH).' },
+    accountEndpoint: { type: 'boolean', default: true, description: 'Fetch from the account API host when modelsUrl is on the public host (env COPILOT_ACCOUNT_ENDPOINT).' },
+    chatVersion: { type: 'string', minLength: 1, default: '0.35.0', description: 'Copilot Chat version for editor-plugin-version and user-agent (env COPILOT_CHAT_VERSION).' },
+    editorVersion: { type: 'string', minLength: 1, default: 'vscode/1.109.2', description: 'editor-version header (env COPILOT_EDITOR_VERSION).' },
+    githubApiVersion: { type: 'string', minLength: 1, default: '2025-10-01', description: 'x-github-api-version header (env GITHUB_API_VERSION).' },
+    integrationId: { type: 'string', minLength: 1, default: 'vscode-chat', description: 'copilot-integration-id header (env COPILOT_INTEGRATION_ID).' },
+    refreshSeconds: { type: 'integer', minimum: 0, default: 900, description: 'Background refresh period of the model list, in seconds (0: refresh on use only).' },
+    retrySeconds: { type: 'integer', minimum: 0, default: 30, description: 'After a failed fetch with no list cached, requests pass through unrouted for this many seconds.' },
+    timeoutMs: { type: 'integer', minimum: 1, default: 10_000, description: 'Timeout of one model list fetch, in ms.' },
+  },
+} as const;
