@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,11 +18,10 @@ function ccrx(args: string[], env: Record<string, string>): Promise<{ code: numb
   });
 }
 
-beforeAll(async () => {
-  // The CLI runs from dist/: make sure it is current (vitest's own `pretest` may not have run).
-  const { execFileSync } = await import('node:child_process');
-  execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'ignore' });
-}, 120_000);
+beforeAll(() => {
+  // The CLI runs from dist/ (`npm test` builds first; otherwise run `npm run build`).
+  if (!existsSync(join(root, 'dist', 'src', 'cli', 'print-token.js'))) throw new Error('dist/ has no print-token command: run `npm run build` first');
+});
 
 describe('ccrx print-token (real binary)', () => {
   it('writes only the bearer token to stdout, without a newline, from the token file under HOME', async () => {

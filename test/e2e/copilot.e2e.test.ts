@@ -1,5 +1,5 @@
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -65,7 +65,8 @@ async function waitForHealth(url: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'ignore' });
+  // `ccrx serve` runs from dist/: run `npm run build` first.
+  if (!existsSync(join(root, 'dist', 'src', 'plugins', 'copilot-upstream', 'index.js'))) throw new Error('dist/ is missing the Copilot plugins: run `npm run build` first');
   copilot = await startMockUpstream((req, res) => {
     if (req.method === 'GET') return sendJson(res, 200, { data: [] });
     if (toolOutput(req) === undefined) return sendSse(res, functionCallStream());
