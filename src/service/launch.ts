@@ -35,7 +35,9 @@ export async function prepare(options: ServiceOptions, o: LaunchOptions): Promis
 
 function authError(auth: HealthCheckView): CLIError {
   const fix = auth.fix ?? 'ccrx login';
-  return new CLIError(`Copilot auth is unavailable: ${auth.message ?? 'no usable credentials'}; run \`${fix}\`, then start the service again`);
+  const message = auth.message ?? 'no usable credentials';
+  // Plugins often name the fix in their message already; say it once.
+  return new CLIError(`Copilot auth is unavailable: ${message}${message.includes(fix) ? '' : `; run \`${fix}\``}, then start the service again`);
 }
 
 async function offerLogin(auth: HealthCheckView, interactive: boolean, say: Say): Promise<void> {

@@ -46,10 +46,10 @@ async function openStream(url: string) {
 
 describe('SIGTERM during an active stream', () => {
   it('ccrx stop lets a stream within the grace period finish, without SIGKILL', async () => {
-    const events = slowEvents(12);
+    const events = slowEvents(40); // about 4 s: longer than the `ccrx stop` process takes to start
     mock = await startMockUpstream((_req, res) => sendSse(res, events, { delayMs: 100 }));
     sb = await createSandbox();
-    writeConfig(sb, { upstreamUrl: mock.url, shutdownGraceMs: 8000 });
+    writeConfig(sb, { upstreamUrl: mock.url, shutdownGraceMs: 15_000 });
     expect((await sb.ccrx(['start'])).code).toBe(0);
     const pid = sb.readPid()!;
 

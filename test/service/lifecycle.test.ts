@@ -16,6 +16,7 @@ beforeAll(() => {
 describe('ccrx start / status / restart / stop', () => {
   it('runs the service in the background across the whole life cycle', async () => {
     sb = await createSandbox();
+    writeConfig(sb);
     const notYet = await sb.ccrx(['status']);
     expect(notYet.code).toBe(3);
     expect(notYet.stdout).toContain('ccrx is stopped');
@@ -119,9 +120,17 @@ describe('ccrx start / status / restart / stop', () => {
     writeConfig(sb, { auth: { ok: false, message: 'no GitHub token found', fix: 'ccrx login' } });
     const started = await sb.ccrx(['start']);
     expect(started.code).toBe(1);
-    expect(started.stderr).toContain('Copilot auth is unavailable: no GitHub token found; run `ccrx login`');
+    expect(started.stderr).toContain('Copilot auth is unavailable: no GitHub token found; run `ccrx login`, then start the service again');
     expect(existsSync(sb.pidFile)).toBe(false);
     await expect(fetch(`${sb.url}/health`)).rejects.toThrow();
+  }, 30_000);
+
+  it('start with the built-in Copilot chain and no token refuses, naming ccrx login', async () => {
+    sb = await createSandbox();
+    const started = await sb.ccrx(['start'], { env: { COPILOT_BEARER_TOKEN: '' } });
+    expect(started.code).toBe(1);
+    expect(started.stderr).toMatch(/^ccrx: Copilot auth is unavailable: .*ccrx login/);
+    expect(existsSync(sb.pidFile)).toBe(false);
   }, 30_000);
 
   it('start reports a config error in the terminal', async () => {
@@ -135,6 +144,7 @@ describe('ccrx start / status / restart / stop', () => {
 
   it('start explains a service that dies at startup (port taken by another program)', async () => {
     sb = await createSandbox();
+    writeConfig(sb);
     const blocker = sb.track(spawn(process.execPath, ['-e', `require('net').createServer(s=>s.destroy()).listen(${sb.port}, '127.0.0.1'); setInterval(()=>{}, 1000)`], { stdio: 'ignore' }));
     await new Promise((r) => setTimeout(r, 300));
     const started = await sb.ccrx(['start']);
@@ -148,6 +158,7 @@ describe('ccrx start / status / restart / stop', () => {
 describe('stale pid files', () => {
   it('a dead pid is reported by status, then cleaned by start', async () => {
     sb = await createSandbox();
+    writeConfig(sb);
     const dead = spawn(process.execPath, ['-e', '0']);
     await new Promise((r) => dead.once('exit', r));
     writePid(sb, dead.pid!);
@@ -164,6 +175,7 @@ describe('stale pid files', () => {
 
   it('a pid reused by another program is never signalled', async () => {
     sb = await createSandbox();
+    writeConfig(sb);
     const other = sb.track(spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' }));
     // As if our service had died and the system had given its pid to this program.
     writePid(sb, other.pid!, 'stat:1');
