@@ -1,0 +1,292 @@
+// `npm run bench`: measures the pass-through and translator chains against a direct connection and a minimal
+// proxy (the floor), and writes the results to docs/performance.md. BENCH_QUICK=1 runs a short smoke version
+// (numbers not written). Loopback only; every loop is bounded in time and count.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { burst, closedLoop, createClient, sendOnce } from './load.mjs';
+import { machine, median, percentile, renderSection, writeReport } from './report.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const QUICK = process.env.BENCH_QUICK === '1';
+const scale = QUICK ? 0.2 : 1;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const children = new Set();
+
+function freePort() {
+  return new Promise((res) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => res(port));
+    });
+  });
+}
+
+/** Starts a bench helper that prints `listening <port>`. */
+function spawnListening(script, args) {
+  const child = spawn(process.execPath, [join(root, 'bench', script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(child);
+  return new Promise((res, rej) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/listening (\d+)/);
+      if (m) res({ child, url: `http://127.0.0.1:${m[1]}` });
+    });
+    child.on('exit', (code) => rej(new Error(`${script} exited with ${code}`)));
+  });
+}
+
+/** Spawns `ccrx serve` and resolves once `/health` answers 200, with the time that took. */
+async function spawnGateway(config, env) {
+  const port = await freePort();
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [join(root, 'bin', 'ccrx.js'), 'serve', '--config', config, '--port', String(port)], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+  children.add(child);
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`ccrx serve exited with ${child.exitCode}: ${stderr}`);
+    const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
+    if (ok) return { child, url, startMs: performance.now() - t0 };
+    await sleep(5);
+  }
+  throw new Error(`ccrx serve did not become healthy: ${stderr}`);
+}
+
+async function stop(child) {
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([exited, sleep(5_000)]);
+  if (child.exitCode === null) child.kill('SIGKILL');
+  children.delete(child);
+}
+
+const rssMiB = (pid) => Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+)/m)?.[1] ?? NaN) / 1024;
+/** CPU time (user + system) of a process in ms; clock ticks are 10 ms on Linux. */
+const cpuMs = (pid) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+};
+
+// ----- Request bodies -----
+
+const body = (model, text = 'Say hello.') =>
+  JSON.stringify({ model, stream: true, instructions: 'You are a bench.', input: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text }] }], tools: [], store: false });
+const bigBody = (bytes) => body('bench-small', 'x'.repeat(bytes - body('bench-small', '').length));
+
+// ----- Chains -----
+
+async function chainConfigs(dir, mockUrl) {
+  const { builtins } = await import(pathToFileURL(join(root, 'dist', 'plugins.config.js')).href);
+  const configs = [];
+  const write = (name, text) => {
+    const file = join(dir, `${name}.config.mjs`);
+    writeFileSync(file, text);
+    return file;
+  };
+  if (builtins['copilot-upstream'] && builtins['header-injector'] && builtins['auth-env-bearer']) {
+    configs.push({
+      name: 'passthrough',
+      label: 'Copilot pass-through',
+      config: write('passthrough', `export default { plugins: ['copilot-upstream', 'header-injector', 'auth-env-bearer'] };\n`),
+      env: { COPILOT_RESPONSES_URL: `${mockUrl}/responses`, COPILOT_MODELS_URL: `${mockUrl}/models`, COPILOT_BEARER_TOKEN: 'bench' },
+    });
+  } else {
+    const plugin = `{ name: 'bench-upstream', apply({ hooks }) { hooks.request.tapPromise('bench-upstream', async (ex) => { ex.upstream.url = new URL('/responses', ${JSON.stringify(mockUrl)}); }); } }`;
+    configs.push({ name: 'passthrough', label: 'pass-through (URL plugin)', config: write('passthrough', `export default { plugins: [${plugin}] };\n`), env: {} });
+  }
+  const translatorFile = join(root, 'dist', 'src', 'plugins', 'chat-translator', 'index.js');
+  const options = JSON.stringify({ baseUrl: mockUrl, apiKey: 'bench' });
+  if (builtins['chat-translator']) {
+    configs.push({ name: 'translator', label: 'chat translator', config: write('translator', `export default { plugins: [['chat-translator', ${options}]] };\n`), env: {} });
+  } else if (existsSync(translatorFile)) {
+    configs.push({
+      name: 'translator',
+      label: 'chat translator',
+      config: write('translator', `import translator from ${JSON.stringify(pathToFileURL(translatorFile).href)};\nexport default { plugins: [[translator, ${options}]] };\n`),
+      env: {},
+    });
+  } else {
+    configs.push({ name: 'translator', label: 'chat translator', pending: true });
+  }
+  return configs;
+}
+
+// ----- Scenarios -----
+
+/**
+ * Scenarios run in rounds, and each round visits every target in turn, so a burst of load from elsewhere on the
+ * machine falls on all of them alike; samples are pooled across rounds.
+ */
+const ROUNDS = QUICK ? 1 : 3;
+
+function scenarios() {
+  const small = body('bench-small');
+  const events = QUICK ? 5_000 : 20_000;
+  const latencies = (run) => run.results.map((r) => r.totalMs);
+  return [
+    { key: 'c1', run: (t) => closedLoop(t.c1, t.path, small, { concurrency: 1, durationMs: 1_000 * scale }), collect: latencies },
+    {
+      key: 'c32',
+      run: async (t) => {
+        const before = t.pid ? cpuMs(t.pid) : undefined;
+        const run = await closedLoop(t.c32, t.path, small, { concurrency: 32, durationMs: 1_000 * scale });
+        return { ...run, cpu: t.pid ? cpuMs(t.pid) - before : undefined };
+      },
+      collect: (run) => run.results.map((r) => ({ ms: r.totalMs, rps: (run.results.length / run.elapsedMs) * 1000, cpu: run.cpu === undefined ? undefined : run.cpu / run.results.length })),
+    },
+    { key: 'events', run: async (t) => ({ results: [await sendOnce(t.c1, t.path, body(`bench-events-${events}`))] }), collect: (run) => run.results.map((r) => (events / r.totalMs) * 1000) },
+    { key: 'ttfb', run: (t) => closedLoop(t.c1, t.path, body('bench-paced-20-3'), { concurrency: 1, durationMs: 10_000, maxRequests: Math.ceil(10 * scale) }), collect: (run) => run.results.map((r) => r.firstByteMs) },
+    { key: 'body1', run: (t) => closedLoop(t.c1, t.path, t.big1, { concurrency: 1, durationMs: 20_000, maxRequests: QUICK ? 2 : 6 }), collect: latencies },
+    { key: 'body10', run: (t) => closedLoop(t.c1, t.path, t.big10, { concurrency: 1, durationMs: 20_000, maxRequests: 2 }), collect: latencies },
+  ];
+}
+
+async function measureAll(targets) {
+  const big1 = bigBody(1024 * 1024);
+  const big10 = bigBody(10 * 1024 * 1024);
+  const live = targets.filter((t) => !t.pending);
+  for (const t of live) Object.assign(t, { c1: createClient(t.url, 1), c32: createClient(t.url, 32), big1, big10, samples: {}, failures: {}, errors: 0 });
+  const note = (t, scenario, results) => {
+    const bad = results.filter((r) => !r.ok);
+    if (bad.length) t.failures[scenario] = `${bad.length}× status ${bad[0].status}${bad[0].error ? ` ${bad[0].error}` : ''}`;
+    return bad.length;
+  };
+  // Warm every server (JIT, connection pools) before anything counts.
+  for (const t of live) {
+    await closedLoop(t.c1, t.path, body('bench-small'), { concurrency: 1, durationMs: 800 * scale });
+    await closedLoop(t.c32, t.path, body('bench-small'), { concurrency: 32, durationMs: 800 * scale });
+    await sendOnce(t.c1, t.path, big1);
+  }
+  for (let round = 0; round < ROUNDS; round += 1) {
+    for (const scenario of scenarios()) {
+      for (const t of live) {
+        const run = await scenario.run(t);
+        t.errors += note(t, scenario.key, run.results);
+        (t.samples[scenario.key] ??= []).push(...scenario.collect(run));
+      }
+    }
+    process.stdout.write(`round ${round + 1}/${ROUNDS} done\n`);
+  }
+  const results = {};
+  for (const t of live) {
+    const s = t.samples;
+    results[t.name] = {
+      c1p50: median(s.c1),
+      c1p99: percentile(s.c1, 99),
+      c32p50: median(s.c32.map((x) => x.ms)),
+      c32p99: percentile(s.c32.map((x) => x.ms), 99),
+      rps32: median(s.c32.map((x) => x.rps)),
+      cpuPerReq: t.pid ? median(s.c32.map((x) => x.cpu)) : undefined,
+      eventsPerSec: median(s.events),
+      ttfb: median(s.ttfb),
+      body1: median(s.body1),
+      body10: median(s.body10),
+    };
+  }
+  // 200 slow streams last seconds each: once per target, with its RSS sampled throughout.
+  for (const t of live) {
+    const streams = createClient(t.url, 200);
+    let peak = t.pid ? rssMiB(t.pid) : undefined;
+    const sampler = t.pid ? setInterval(() => (peak = Math.max(peak, rssMiB(t.pid))), 25) : undefined;
+    const run = await burst(streams, t.path, body(`bench-paced-50-${QUICK ? 10 : 40}`), 200);
+    clearInterval(sampler);
+    Object.assign(results[t.name], { slowErrors: note(t, 'slow', run.results), peakRss: peak, errors: t.errors });
+    await Promise.all([t.c1.close(), t.c32.close(), streams.close()]);
+    process.stdout.write(`${t.name}: ${JSON.stringify(results[t.name])}${Object.keys(t.failures).length ? `\n  failures: ${JSON.stringify(t.failures)}` : ''}\n`);
+  }
+  return results;
+}
+
+async function coldStarts(config, env, times) {
+  const ms = [];
+  for (let i = 0; i < times; i += 1) {
+    const gw = await spawnGateway(config, env);
+    ms.push(gw.startMs);
+    await stop(gw.child);
+  }
+  return median(ms);
+}
+
+async function floorColdStart(mockUrl, times) {
+  const ms = [];
+  for (let i = 0; i < times; i += 1) {
+    const t0 = performance.now();
+    const { child, url } = await spawnListening('floor-proxy.mjs', ['0', mockUrl]);
+    while (!(await fetch(`${url}/health`).then((r) => r.ok, () => false))) await sleep(5);
+    ms.push(performance.now() - t0);
+    await stop(child);
+  }
+  return median(ms);
+}
+
+// ----- Main -----
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'ccrx-bench-'));
+  const targets = [];
+  const host = machine();
+  try {
+    const mock = await spawnListening('mock-upstream.mjs', ['0']);
+    const floor = await spawnListening('floor-proxy.mjs', ['0', mock.url]);
+    targets.push({ name: 'direct', kind: 'base', url: mock.url, path: '/responses' });
+    targets.push({ name: 'floor', kind: 'base', url: floor.url, path: '/responses', pid: floor.child.pid });
+    const chains = await chainConfigs(dir, mock.url);
+    for (const chain of chains) targets.push({ ...chain, kind: 'chain', path: '/v1/responses' });
+
+    const gateways = [];
+    for (const target of targets) {
+      if (target.kind !== 'chain' || target.pending) continue;
+      const gw = await spawnGateway(target.config, target.env);
+      Object.assign(target, { url: gw.url, pid: gw.child.pid });
+      gateways.push(gw.child);
+    }
+    const results = await measureAll(targets);
+    for (const child of gateways) await stop(child);
+    const startTimes = QUICK ? 1 : 5;
+    const cold = { floor: await floorColdStart(mock.url, startTimes) };
+    for (const chain of chains) if (!chain.pending) cold[chain.name] = await coldStarts(chain.config, chain.env, startTimes);
+    await stop(floor.child);
+    await stop(mock.child);
+
+    const pending = chains.filter((c) => c.pending).map((c) => c.name);
+    const value = (key) => Object.fromEntries(Object.entries(results).map(([name, r]) => [name, r[key]]));
+    const rows = [
+      { label: 'latency p50, small request, concurrency 1 (ms)', unit: 'ms', values: value('c1p50') },
+      { label: 'latency p99, small request, concurrency 1 (ms)', unit: 'ms', values: value('c1p99') },
+      { label: 'latency p50, small request, concurrency 32 (ms)', unit: 'ms', values: value('c32p50') },
+      { label: 'latency p99, small request, concurrency 32 (ms)', unit: 'ms', values: value('c32p99') },
+      { label: 'requests per second, concurrency 32', unit: 'int', values: value('rps32'), higherIsBetter: true },
+      { label: 'CPU per request, concurrency 32 (ms)', unit: 'ms', values: value('cpuPerReq') },
+      { label: 'stream events per second (one stream)', unit: 'int', values: value('eventsPerSec'), higherIsBetter: true },
+      { label: 'time to first byte, paced upstream (first event at 20 ms) (ms)', unit: 'ms', values: value('ttfb') },
+      { label: '1 MB request body, p50 (ms)', unit: 'ms', values: value('body1') },
+      { label: '10 MB request body, p50 (ms)', unit: 'ms', values: value('body10') },
+      { label: '200 concurrent slow streams (2 s each): failed', unit: 'int', values: value('slowErrors'), noRatio: true },
+      { label: '200 concurrent slow streams: peak RSS of the server (MiB)', unit: 'int', values: value('peakRss') },
+      { label: 'errors in all other scenarios', unit: 'int', values: value('errors'), noRatio: true },
+    ].map((row) => ({ ...row, pending }));
+    const coldStart = { label: `cold start to a healthy /health, median of ${startTimes} (ms)`, unit: 'ms', values: cold, pending };
+    const notes = [
+      'Latency is the whole answer (request sent to last byte of a five-event stream), measured at the client.',
+      'Chains run at the default log level (info: one line per request), as a user runs them.',
+      ...(pending.length ? [`Pending: ${pending.join(', ')} (not built yet when this ran).`] : []),
+    ];
+    host.loadEnd = machine().load;
+    const section = renderSection({ machine: host, targets, rows, coldStart, notes });
+    process.stdout.write(`\n${section}\n`);
+    if (!QUICK) writeReport(join(root, 'docs', 'performance.md'), section);
+  } finally {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
