@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger, createRouter, definePlugin, type RouterHandle } from '../../index.js';
 import { sendJson, sendSse, startMockUpstream, type MockUpstream } from '../../../test/support/mock-upstream.js';
+import bodyLimit from '../body-limit/index.js';
 import retry429 from '../retry-429/index.js';
 import rawDiagnostics from './index.js';
 
@@ -173,6 +174,22 @@ describe('raw-diagnostics', () => {
     await expect(start({ CODEX_CODE_ROUTER_RAW_LOG_LEVEL: 'enabled' }, mock)).rejects.toThrow(
       'Invalid value for CODEX_CODE_ROUTER_RAW_LOG_LEVEL: enabled. Expected one of: off, metadata, content_redacted, full_content',
     );
+  });
+
+  it('records a request refused before its body was read', async () => {
+    const file = join(await mkdtemp(join(tmpdir(), 'ccrx-raw-')), 'diag.jsonl');
+    const mock = await startMock();
+    const router = await createRouter(
+      { plugins: [[bodyLimit, { maxBytes: 1024 }], testChain(mock), rawDiagnostics] },
+      { env: { CODEX_CODE_ROUTER_RAW_LOG_LEVEL: 'content_redacted', CODEX_CODE_ROUTER_RAW_LOG_FILE: file }, logger: createLogger({ level: 'silent', pretty: false }), overrides: { port: 0, host: '127.0.0.1' } },
+    );
+    const { url } = await router.listen();
+    expect((await fetch(`${url}/v1/responses`, { method: 'POST', body: Buffer.alloc(2048, 0x20) })).status).toBe(413);
+    await router.close();
+    const events = (await readFile(file, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { kind: string; fields: Record<string, unknown> });
+    expect(events.map((e) => e.kind)).toEqual(['inbound_request', 'inbound_request_content', 'exchange_error', 'upstream_response_content']);
+    expect(events[2]!.fields).toMatchObject({ status: 413, error_code: 'request_body_too_large', attempt_count: 0 });
+    expect(mock.requests).toHaveLength(0);
   });
 
   it('writes nothing when off', async () => {
