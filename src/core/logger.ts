@@ -58,7 +58,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 /** Rotates at 10 MiB, keeping 5 older files as `<name>.1` … `<name>.5`. */
 function rotatingFile(file: string): DestinationStream {
   const name = basename(file);
-  const stream = createStream((time, index) => (time ? `${name}.${index}` : name), { path: dirname(file), size: '10M', rotate: 5, mode: 0o600 });
+  // In rfs's classical (`rotate`) mode the generator receives the rotation number as its first argument.
+  const stream = createStream((n) => (typeof n === 'number' ? `${name}.${n}` : name), { path: dirname(file), size: '10M', rotate: 5, mode: 0o600 });
   stream.on('error', () => {}); // a full disk must not crash the gateway
   // pino's flush() (called before exit) waits for the stream to hand its buffer to the file.
   return Object.assign(stream, {
