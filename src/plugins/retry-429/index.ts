@@ -72,7 +72,7 @@ export default definePlugin<Retry429Options>({
         const why = exhaustedQuota({ status, headers: response.headers, info, announced, quotaCodes: options.quotaCodes, longWaitMs: options.longWaitMs });
         if (why) {
           ex.log.warn({ upstreamStatus: status, reason: why, upstreamCode: info.code, waitMs: announced?.ms, attempt: ex.attempt }, 'upstream quota exhausted; telling Codex to stop');
-          return { fail: quotaError({ info, announced, why, now, status }) };
+          return { fail: quotaError({ info, announced, why, now, status, streamStarted: ex.headersSent }) };
         }
       }
 

@@ -54,14 +54,16 @@ export function exhaustedQuota(input: QuotaVerdictInput): string | undefined {
  * ("You've hit your usage limit. Try again at <time>." when `resets_at` is known), or `insufficient_quota` when
  * billing is the problem ("Quota exceeded. Check your plan and billing details.").
  */
-export function quotaError(o: { info: UpstreamErrorInfo; announced: AnnouncedWait | undefined; why: string; now: number; status: number }): GatewayError {
+export function quotaError(o: { info: UpstreamErrorInfo; announced: AnnouncedWait | undefined; why: string; now: number; status: number; streamStarted?: boolean }): GatewayError {
   const code = o.info.code?.split(':')[0];
   const billing = code === 'billing_not_configured' || code === 'insufficient_quota' || o.info.type === 'insufficient_quota';
   const resetsAt = o.announced ? Math.ceil((o.now + o.announced.ms) / 1000) : undefined;
   const upstreamMessage = o.info.message ? `: ${truncate(redactText(o.info.message), 300)}` : '';
   const when = resetsAt === undefined ? '' : ` It resets at ${new Date(resetsAt * 1000).toISOString()}.`;
   const message = `The upstream quota is exhausted (upstream ${o.status}, ${o.why})${upstreamMessage}.${when}`;
-  if (billing) return new GatewayError({ status: 429, type: 'insufficient_quota', code: 'insufficient_quota', message });
+  // Once a 200 event stream is open, only `response.failed` remains, and Codex reads only its `code` there: of the
+  // quota codes it knows, `insufficient_quota` is the one that stops it (`usage_limit_reached` would be retried).
+  if (billing || o.streamStarted) return new GatewayError({ status: 429, type: 'insufficient_quota', code: 'insufficient_quota', message });
   return new GatewayError({
     status: 429,
     type: 'usage_limit_reached',

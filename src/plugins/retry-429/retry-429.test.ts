@@ -174,6 +174,33 @@ describe('retry-429: exhausted quota stops Codex', () => {
     expect(out).toMatchObject({ status: 429, calls: 1, error: { type: 'insufficient_quota', code: 'insufficient_quota' } });
   });
 
+  it('stops Codex with insufficient_quota when an early-committed event stream is already open', async () => {
+    const mock = await startMockUpstream(async (_req, res) => {
+      await new Promise((r) => setTimeout(r, 100));
+      sendJson(res, 402, { error: { code: 'quota_exceeded', message: 'no more' } });
+    });
+    cleanup.push(() => mock.close());
+    const early = definePlugin({
+      name: 'test-early-commit',
+      apply({ hooks }) {
+        hooks.request.tapPromise('test-early-commit', async (ex) => {
+          ex.upstream.url = new URL('/responses', mock.url);
+          ex.keepAlive = { commitAfterMs: 10, intervalMs: 10_000 };
+          return undefined;
+        });
+        hooks.streamChunk.tap('test-early-commit', (events) => events);
+      },
+    });
+    const gw = await startRouter({ plugins: [early, [retry429, FAST]] });
+    cleanup.push(() => gw.close());
+    const res = await fetch(`${gw.url}/v1/responses`, { method: 'POST', body: BODY });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toContain('response.failed');
+    expect(text).toContain('"code":"insufficient_quota"');
+    expect(mock.requests).toHaveLength(1);
+  });
+
   it('still retries a short throttle', async () => {
     const { mock, post } = await setup(limitedThenOk({ 'retry-after': '1' }, 1, { error: { code: 'user_model_rate_limited', message: 'slow down' } }));
     expect((await post()).status).toBe(200);
