@@ -17,8 +17,16 @@ export class FieldDecoder {
     this.opening = new RegExp(`^\\s*\\{\\s*${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*:\\s*"`);
   }
 
-  get gaveUp(): boolean {
-    return this.state === 'fallback';
+  /** Whether the arguments had the expected shape: the decoded text then is the input. */
+  get entered(): boolean {
+    return this.state === 'in' || this.state === 'done';
+  }
+
+  /** Text held back at the end (a lone high surrogate). */
+  finish(): string {
+    const rest = this.held;
+    this.held = '';
+    return rest;
   }
 
   /** Feeds the next arguments piece; returns the newly decoded text ('' when nothing new is certain yet). */

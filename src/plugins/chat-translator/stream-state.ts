@@ -292,7 +292,9 @@ export class ResponseStream {
       return done;
     }
     if (item.decoder) {
-      const input = customInput(item.args, item.target?.field ?? 'input');
+      // Arguments shaped {"<field>":"…: the live-decoded text is the input (even when the JSON was cut short);
+      // anything else: the field of the parsed JSON, else the raw text.
+      const input = item.decoder.entered ? item.streamed + item.decoder.finish() : customInput(item.args, item.target?.field ?? 'input');
       // The .done input must equal the concatenated deltas: send what the live decoder could not.
       if (input.startsWith(item.streamed) && input.length > item.streamed.length) {
         this.emit({ type: 'response.custom_tool_call_input.delta', ...base, delta: input.slice(item.streamed.length) });
