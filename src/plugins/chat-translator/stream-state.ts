@@ -3,6 +3,7 @@ import { jsonEvent, type StreamEvent } from '../../index.js';
 import type { StreamFailure } from './errors.js';
 import { FieldDecoder } from './field-decoder.js';
 import { encodeCarrier, type ReasoningCache } from './reasoning-carrier.js';
+import { contentPieces, customInput, hasContent, reasoningOf } from './chunk-fields.js';
 import { isObject, type ToolMap, type ToolTarget } from './tools.js';
 import { chunkUsage, mapUsage, type ResponsesUsage } from './usage.js';
 
@@ -348,47 +349,4 @@ export class ResponseStream {
     this.out = [];
     return events;
   }
-}
-
-/** The raw input of a custom tool call: the declared string field, else the whole arguments text. */
-export function customInput(args: string, field: string): string {
-  try {
-    const parsed = JSON.parse(args) as unknown;
-    if (isObject(parsed) && typeof parsed[field] === 'string') return parsed[field];
-    if (typeof parsed === 'string') return parsed;
-  } catch {
-    // not JSON: the model sent the raw text itself
-  }
-  return args;
-}
-
-function reasoningOf(delta: Json): { text: string; field: string } {
-  for (const field of ['reasoning_content', 'reasoning']) {
-    const value = delta[field];
-    if (typeof value === 'string' && value) return { text: value, field };
-    if (isObject(value)) {
-      const text = typeof value.text === 'string' ? value.text : typeof value.content === 'string' ? value.content : '';
-      if (text) return { text, field };
-    }
-  }
-  return { text: '', field: 'reasoning_content' };
-}
-
-/** `content` as a string, or an array of parts (Mistral's `thinking` parts carry reasoning). */
-function contentPieces(content: unknown): { text: string; thinking: boolean }[] {
-  if (typeof content === 'string') return content ? [{ text: content, thinking: false }] : [];
-  if (!Array.isArray(content)) return [];
-  const out: { text: string; thinking: boolean }[] = [];
-  for (const part of content as unknown[]) {
-    if (typeof part === 'string') out.push({ text: part, thinking: false });
-    else if (isObject(part) && part.type === 'thinking') {
-      const inner = Array.isArray(part.thinking) ? (part.thinking as unknown[]).map((p) => (isObject(p) && typeof p.text === 'string' ? p.text : '')).join('') : typeof part.thinking === 'string' ? part.thinking : '';
-      if (inner) out.push({ text: inner, thinking: true });
-    } else if (isObject(part) && typeof part.text === 'string' && part.text) out.push({ text: part.text, thinking: false });
-  }
-  return out;
-}
-
-function hasContent(delta: Json): boolean {
-  return Boolean(reasoningOf(delta).text) || contentPieces(delta.content).length > 0 || (Array.isArray(delta.tool_calls) && delta.tool_calls.length > 0);
 }

@@ -1,0 +1,240 @@
+import type { Logger } from '../../index.js';
+import { CARRIER_PREFIX, decodeCarrier, type ReasoningCache } from './reasoning-carrier.js';
+import { isObject, type ToolMap } from './tools.js';
+
+type Json = Record<string, unknown>;
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant' | 'tool';
+  content: string | Json[] | null;
+  tool_calls?: { id: string; type: 'function'; function: { name: string; arguments: string } }[];
+  tool_call_id?: string;
+  [field: string]: unknown;
+}
+
+export const IMAGE_OMITTED = '[image omitted: this model does not accept images]';
+
+export interface BuilderOptions {
+  map: ToolMap;
+  images: boolean;
+  reasoningField: string | null;
+  log: Logger;
+  carrierKey?: string;
+  cache?: ReasoningCache;
+}
+
+interface ToolGroup {
+  message: ChatMessage;
+  ids: string[];
+  answered: Set<string>;
+  images: Json[];
+}
+
+/** Walks Codex's input items in order and keeps the Chat message list valid as it goes. */
+export class MessageBuilder {
+  readonly system: string[] = [];
+  /** Reasoning is attached only to assistant messages built from items after this index. */
+  replayFrom = -1;
+  private readonly messages: ChatMessage[] = [];
+  private group: ToolGroup | undefined;
+  private pendingReasoning: string | undefined;
+  private readonly seenCalls = new Set<string>();
+  private readonly answered = new Set<string>();
+  /** The last pushed message is assistant text that a following call group may join. */
+  private mergeable: ChatMessage | undefined;
+  private lastAssistantText: string | undefined;
+
+  constructor(private readonly o: BuilderOptions) {}
+
+  add(raw: unknown, index: number): void {
+    if (!isObject(raw)) return;
+    const item = raw;
+    const type = item.type ?? (item.role ? 'message' : undefined);
+    switch (type) {
+      case 'message':
+        return this.message(item, index);
+      case 'reasoning':
+        return this.reasoning(item);
+      case 'function_call':
+      case 'custom_tool_call':
+        return this.call(item, index);
+      case 'function_call_output':
+      case 'custom_tool_call_output':
+        return this.output(item);
+      case 'agent_message': {
+        const text = textOf(item.content, '\n\n');
+        if (text.trim()) this.push({ role: 'user', content: text });
+        return;
+      }
+      default:
+        // tool_search_call/output, web_search_call, local_shell_call, item_reference, compaction, …: a Chat
+        // upstream has no use for them and strict ones reject empty placeholder messages.
+        this.o.log.debug({ item: type }, 'chat-translator: dropping input item the Chat API has no place for');
+    }
+  }
+
+  finish(): ChatMessage[] {
+    this.closeGroup();
+    const system = this.system.filter((s) => s.trim()).join('\n\n');
+    return system ? [{ role: 'system', content: system }, ...this.messages] : this.messages;
+  }
+
+  private message(item: Json, index: number): void {
+    const role = item.role;
+    if (role === 'developer' || role === 'system') {
+      // Merged in order into the one leading system message: never dropped, never between tool calls and outputs.
+      const text = textOf(item.content, '\n\n');
+      if (text.trim()) this.system.push(text);
+      return;
+    }
+    if (role === 'assistant') {
+      this.closeGroup();
+      const text = textOf(item.content, '');
+      if (!text.trim() || text === this.lastAssistantText) return;
+      const message: ChatMessage = { role: 'assistant', content: text };
+      this.attachReasoning(message, index);
+      this.push(message);
+      this.mergeable = message;
+      this.lastAssistantText = text;
+      return;
+    }
+    this.closeGroup();
+    this.pendingReasoning = undefined;
+    const content = this.userContent(item.content);
+    if (content === undefined) return;
+    this.push({ role: 'user', content });
+  }
+
+  private reasoning(item: Json): void {
+    // Codex puts a response's reasoning before its message and calls: a reasoning item starts a new response.
+    this.mergeable = undefined;
+    const carried = decodeCarrier(item.encrypted_content, this.o.carrierKey);
+    const text = carried?.text ?? (typeof item.id === 'string' ? this.o.cache?.get(item.id) : undefined);
+    if (text) this.pendingReasoning = this.pendingReasoning ? `${this.pendingReasoning}\n\n${text}` : text;
+    else if (typeof item.encrypted_content === 'string' && !item.encrypted_content.startsWith(CARRIER_PREFIX)) {
+      this.o.log.debug('chat-translator: dropping a foreign reasoning item');
+    }
+  }
+
+  private call(item: Json, index: number): void {
+    const callId = typeof item.call_id === 'string' && item.call_id ? item.call_id : typeof item.id === 'string' ? item.id : '';
+    if (!callId || typeof item.name !== 'string' || this.seenCalls.has(callId)) return;
+    this.seenCalls.add(callId);
+    const namespace = typeof item.namespace === 'string' && item.namespace ? item.namespace : undefined;
+    let name: string;
+    let args: string;
+    if (item.type === 'custom_tool_call') {
+      name = this.o.map.upstreamName('custom', item.name, namespace);
+      args = JSON.stringify({ [this.o.map.customField(item.name, namespace)]: typeof item.input === 'string' ? item.input : '' });
+    } else {
+      name = this.o.map.upstreamName(this.o.map.isCustom(item.name, namespace) ? 'custom' : 'function', item.name, namespace);
+      args = typeof item.arguments === 'string' && item.arguments.trim() ? item.arguments : '{}';
+    }
+    if (this.group && this.group.answered.size > 0) this.closeGroup();
+    if (!this.group) {
+      const message = this.mergeable ?? { role: 'assistant', content: null };
+      message.tool_calls = [];
+      if (!this.mergeable) {
+        this.attachReasoning(message, index);
+        this.push(message);
+      }
+      this.mergeable = undefined;
+      this.group = { message, ids: [], answered: new Set(), images: [] };
+    }
+    this.group.message.tool_calls!.push({ id: callId, type: 'function', function: { name, arguments: args } });
+    this.group.ids.push(callId);
+  }
+
+  private output(item: Json): void {
+    const callId = typeof item.call_id === 'string' ? item.call_id : '';
+    const group = this.group;
+    if (!group || !group.ids.includes(callId) || group.answered.has(callId)) {
+      // A duplicate, or an output whose call is not in the history: a Chat upstream would reject a tool message
+      // that answers nothing.
+      this.o.log.debug({ answered: this.answered.has(callId) }, 'chat-translator: dropping a tool output without a pending call');
+      return;
+    }
+    group.answered.add(callId);
+    this.answered.add(callId);
+    this.messages.push({ role: 'tool', tool_call_id: callId, content: this.toolContent(item.output, group) });
+  }
+
+  /** Every call gets an answer (interrupted turns get a placeholder) and tool images follow as a user message. */
+  private closeGroup(): void {
+    const group = this.group;
+    if (!group) return;
+    this.group = undefined;
+    for (const id of group.ids) {
+      if (!group.answered.has(id)) this.messages.push({ role: 'tool', tool_call_id: id, content: 'aborted' });
+    }
+    if (group.images.length) this.messages.push({ role: 'user', content: [{ type: 'text', text: 'Images returned by the tool calls above:' }, ...group.images] });
+  }
+
+  private push(message: ChatMessage): void {
+    this.mergeable = undefined;
+    this.messages.push(message);
+  }
+
+  private attachReasoning(message: ChatMessage, index: number): void {
+    const text = this.pendingReasoning;
+    this.pendingReasoning = undefined;
+    if (text && this.o.reasoningField && index > this.replayFrom) message[this.o.reasoningField] = text;
+  }
+
+  private userContent(content: unknown): string | Json[] | undefined {
+    if (typeof content === 'string') return content.trim() ? content : undefined;
+    if (!Array.isArray(content)) return undefined;
+    const parts: Json[] = [];
+    for (const part of content as unknown[]) {
+      if (!isObject(part)) continue;
+      const text = partText(part);
+      if (text !== undefined) parts.push({ type: 'text', text });
+      else if (part.type === 'input_image' || part.type === 'image_url') {
+        const url = imageUrl(part);
+        parts.push(this.o.images && url ? { type: 'image_url', image_url: { url } } : { type: 'text', text: IMAGE_OMITTED });
+      } else parts.push({ type: 'text', text: `[${String(part.type)} omitted: not supported by this provider]` });
+    }
+    if (parts.every((p) => p.type === 'text')) {
+      const text = parts.map((p) => p.text as string).filter((t) => t.trim()).join('\n\n');
+      return text ? text : undefined;
+    }
+    return parts;
+  }
+
+  private toolContent(output: unknown, group: ToolGroup): string {
+    if (typeof output === 'string') return output;
+    if (!Array.isArray(output)) return output === undefined || output === null ? '' : JSON.stringify(output);
+    const texts: string[] = [];
+    for (const part of output as unknown[]) {
+      if (!isObject(part)) continue;
+      const text = partText(part);
+      if (text !== undefined) texts.push(text);
+      else if (part.type === 'input_image' || part.type === 'image_url') {
+        const url = imageUrl(part);
+        // Chat tool messages cannot carry images on most upstreams: they follow the tool group as a user message.
+        if (this.o.images && url) {
+          group.images.push({ type: 'image_url', image_url: { url } });
+          texts.push('[image attached in the next message]');
+        } else texts.push(IMAGE_OMITTED);
+      } else texts.push(JSON.stringify(part));
+    }
+    return texts.join('\n\n');
+  }
+}
+
+function partText(part: Json): string | undefined {
+  return (part.type === 'input_text' || part.type === 'output_text' || part.type === 'text') && typeof part.text === 'string' ? part.text : undefined;
+}
+
+function imageUrl(part: Json): string | undefined {
+  const value = part.image_url;
+  if (typeof value === 'string') return value;
+  if (isObject(value) && typeof value.url === 'string') return value.url;
+  return undefined;
+}
+
+function textOf(content: unknown, separator: string): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return (content as unknown[]).flatMap((p) => (isObject(p) && partText(p) !== undefined ? [partText(p)!] : [])).join(separator);
+}
