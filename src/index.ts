@@ -13,4 +13,5 @@ export type { RouterHandle } from './core/kernel.js';
 export type { ResolvedConfig } from './core/config.js';
 export { buildModelInfo, buildCatalog, validateCatalog, DEFAULT_BASE_INSTRUCTIONS, type ModelInfo, type ModelInfoInput, type ModelCatalog, type CatalogValidation, type ReasoningEffort, type InputModality } from './codex/catalog.js';
 export { CopilotTokenStore, CopilotAuthError, missingAuthError, stripBearer, refuseInbound, resolveTokenFilePath, type CopilotToken, type InboundAuthPolicy } from './copilot/index.js';
+export { parseTokenFile, type TokenFileData } from './copilot/index.js';
 export { createRouter, loadRouter, type CreateRouterOptions } from './router.js';

@@ -15,6 +15,8 @@ const subCommands: Record<string, () => Promise<CommandDef>> = {
   update: () => import('./update.js').then((m) => m.default as CommandDef),
   logs: () => import('./logs.js').then((m) => m.default as CommandDef),
   'codex-config': () => import('./codex-config.js').then((m) => m.default as CommandDef),
+  usage: () => import('./usage.js').then((m) => m.default as CommandDef),
+  doctor: () => import('./doctor.js').then((m) => m.default as CommandDef),
 };
 
 export const mainCommand = defineCommand({
