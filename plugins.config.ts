@@ -1,6 +1,7 @@
 import authCopilotTokenfile from './src/plugins/auth-copilot-tokenfile/index.js';
 import authEnvBearer from './src/plugins/auth-env-bearer/index.js';
 import bodyLimit from './src/plugins/body-limit/index.js';
+import chatTranslator from './src/plugins/chat-translator/index.js';
 import copilotUpstream from './src/plugins/copilot-upstream/index.js';
 import headerInjector from './src/plugins/header-injector/index.js';
 import refresh401 from './src/plugins/refresh-401/index.js';
@@ -12,6 +13,7 @@ export const builtins = {
   'auth-copilot-tokenfile': authCopilotTokenfile,
   'auth-env-bearer': authEnvBearer,
   'body-limit': bodyLimit,
+  'chat-translator': chatTranslator,
   'copilot-upstream': copilotUpstream,
   'header-injector': headerInjector,
   'refresh-401': refresh401,

@@ -21,6 +21,7 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
   let outcome: Outcome = 'completed';
   let failure: GatewayError | undefined;
   let lastWriteAt = Date.now();
+  let terminated = false;
   let commitTimer: NodeJS.Timeout | undefined;
   let idleTimer: NodeJS.Timeout | undefined;
   const observeBytes = hasTaps(hooks.responseBytes);
@@ -49,13 +50,16 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
   }
 
   function writeEvents(events: readonly StreamEvent[]): Promise<void> {
-    return events.length ? write(serializeEvents(events)) : Promise.resolve();
+    if (!events.length) return Promise.resolve();
+    if (!terminated) terminated = events.some(isTerminal);
+    return write(serializeEvents(events));
   }
 
   async function closeEvents(streamOutcome: StreamOutcome): Promise<void> {
     stopKeepAlive();
     let events = hooks.streamClose.call([], ex, streamOutcome);
-    if (streamOutcome.kind === 'error' && events.length === 0) events = [failedEvent(streamOutcome.error, `resp_${ex.id}`)];
+    // A stream that already told Codex how it ended gets no second terminal event.
+    if (streamOutcome.kind === 'error' && events.length === 0 && !terminated) events = [failedEvent(streamOutcome.error, `resp_${ex.id}`)];
     await writeEvents(events);
     res.end();
   }
@@ -207,6 +211,14 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
 }
 
 export type Responder = ReturnType<typeof createResponder>;
+
+const TERMINAL_TYPES = new Set(['response.completed', 'response.failed', 'response.incomplete']);
+const TERMINAL_DATA = /^\s*\{\s*"type"\s*:\s*"response\.(completed|failed|incomplete)"/;
+
+/** Whether an event ends a Responses stream (codex-contract §3.2); checked on the name or the data's leading type. */
+function isTerminal(event: StreamEvent): boolean {
+  return event.event !== undefined ? TERMINAL_TYPES.has(event.event) : TERMINAL_DATA.test(event.data);
+}
 
 function hasHeader(headers: Record<string, unknown>, name: string): boolean {
   return Object.keys(headers).some((key) => key.toLowerCase() === name);

@@ -249,3 +249,18 @@ async function until(check: () => boolean, timeoutMs = 2000): Promise<void> {
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+describe('terminal events', () => {
+  it('an upstream that breaks after its terminal event gets no second terminal event', async () => {
+    const watcher = definePlugin({ name: 'watcher', apply: ({ hooks }) => void hooks.streamChunk.tap('watcher', (events) => events) });
+    const { gw } = await gatewayWith(async (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(sseText([{ type: 'response.completed', response: { id: 'r' } }]));
+      await new Promise((r) => setTimeout(r, 20));
+      res.destroy();
+    }, [watcher]);
+    const text = await (await fetch(`${gw.url}/v1/responses`, { method: 'POST', body: '{}' })).text();
+    expect(text).toContain('response.completed');
+    expect(text).not.toContain('response.failed');
+  });
+});
