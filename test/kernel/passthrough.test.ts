@@ -1,32 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { definePlugin, jsonEvent, eventJson, type StreamEvent } from '../../src/index.js';
-import { startMockUpstream, sseText, type MockUpstream } from '../support/mock-upstream.js';
-import { startRouter, type StartedRouter } from '../support/router.js';
+import { sseText } from '../support/mock-upstream.js';
+import { gatewayWith } from './helpers.js';
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  while (cleanup.length) await cleanup.pop()!();
-});
-
-function upstreamTo(mock: MockUpstream) {
-  return definePlugin({
-    name: 'test-upstream',
-    apply({ hooks }) {
-      hooks.request.tapPromise('test-upstream', async (ex) => {
-        ex.upstream.url = new URL(ex.inbound.route === 'models' ? '/models' : '/responses', mock.url);
-        return undefined;
-      });
-    },
-  });
-}
-
-async function setup(handler: Parameters<typeof startMockUpstream>[0], extra: unknown[] = []): Promise<{ mock: MockUpstream; gw: StartedRouter }> {
-  const mock = await startMockUpstream(handler);
-  cleanup.push(() => mock.close());
-  const gw = await startRouter({ plugins: [upstreamTo(mock), ...(extra as never[])] });
-  cleanup.push(() => gw.close());
-  return { mock, gw };
-}
+const setup = (handler: Parameters<typeof gatewayWith>[0], extra: Parameters<typeof gatewayWith>[1] = []) => gatewayWith(handler, extra);
 
 describe('byte passthrough', () => {
   it('returns upstream SSE bytes unchanged, split at an odd byte, and the body upstream is the inbound bytes', async () => {
