@@ -7,6 +7,7 @@ import { readPidFile, removePidFile, writePidFile, type PidRecord } from './pidf
 import { probeHealth, probeStatus, waitHealthy } from './probe.js';
 import { isAlive, processIdentity, signal, waitForExit } from './process.js';
 import { ensureStateDir, type ServiceOptions, type StatePaths } from './state.js';
+import { guessUrl } from './status.js';
 
 export type Say = (line: string) => void;
 
@@ -94,6 +95,8 @@ export async function startService(paths: StatePaths, options: ServiceOptions, i
 
   const health = await waitHealthy(url, o.healthTimeoutMs ?? 20_000, () => exited !== undefined || !isAlive(pid));
   if (exited || !isAlive(pid)) {
+    // The process can be gone a moment before Node reports its exit code.
+    for (let i = 0; i < 20 && !exited; i++) await new Promise((r) => setTimeout(r, 25));
     removePidFile(paths);
     breadcrumb(paths, 'service_exited_during_start', { pid, code: exited?.code ?? undefined, signal: exited?.signal ?? undefined });
     throw new CLIError(`the service exited during startup${exited?.code != null ? ` with code ${exited.code}` : ''}; last log lines:\n${tail(paths.logFile, 8)}\n(full log: ${paths.logFile})`);
@@ -122,6 +125,11 @@ export async function stopService(paths: StatePaths, o: { say: Say; timeoutMs?: 
   breadcrumb(paths, 'service_stop_requested', { pid_file: state.kind });
   if (state.kind === 'unreadable') throw new CLIError(`cannot read the pid file: ${state.reason}; remove it if ccrx is not running`);
   if (state.kind === 'none') {
+    const url = guessUrl(paths, process.env);
+    const probe = await probeStatus(url, 500);
+    if (probe.label === 'healthy' && probe.body?.pid) {
+      throw new CLIError(`ccrx (pid ${probe.body.pid}) is reachable at ${url}, but no pid file exists at ${paths.pidFile}; it was not started by \`ccrx start\` with this state directory, so stop it where it runs`);
+    }
     say('ccrx is already stopped');
     return { stopped: false };
   }

@@ -85,7 +85,7 @@ function authView(check: HealthCheckView): NonNullable<StatusReport['auth']> {
 }
 
 /** Without a pid file, look where `start` would have put the service. */
-function guessUrl(paths: StatePaths, env: Readonly<Record<string, string | undefined>>): string {
+export function guessUrl(paths: StatePaths, env: Readonly<Record<string, string | undefined>>): string {
   const stored = readServiceOptions(paths);
   const host = stored?.host ?? (env.HOST?.trim() || '127.0.0.1');
   const port = stored?.port ?? (env.PORT?.trim() || '60001');

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createSandbox, isAlive, setAuth, writeConfig, type Sandbox } from './helpers.js';
+import { ccrxBin, createSandbox, isAlive, setAuth, writeConfig, type Sandbox } from './helpers.js';
 
 // The CLI runs from dist/: `npm test` builds first (pretest); run `npm run build` before running this file alone.
 
@@ -152,6 +152,26 @@ describe('ccrx start / status / restart / stop', () => {
     expect(started.stderr).toMatch(/the service exited during startup with code 1; last log lines:[\s\S]*EADDRINUSE/);
     expect(existsSync(sb.pidFile)).toBe(false);
     expect(isAlive(blocker.pid!)).toBe(true);
+  }, 30_000);
+});
+
+describe('a gateway ccrx did not start', () => {
+  it('status and stop point at a foreground ccrx serve instead of touching it', async () => {
+    sb = await createSandbox();
+    writeConfig(sb);
+    const serve = sb.track(spawn(process.execPath, [ccrxBin, 'serve'], { cwd: sb.dir, env: sb.env, stdio: 'ignore' }));
+    for (let i = 0; i < 100 && !(await fetch(`${sb.url}/health`).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
+
+    const status = await sb.ccrx(['status']);
+    expect(status.code).toBe(1);
+    expect(status.stdout).toContain(`ccrx is reachable at ${sb.url}, but no pid file exists`);
+    const stop = await sb.ccrx(['stop']);
+    expect(stop.code).toBe(1);
+    expect(stop.stderr).toContain(`ccrx (pid ${serve.pid}) is reachable at ${sb.url}, but no pid file exists`);
+    expect(isAlive(serve.pid!)).toBe(true);
+    const start = await sb.ccrx(['start']);
+    expect(start.code).toBe(1);
+    expect(start.stderr).toContain(`ccrx (pid ${serve.pid}) is reachable at ${sb.url}, but no pid file exists`);
   }, 30_000);
 });
 
