@@ -14,4 +14,6 @@ export type { ResolvedConfig } from './core/config.js';
 export { buildModelInfo, buildCatalog, validateCatalog, DEFAULT_BASE_INSTRUCTIONS, type ModelInfo, type ModelInfoInput, type ModelCatalog, type CatalogValidation, type ReasoningEffort, type InputModality } from './codex/catalog.js';
 export { CopilotTokenStore, CopilotAuthError, missingAuthError, stripBearer, refuseInbound, resolveTokenFilePath, type CopilotToken, type InboundAuthPolicy } from './copilot/index.js';
 export { parseTokenFile, type TokenFileData } from './copilot/index.js';
+export { convertTools, type ToolMap, type ToolTarget } from './plugins/chat-translator/tools.js';
+export { customInput } from './plugins/chat-translator/chunk-fields.js';
 export { createRouter, loadRouter, type CreateRouterOptions } from './router.js';
