@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ccrxBin, createSandbox, isAlive, setAuth, writeConfig, type Sandbox } from './helpers.js';
+import { ccrxBin, createSandbox, isAlive, run, setAuth, writeConfig, type Sandbox } from './helpers.js';
 
 // The CLI runs from dist/: `npm test` builds first (pretest); run `npm run build` before running this file alone.
 
@@ -220,3 +220,43 @@ function writePid(sb: Sandbox, pid: number, identity?: string): void {
   writeFileSync(sb.pidFile, JSON.stringify({ pid, identity, url: sb.url, startedAt: new Date().toISOString(), shutdownGraceMs: 1000 }));
 }
 
+
+// A real terminal through util-linux `script`; the CLI is wrapped so `login` succeeds offline by fixing the auth check.
+describe.runIf(process.platform === 'linux' && existsSync('/usr/bin/script'))('start in a terminal without auth', () => {
+  async function startInTerminal(answer: string) {
+    writeConfig(sb, { auth: { ok: false, message: 'no GitHub token found', fix: 'ccrx login' } });
+    const wrapper = `${sb.dir}/ccrx-wrapper.mjs`;
+    writeFileSync(
+      wrapper,
+      `import { writeFileSync } from 'node:fs';
+if (process.argv[2] === 'login') {
+  writeFileSync(${JSON.stringify(`${sb.dir}/auth.json`)}, JSON.stringify({ ok: true, source: 'device login' }));
+  console.error('logged in (test double)');
+  process.exit(0);
+}
+const { main } = await import(${JSON.stringify(new URL('../../dist/src/cli/index.js', import.meta.url).href)});
+await main(process.argv.slice(2));
+`,
+    );
+    return run('/bin/sh', ['-c', `printf '${answer}\\n' | script -qec "'${process.execPath}' '${wrapper}' start" /dev/null`], { cwd: sb.dir, env: sb.env });
+  }
+
+  it('asks to run ccrx login and starts once login succeeds', async () => {
+    sb = await createSandbox();
+    const res = await startInTerminal('y');
+    expect(res.stdout).toContain('Copilot auth is unavailable: no GitHub token found');
+    expect(res.stdout).toContain('Run ccrx login now? [Y/n]');
+    expect(res.stdout).toContain('logged in (test double)');
+    expect(res.stdout).toContain(`started ccrx at ${sb.url}`);
+    expect((await fetch(`${sb.url}/health`)).status).toBe(200);
+  }, 30_000);
+
+  it('a "no" leaves the service stopped with the fix', async () => {
+    sb = await createSandbox();
+    const res = await startInTerminal('n');
+    expect(res.stdout).toContain('Run ccrx login now? [Y/n]');
+    expect(res.stdout).toContain('Copilot auth is unavailable: no GitHub token found; run `ccrx login`');
+    expect(res.stdout).not.toContain('logged in');
+    expect(existsSync(sb.pidFile)).toBe(false);
+  }, 30_000);
+});
