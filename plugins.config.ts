@@ -4,6 +4,7 @@ import bodyLimit from './src/plugins/body-limit/index.js';
 import chatTranslator from './src/plugins/chat-translator/index.js';
 import copilotUpstream from './src/plugins/copilot-upstream/index.js';
 import headerInjector from './src/plugins/header-injector/index.js';
+import rawDiagnostics from './src/plugins/raw-diagnostics/index.js';
 import refresh401 from './src/plugins/refresh-401/index.js';
 import retry429 from './src/plugins/retry-429/index.js';
 import { defineConfig } from './src/index.js';
@@ -16,6 +17,7 @@ export const builtins = {
   'chat-translator': chatTranslator,
   'copilot-upstream': copilotUpstream,
   'header-injector': headerInjector,
+  'raw-diagnostics': rawDiagnostics,
   'refresh-401': refresh401,
   'retry-429': retry429,
 };
@@ -24,11 +26,12 @@ export const builtins = {
  * The built-in default chain: the Copilot chain of the original codex-code-router, used when no config file is
  * found (and for the top level of a config without `plugins`). Order matters:
  * - body-limit first: it refuses oversized bodies before they are read;
+ * - raw-diagnostics next (inert at level off, the default): it observes at Stage.Guard/Observe where it must;
  * - copilot-upstream sets the URL that auth-copilot-tokenfile may move to the account's own API host;
  * - auth-env-bearer before auth-copilot-tokenfile: an env token wins over the file, as in the original
  *   (its inbound-header fallback runs at Stage.Fallback, after both);
  * - refresh-401 before retry-429: a 401 is answered by fresh credentials, a 429 by a wait.
  */
 export const defaultConfig = defineConfig({
-  plugins: ['body-limit', 'copilot-upstream', 'header-injector', 'auth-env-bearer', 'auth-copilot-tokenfile', 'refresh-401', 'retry-429'],
+  plugins: ['body-limit', 'raw-diagnostics', 'copilot-upstream', 'header-injector', 'auth-env-bearer', 'auth-copilot-tokenfile', 'refresh-401', 'retry-429'],
 });

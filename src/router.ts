@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import { builtins, defaultConfig } from '../plugins.config.js';
 import { loadConfig, resolveConfig, type ResolvedConfig } from './core/config.js';
 import { createKernel, type RouterHandle } from './core/kernel.js';
 import type { RouterConfig } from './core/types.js';
@@ -19,12 +18,23 @@ export interface CreateRouterOptions {
  * Without `plugins`, the top-level chain is the built-in default (the Copilot chain).
  */
 export async function createRouter(config: RouterConfig = {}, options: CreateRouterOptions = {}): Promise<RouterHandle> {
+  const { builtins, defaultConfig } = await builtinPlugins();
   const resolved = resolveConfig(config, { defaults: defaultConfig, env: options.env, overrides: options.overrides, file: undefined, baseDir: options.baseDir ?? process.cwd() });
   return createKernel(resolved, { builtins, logger: options.logger });
 }
 
 /** Finds and loads the config file (or `configFile`), as `ccrx serve` does, and builds the gateway. */
 export async function loadRouter(options: CreateRouterOptions & { configFile?: string; cwd?: string } = {}): Promise<RouterHandle> {
+  const { builtins, defaultConfig } = await builtinPlugins();
   const resolved: ResolvedConfig = await loadConfig({ configFile: options.configFile, cwd: options.cwd, env: options.env, defaults: defaultConfig, overrides: options.overrides });
   return createKernel(resolved, { builtins, logger: options.logger });
+}
+
+/**
+ * The built-in plugins, loaded on first use. Built-in plugins import the package root like any npm plugin, so a
+ * static import here would make a cycle (root → router → plugins → root) whose outcome depends on which module a
+ * program happens to import first.
+ */
+export function builtinPlugins() {
+  return import('../plugins.config.js');
 }

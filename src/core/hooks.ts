@@ -5,7 +5,7 @@ import {
   SyncHook,
   SyncWaterfallHook,
 } from 'tapable';
-import { PluginError } from './errors.js';
+import { PluginError, type GatewayError } from './errors.js';
 import type {
   AuthorizeContext,
   ChainInfo,
@@ -61,6 +61,8 @@ export function createHooks() {
     attempt: new AsyncSeriesHook<[Exchange]>(['exchange']),
 
     // ----- upstream -----
+    /** When an attempt fails before a response head (refused, reset, timed out). Only a replay verdict counts. */
+    upstreamError: new AsyncSeriesBailHook<[Exchange, GatewayError], Verdict | undefined>(['exchange', 'error']),
     /** After each upstream response head. A verdict replays, replies or fails; nothing lets it through. */
     upstreamResponse: new AsyncSeriesBailHook<[Exchange, UpstreamResponse], Verdict | undefined>(['exchange', 'response']),
 

@@ -167,7 +167,7 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
     try {
       if (closing) throw errors.shuttingDown();
       let limit: { bytes: number; error: () => GatewayError } | undefined;
-      const head: InboundHead = { ...ex.inbound, limitBody: (bytes, error) => void (limit = { bytes, error }) };
+      const head: InboundHead = { ...ex.inbound, id: ex.id, limitBody: (bytes, error) => void (limit = { bytes, error }) };
       const local = await chain.hooks.requestHead.promise(head);
       if (local) await out.reply(local);
       else {

@@ -40,9 +40,22 @@ export async function runExchange(ctx: PipelineContext, ex: KernelExchange, out:
       if (ex.attempt === 1 || ex.replay?.refreshCredentials) await authorize(hooks, ex, ex.attempt > 1);
       await hooks.attempt.promise(ex);
       const target = ex.upstream.url ?? url;
-      const raw = await ctx.upstream.send({ ...ex.upstream, url: target }, ex.signal);
+      const sentAt = Date.now();
+      let raw: RawUpstreamResponse;
+      try {
+        raw = await ctx.upstream.send({ ...ex.upstream, url: target }, ex.signal);
+      } catch (err) {
+        if (ex.signal.aborted) throw err;
+        const failed = toGatewayError(err);
+        const retry = await hooks.upstreamError.promise(ex, failed);
+        if (retry && 'replay' in retry && ex.attempt < ctx.maxAttempts) {
+          await replay(ctx, ex, retry.replay, undefined);
+          continue;
+        }
+        throw failed;
+      }
       upstreamStatus = raw.status;
-      const head = createUpstreamResponse(raw, target, ex.startedAt);
+      const head = createUpstreamResponse(raw, target, sentAt);
       const verdict: Verdict | undefined = await hooks.upstreamResponse.promise(ex, head.response);
       raw.headers = head.response.headers;
 
@@ -51,11 +64,7 @@ export async function runExchange(ctx: PipelineContext, ex: KernelExchange, out:
           ex.log.warn({ attempts: ex.attempt, reason: verdict.replay.reason }, 'attempt cap reached; passing the last upstream response on');
         } else {
           discard(raw, head.cached());
-          const afterMs = Math.max(0, verdict.replay.afterMs ?? 0);
-          ex.log.info({ attempt: ex.attempt, reason: verdict.replay.reason, afterMs, upstreamStatus }, 'replaying request');
-          ctx.stats.replays += 1;
-          if (afterMs > 0) await sleep(afterMs, undefined, { signal: ex.signal });
-          ex.replay = { reason: verdict.replay.reason, afterMs, refreshCredentials: verdict.replay.refreshCredentials ?? false };
+          await replay(ctx, ex, verdict.replay, upstreamStatus);
           continue;
         }
       }
@@ -77,6 +86,15 @@ export async function runExchange(ctx: PipelineContext, ex: KernelExchange, out:
   }
 }
 
+/** Logs, counts and waits out a replay (the sleep ends early if Codex goes away), then marks the next attempt. */
+async function replay(ctx: PipelineContext, ex: KernelExchange, asked: { afterMs?: number; reason: string; refreshCredentials?: boolean }, upstreamStatus: number | undefined): Promise<void> {
+  const afterMs = Math.max(0, asked.afterMs ?? 0);
+  ex.log.info({ attempt: ex.attempt, reason: asked.reason, afterMs, upstreamStatus }, 'replaying request');
+  ctx.stats.replays += 1;
+  if (afterMs > 0) await sleep(afterMs, undefined, { signal: ex.signal });
+  ex.replay = { reason: asked.reason, afterMs, refreshCredentials: asked.refreshCredentials ?? false };
+}
+
 async function authorize(hooks: Hooks, ex: KernelExchange, force: boolean): Promise<void> {
   if (!hasTaps(hooks.authorize)) return;
   const failures: GatewayError[] = [];
@@ -89,14 +107,14 @@ async function authorize(hooks: Hooks, ex: KernelExchange, force: boolean): Prom
   ex.credential = { source: credential.source, refreshable: credential.refreshable, expiresAt: credential.expiresAt };
 }
 
-function createUpstreamResponse(raw: RawUpstreamResponse, url: URL, startedAt: number) {
+function createUpstreamResponse(raw: RawUpstreamResponse, url: URL, sentAt: number) {
   let body: Buffer | undefined;
   let reading: Promise<Buffer> | undefined;
   const response: UpstreamResponse = {
     status: raw.status,
     headers: raw.headers,
     url,
-    elapsedMs: Date.now() - startedAt,
+    elapsedMs: Date.now() - sentAt,
     get bodyUsed() {
       return reading !== undefined;
     },

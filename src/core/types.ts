@@ -14,6 +14,8 @@ export type HeaderMap = Record<string, string>;
 
 /** What the kernel knows of an inbound request before its body is read (see the `requestHead` hook). */
 export interface InboundHead {
+  /** The exchange id this request will carry (for correlating logs). */
+  readonly id: string;
   readonly method: string;
   /** Path as received, e.g. `/deepseek/v1/responses`. */
   readonly path: string;
@@ -30,7 +32,7 @@ export interface InboundHead {
 }
 
 /** The inbound request with its body. The raw bytes are the source of truth; a replay resends them. */
-export interface InboundRequest extends Omit<InboundHead, 'limitBody'> {
+export interface InboundRequest extends Omit<InboundHead, 'limitBody' | 'id'> {
   readonly body: Buffer;
   /** Parses the body as JSON once and caches it. Throws a 400 `invalid_json` GatewayError when it is not JSON. */
   json(): unknown;

@@ -264,3 +264,20 @@ describe('terminal events', () => {
     expect(text).not.toContain('response.failed');
   });
 });
+
+describe('upstreamError', () => {
+  it('a replay verdict retries a connection reset with the same bytes; otherwise Codex gets the 502', async () => {
+    const again = definePlugin({
+      name: 'again',
+      apply: ({ hooks }) => hooks.upstreamError.tapPromise('again', async (ex, error) => (error.code === 'upstream_unreachable' && ex.attempt < 2 ? { replay: { afterMs: 1, reason: 'reset' } } : undefined)),
+    });
+    const { mock, gw } = await gatewayWith((_req, res, i) => (i === 0 ? void res.socket?.destroy() : void sendSse(res, responsesTextStream('second try'))), [again]);
+    const res = await fetch(`${gw.url}/v1/responses`, { method: 'POST', body: '{"x":1}' });
+    expect(await res.text()).toContain('second try');
+    expect(mock.requests.map((r) => r.body.toString())).toEqual(['{"x":1}', '{"x":1}']);
+
+    mock.handle((_req, res) => void res.socket?.destroy());
+    const failed = await fetch(`${gw.url}/v1/responses`, { method: 'POST', body: '{}' });
+    expect(failed.status).toBe(502);
+  });
+});

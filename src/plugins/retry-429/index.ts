@@ -59,6 +59,19 @@ export default definePlugin<Retry429Options>({
     backoffMultiplier: 'RATE_LIMIT_BACKOFF_MULTIPLIER',
   },
   apply({ hooks }, options) {
+    if (options.retryServerErrors) {
+      // Refused or reset before any head: the same budget and backoff as a 5xx answer.
+      hooks.upstreamError.tapPromise('retry-429', async (ex, error): Promise<Verdict | undefined> => {
+        if (error.code !== 'upstream_unreachable') return undefined;
+        const state = stateOf(ex);
+        const plan = planRetry({ announced: undefined, retries: state.retries, spentMs: Date.now() - ex.startedAt, options });
+        if (plan.action === 'give-up') return undefined;
+        state.retries += 1;
+        state.sleptMs += plan.sleepMs;
+        ex.log.warn({ attempt: ex.attempt, waitMs: plan.sleepMs, error: error.message }, 'upstream connection failed; retrying');
+        return { replay: { afterMs: plan.sleepMs, reason: `connection failed; backoff ${plan.rawWaitMs} ms` } };
+      });
+    }
     hooks.upstreamResponse.tapPromise('retry-429', async (ex, response): Promise<Verdict | undefined> => {
       const { status } = response;
       const throttled = status === 429 || status === 402;

@@ -135,6 +135,22 @@ describe('retry-429: limits', () => {
     expect(await res.text()).toContain('back');
     expect(mock.requests.map((r) => r.body.toString())).toEqual([BODY, BODY, BODY]);
   });
+
+  it('retries a connection reset before the response head when asked', async () => {
+    const { mock, post } = await setup((_req, res, i) => (i === 0 ? void res.socket?.destroy() : sendSse(res, responsesTextStream('after reset'))), { retryServerErrors: true });
+    const res = await post();
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('after reset');
+    expect(mock.requests.map((r) => r.body.toString())).toEqual([BODY, BODY]);
+  });
+
+  it('leaves a connection reset to Codex by default (502 upstream_unreachable)', async () => {
+    const { mock, post } = await setup((_req, res) => void res.socket?.destroy());
+    const res = await post();
+    expect(res.status).toBe(502);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('upstream_unreachable');
+    expect(mock.requests).toHaveLength(1);
+  });
 });
 
 describe('retry-429: exhausted quota stops Codex', () => {

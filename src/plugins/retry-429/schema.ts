@@ -29,7 +29,7 @@ export interface Retry429Options {
    * @default ["quota_exceeded","free_quota_exceeded","overage_limit_reached","billing_not_configured","insufficient_quota","usage_limit_reached","user_weekly_rate_limited"]
    */
   quotaCodes: string[];
-  /** Also retry 502, 503 and 504 answers (before any byte reached Codex), with the same budget. @default false */
+  /** Also retry 502, 503 and 504 answers and refused or reset connections (before any byte reached Codex), with the same budget. @default false */
   retryServerErrors: boolean;
 }
 
@@ -55,6 +55,6 @@ export const schema = {
     maxRetries: { type: 'integer', minimum: 0, default: 4, description: 'Most retries per request, whatever the time budget.' },
     longWaitMs: { type: 'integer', minimum: 1, default: 300_000, description: 'An announced wait at least this long (ms) means an exhausted quota or window: Codex is told to stop.' },
     quotaCodes: { type: 'array', items: { type: 'string' }, default: defaultQuotaCodes, description: 'Upstream error codes or types that mean an exhausted quota (a 402 always does).' },
-    retryServerErrors: { type: 'boolean', default: false, description: 'Also retry 502, 503 and 504 before any byte reached Codex, with the same budget.' },
+    retryServerErrors: { type: 'boolean', default: false, description: 'Also retry 502, 503 and 504 answers and refused or reset connections before any byte reached Codex, with the same budget.' },
   },
 } as const;
