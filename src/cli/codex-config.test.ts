@@ -1,13 +1,15 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parse } from 'smol-toml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMockChat, type MockChat } from '../../test/support/mock-chat.js';
 import { startRouter } from '../../test/support/router.js';
 import { validateCatalog } from '../codex/catalog.js';
-import { codexConfig } from './codex-config.js';
+import { codexConfig, writeCodexConfig } from './codex-config.js';
 
 // A stand-in for the chat-translator: its chain's /models goes to the mock provider's OpenAI list, unchanged.
 const fakeTranslatorSource = `
@@ -109,5 +111,166 @@ describe('ccrx codex-config', () => {
 
   it('fails cleanly for an unknown provider', async () => {
     await expect(codexConfig({ configFile: writeConfig(await freePort()), provider: 'nope', catalogFile: join(dir, 'x.json'), cwd: dir, env: {} })).rejects.toThrow(/no provider named nope; the config has: default, deepseek, synthetic/);
+  });
+});
+
+// A config.toml as people keep it: comments at the top, inline and inside a table, another provider, profiles and
+// unrelated tables.
+const USER_TOML = `# My Codex settings -- keep this comment
+model = "gpt-5.4" # my favourite
+approval_policy = "on-request"
+sandbox_mode = "workspace-write"
+
+# Local models
+[model_providers.ollama-local]
+name = "Ollama" # inline comment in a table
+base_url = "http://localhost:11434/v1"
+# a comment inside a table
+
+[profiles.fast]
+model = "gpt-5.4-mini"
+model_reasoning_effort = "low"
+
+[tui]
+notifications = true
+
+[mcp_servers.docs]
+command = "npx"
+args = ["-y", "docs-mcp"]
+`;
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+function codexHome(name: string, toml?: string): string {
+  const home = join(dir, name);
+  mkdirSync(home, { recursive: true });
+  if (toml !== undefined) writeFileSync(join(home, 'config.toml'), toml);
+  return home;
+}
+
+const backups = (home: string) => readdirSync(home).filter((f) => f.startsWith('config.toml.bak-'));
+
+function run(cmd: string, args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 20_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('ccrx codex-config --write', () => {
+  it('adds our blocks to config.toml keeping comments and other settings, with a backup; a second run is a no-op', async () => {
+    const home = codexHome('write', USER_TOML);
+    const file = join(home, 'config.toml');
+    const configFile = writeConfig(await freePort());
+    const first = await writeCodexConfig({ configFile, codexHome: home, cwd: dir, env: {} });
+    expect(first.changed).toBe(true);
+    const after = readFileSync(file, 'utf8');
+    // Every original line is still there, in order, byte for byte; only `model` follows the new default provider.
+    let at = 0;
+    for (const line of USER_TOML.split('\n')) {
+      if (line.startsWith('model = "gpt-5.4"')) continue;
+      const found = after.split('\n').indexOf(line, at);
+      expect(found, line).toBeGreaterThanOrEqual(at);
+      at = found + 1;
+    }
+    const toml = parse(after) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(toml).toMatchObject({ model_provider: 'ccrx-deepseek', model: 'deepseek-chat', model_catalog_json: join(home, 'ccrx-model-catalog.json'), approval_policy: 'on-request' });
+    expect(toml.model_providers['ccrx-deepseek']).toMatchObject({ base_url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/deepseek\/v1$/), wire_api: 'responses' });
+    expect(toml.model_providers['ccrx-synthetic'].base_url).toMatch(/\/synthetic\/v1$/);
+    expect(toml.model_providers['ollama-local']).toEqual({ name: 'Ollama', base_url: 'http://localhost:11434/v1' });
+    expect(toml.profiles.fast).toEqual({ model: 'gpt-5.4-mini', model_reasoning_effort: 'low' });
+    expect(validateCatalog(JSON.parse(readFileSync(join(home, 'ccrx-model-catalog.json'), 'utf8'))).valid).toBe(true);
+    expect(backups(home)).toHaveLength(1);
+    expect(readFileSync(join(home, backups(home)[0]!), 'utf8')).toBe(USER_TOML);
+    expect(first.backup).toBe(join(home, backups(home)[0]!));
+
+    const second = await writeCodexConfig({ configFile, codexHome: home, cwd: dir, env: {} });
+    expect(second).toMatchObject({ changed: false, catalogChanged: false, diff: '' });
+    expect(readFileSync(file, 'utf8')).toBe(after);
+    expect(backups(home)).toHaveLength(1);
+  });
+
+  it('--dry-run shows a unified diff and writes nothing', async () => {
+    const home = codexHome('dry', USER_TOML);
+    const result = await writeCodexConfig({ configFile: writeConfig(await freePort()), codexHome: home, cwd: dir, env: {}, dryRun: true });
+    expect(result.diff).toMatch(/^--- .*config\.toml\tcurrent\n\+\+\+ .*config\.toml\tafter --write\n@@ /);
+    expect(result.diff).toContain('\n+[model_providers.ccrx-deepseek]\n');
+    expect(result.diff).toContain('\n-model = "gpt-5.4" # my favourite\n+model = "deepseek-chat" # my favourite\n');
+    expect(readFileSync(join(home, 'config.toml'), 'utf8')).toBe(USER_TOML);
+    expect(readdirSync(home)).toEqual(['config.toml']);
+  });
+
+  it('updates an existing block with a stale port in place, keeping the comments inside it and the chosen default', async () => {
+    const port = await freePort();
+    const stale = `model_provider = "openai" # I keep OpenAI as default
+
+[model_providers.ccrx-deepseek]
+# routed through the local gateway
+name = "DeepSeek via ccrx" # my name for it
+base_url = "http://127.0.0.1:3456/deepseek/v1" # the old port
+wire_api = "responses"
+supports_websockets = false
+request_max_retries = 4
+stream_max_retries = 5
+stream_idle_timeout_ms = 60000
+`;
+    const home = codexHome('stale', stale);
+    const result = await writeCodexConfig({ configFile: writeConfig(port), provider: 'deepseek', codexHome: home, cwd: dir, env: {} });
+    const after = readFileSync(join(home, 'config.toml'), 'utf8');
+    expect(after).toContain(`base_url = "http://127.0.0.1:${port}/deepseek/v1" # the old port\n`);
+    expect(after).toContain('# routed through the local gateway\nname = "DeepSeek via ccrx" # my name for it\n');
+    expect(after.startsWith('model_provider = "openai" # I keep OpenAI as default\n')).toBe(true);
+    expect(after.match(/\[model_providers\.ccrx-deepseek\]/g)).toHaveLength(1);
+    expect(result.changes).toEqual([`model_catalog_json = "${join(home, 'ccrx-model-catalog.json')}"`, 'updated [model_providers.ccrx-deepseek]']);
+    expect(result.notes.join('\n')).toContain('kept model_provider = "openai"; pass --set-default to make ccrx-deepseek the default');
+
+    const switched = await writeCodexConfig({ configFile: writeConfig(port), provider: 'deepseek', codexHome: home, cwd: dir, env: {}, setDefault: true });
+    expect(parse(readFileSync(join(home, 'config.toml'), 'utf8'))).toMatchObject({ model_provider: 'ccrx-deepseek', model: 'deepseek-chat' });
+    expect(switched.changes).toEqual(['model_provider = "ccrx-deepseek" (was "openai")', 'model = "deepseek-chat"']);
+  });
+
+  it('leaves a config.toml that does not parse untouched, with a clear error', async () => {
+    const broken = 'model = "gpt-5.4"\n[model_providers.mine\nname = "x"\n';
+    const home = codexHome('broken', broken);
+    await expect(writeCodexConfig({ configFile: writeConfig(await freePort()), codexHome: home, cwd: dir, env: {} })).rejects.toThrow(/config\.toml is not valid TOML, so it was left untouched; fix it and run again:\n.*[\s\S]*2:/);
+    expect(readFileSync(join(home, 'config.toml'), 'utf8')).toBe(broken);
+    expect(readdirSync(home)).toEqual(['config.toml']); // no backup, no catalogue either
+  });
+
+  it('creates config.toml when there is none', async () => {
+    const home = join(dir, 'fresh', 'codex');
+    const result = await writeCodexConfig({ configFile: writeConfig(await freePort()), provider: 'deepseek', codexHome: home, cwd: dir, env: {} });
+    expect(result.created).toBe(true);
+    expect(parse(readFileSync(join(home, 'config.toml'), 'utf8'))).toMatchObject({ model_provider: 'ccrx-deepseek', model_catalog_json: join(home, 'ccrx-model-catalog.json') });
+    expect(backups(home)).toEqual([]);
+  });
+
+  // Needs the build (`npm run build`): the CLI runs from dist/, and the real Codex reads what it wrote.
+  it('through the CLI with CODEX_HOME: says what it did, is idempotent, fails cleanly; the real Codex accepts the result', async () => {
+    const home = codexHome('cli', USER_TOML);
+    const env = { CODEX_HOME: home, HOME: dir };
+    const args = [join(root, 'bin', 'ccrx.js'), 'codex-config', '--config', writeConfig(await freePort()), '--write'];
+    const first = await run(process.execPath, args, env);
+    expect(first.stderr).not.toMatch(/Error|at /);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain(`updated ${join(home, 'config.toml')}:\n  model_provider = "ccrx-deepseek"\n`);
+    expect(first.stdout).toMatch(/backup: .*config\.toml\.bak-\d{8}T\d{6}Z\n/);
+    const second = await run(process.execPath, args, env);
+    expect(second.stdout).toContain(`${join(home, 'config.toml')} is already up to date; nothing changed\n`);
+    expect(backups(home)).toHaveLength(1);
+
+    const models = await run(join(root, 'node_modules', '.bin', 'codex'), ['debug', 'models'], env);
+    expect(models.code, models.stderr).toBe(0);
+    const slugs = (JSON.parse(models.stdout) as { models: { slug: string }[] }).models.map((m) => m.slug);
+    expect(slugs).toEqual(expect.arrayContaining(['deepseek-chat', 'deepseek-reasoner', 'gpt-5.4', 'hf:zai-org/GLM-4.6']));
+    expect(slugs).not.toContain('gpt-5.5'); // the bundled list is replaced, so it is our file that Codex read
+
+    const brokenHome = codexHome('cli-broken', 'model = \n');
+    const broken = await run(process.execPath, [...args, '--codex-home', brokenHome], env);
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toContain(`ccrx: ${join(brokenHome, 'config.toml')} is not valid TOML, so it was left untouched; fix it and run again:`);
+    expect(broken.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(join(brokenHome, 'ccrx-model-catalog.json'))).toBe(false);
   });
 });

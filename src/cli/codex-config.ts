@@ -1,13 +1,13 @@
 import { defineCommand } from 'citty';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { stringify } from 'smol-toml';
-import writeFileAtomic from 'write-file-atomic';
 import { loadConfig, type ResolvedChain, type ResolvedConfig } from '../core/config.js';
 import { createLogger } from '../core/logger.js';
 import { buildModelInfo, type ModelCatalog, type ModelInfo } from '../codex/catalog.js';
 import { validateCatalog } from '../codex/catalog-schema.js';
+import { ConfigTomlError, writeCatalogFile, writeCodexSetup, type CodexSetupResult, type CodexTomlPlan } from '../codex/config-toml.js';
 import { completeEntries, readModelsAnswer } from '../codex/models-answer.js';
 import { defaultConfig } from '../../plugins.config.js';
 import { loadRouter } from '../router.js';
@@ -27,6 +27,10 @@ export interface CodexConfigOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Milliseconds per `/models` fetch. Default 5000. */
   fetchTimeoutMs?: number;
+  /** Codex's home (config.toml, default catalogue). Default `$CODEX_HOME`, else `~/.codex`. */
+  codexHome?: string;
+  /** Write the catalogue file. Default true. */
+  writeCatalog?: boolean;
 }
 
 export interface CodexConfigResult {
@@ -35,6 +39,10 @@ export interface CodexConfigResult {
   catalog: ModelCatalog;
   /** Human notes (where models came from, what is missing), printed to stderr. */
   notes: string[];
+  codexHome: string;
+  /** What `--write` puts into config.toml. */
+  plan: CodexTomlPlan;
+  catalogText: string;
 }
 
 /** The Codex client version the project targets; sent like Codex sends it. */
@@ -84,21 +92,22 @@ export async function codexConfig(o: CodexConfigOptions = {}): Promise<CodexConf
   const catalog: ModelCatalog = { models };
   const checked = validateCatalog(catalog);
   if (!checked.valid) throw new CLIError(`the model catalogue would be rejected by Codex:\n${checked.errors.join('\n')}`);
-  const codexHome = env.CODEX_HOME?.trim() || join(homedir(), '.codex');
+  const codexHome = resolve(o.cwd ?? process.cwd(), o.codexHome ?? (env.CODEX_HOME?.trim() || join(homedir(), '.codex')));
   const catalogPath = resolve(o.cwd ?? process.cwd(), o.catalogFile ?? join(codexHome, 'ccrx-model-catalog.json'));
-  mkdirSync(dirname(catalogPath), { recursive: true });
-  await writeFileAtomic(catalogPath, `${JSON.stringify(catalog, null, 2)}\n`);
+  const catalogText = `${JSON.stringify(catalog, null, 2)}\n`;
+  if (o.writeCatalog !== false) await writeCatalogFile(catalogPath, catalogText);
 
   const document: Record<string, unknown> = { model_provider: providerId(primary) };
   if (model) document.model = model;
   document.model_catalog_json = catalogPath;
   document.model_providers = Object.fromEntries(chains.map((chain) => [providerId(chain), providerTable(chain, gateway, config)]));
   const header = [
-    '# codex-code-router: add to ~/.codex/config.toml (top-level keys above the first [table]).',
+    '# codex-code-router: add to ~/.codex/config.toml (top-level keys above the first [table]), or run ccrx codex-config --write.',
     `# The model catalogue (${models.length} model${models.length === 1 ? '' : 's'}) was written to ${catalogPath}.`,
     ...(config.server.apiKey ? ['# The gateway requires its local API key: export CCRX_API_KEY=<the key> before starting Codex.'] : []),
   ];
-  return { toml: `${header.join('\n')}\n${stringify(document)}\n`, catalogPath, catalog, notes };
+  const plan: CodexTomlPlan = { providers: document.model_providers as CodexTomlPlan['providers'], catalogPath, defaultProvider: providerId(primary), model };
+  return { toml: `${header.join('\n')}\n${stringify(document)}\n`, catalogPath, catalog, notes, codexHome, plan, catalogText };
 }
 
 function selectChains(config: ResolvedConfig, provider: string | undefined): ResolvedChain[] {
@@ -268,18 +277,58 @@ function isConnectionRefused(err: unknown): boolean {
   return cause?.code === 'ECONNREFUSED';
 }
 
+export interface CodexWriteOptions extends Omit<CodexConfigOptions, 'writeCatalog'> {
+  /** Only compute and diff; write nothing. */
+  dryRun?: boolean;
+  /** Make our provider Codex's default even when config.toml names another. */
+  setDefault?: boolean;
+}
+
+/** `--write` / `--dry-run`: adds or updates our blocks in `<codex home>/config.toml` and writes the catalogue. */
+export async function writeCodexConfig(o: CodexWriteOptions = {}): Promise<CodexSetupResult> {
+  const result = await codexConfig({ ...o, writeCatalog: false });
+  try {
+    const setup = await writeCodexSetup({ file: join(result.codexHome, 'config.toml'), plan: { ...result.plan, setDefault: o.setDefault }, catalogText: result.catalogText, dryRun: o.dryRun });
+    return { ...setup, notes: [...result.notes, ...setup.notes] };
+  } catch (err) {
+    if (err instanceof ConfigTomlError) throw new CLIError(err.message);
+    throw err;
+  }
+}
+
 export default defineCommand({
-  meta: { name: 'codex-config', description: 'Print the Codex config.toml block for this gateway and write its model catalogue' },
+  meta: { name: 'codex-config', description: 'Print the Codex config.toml block for this gateway and write its model catalogue; --write puts it into config.toml' },
   args: {
     provider: { type: 'string', description: 'Only this provider chain (default: every chain; "default" is the top level)' },
     config: { type: 'string', alias: 'c', description: 'Config file (default: search router.config.* from the current directory)' },
-    catalog: { type: 'string', description: 'Where to write the model catalogue (default: $CODEX_HOME/ccrx-model-catalog.json)' },
+    catalog: { type: 'string', description: 'Where to write the model catalogue (default: <codex home>/ccrx-model-catalog.json)' },
     model: { type: 'string', description: 'Default model slug for Codex (default: the first model of the provider)' },
     instructions: { type: 'string', description: 'A text file replacing the default base instructions of every model' },
+    write: { type: 'boolean', description: 'Add or update the blocks in <codex home>/config.toml, keeping everything else (backup made)' },
+    'dry-run': { type: 'boolean', description: 'Show the diff --write would apply; write nothing' },
+    'set-default': { type: 'boolean', description: 'With --write: make our provider the default even if config.toml names another' },
+    'codex-home': { type: 'string', description: 'Codex home directory (default: $CODEX_HOME, else ~/.codex)' },
   },
   async run({ args }) {
-    const result = await codexConfig({ configFile: args.config, provider: args.provider, catalogFile: args.catalog, model: args.model, instructionsFile: args.instructions });
-    for (const note of result.notes) process.stderr.write(`ccrx: ${note}\n`);
-    process.stdout.write(result.toml);
+    const common = { configFile: args.config, provider: args.provider, catalogFile: args.catalog, model: args.model, instructionsFile: args.instructions, codexHome: args['codex-home'] };
+    if (!args.write && !args['dry-run']) {
+      const result = await codexConfig(common);
+      for (const note of result.notes) process.stderr.write(`ccrx: ${note}\n`);
+      process.stdout.write(result.toml);
+      return;
+    }
+    const dryRun = Boolean(args['dry-run']);
+    const r = await writeCodexConfig({ ...common, dryRun, setDefault: Boolean(args['set-default']) });
+    for (const note of r.notes) process.stderr.write(`ccrx: ${note}\n`);
+    const models = (JSON.parse(r.catalogText) as ModelCatalog).models.length;
+    const catalog = `${r.plan.catalogPath} (${models} model${models === 1 ? '' : 's'})`;
+    if (dryRun) {
+      process.stdout.write(r.diff || `${r.file} is already up to date; --write would change nothing\n`);
+      process.stderr.write(`ccrx: dry run, nothing written; the catalogue ${catalog} ${r.catalogChanged ? 'would be written' : 'is up to date'}\n`);
+      return;
+    }
+    if (!r.changed) process.stdout.write(`${r.file} is already up to date; nothing changed\n`);
+    else process.stdout.write(`${r.created ? 'created' : 'updated'} ${r.file}:\n${r.changes.map((c) => `  ${c}\n`).join('')}${r.backup ? `backup: ${r.backup}\n` : ''}`);
+    process.stdout.write(`catalogue ${catalog}: ${r.catalogChanged ? 'written' : 'unchanged'}\n`);
   },
 });

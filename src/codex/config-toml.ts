@@ -2,7 +2,7 @@ import { copyFileSync, constants as fsConstants, mkdirSync, readFileSync, statSy
 import { dirname } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { parseDocument, patch as patchPreserving, parse as parsePreserving } from '@decimalturn/toml-patch';
-import { createTwoFilesPatch } from 'diff';
+import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
 import { parse as parseStrict, stringify } from 'smol-toml';
 import writeFileAtomic from 'write-file-atomic';
 
@@ -48,9 +48,9 @@ type Table = Record<string, unknown>;
 export function prepareCodexToml(file: string, plan: CodexTomlPlan): TomlEdit {
   let before: string | undefined;
   try {
-    before = readFileSync(file, 'utf8');
+    before = readIfExists(file);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new ConfigTomlError(`cannot read ${file}: ${(err as Error).message}`);
+    throw new ConfigTomlError(`cannot read ${file}: ${(err as Error).message}`);
   }
   return { file, before, ...editCodexToml(before, plan, file) };
 }
@@ -105,10 +105,55 @@ export async function commitCodexToml(edit: TomlEdit, now = new Date()): Promise
   return { backup };
 }
 
+export interface CodexSetupResult {
+  file: string;
+  plan: CodexTomlPlan;
+  catalogText: string;
+  created: boolean;
+  changed: boolean;
+  /** The unified diff of config.toml ('' when unchanged). */
+  diff: string;
+  backup?: string;
+  changes: string[];
+  notes: string[];
+  catalogChanged: boolean;
+}
+
+/**
+ * Points Codex at the gateway: the catalogue file plus our blocks in `file` (config.toml). A config.toml that cannot
+ * be edited safely throws ConfigTomlError before anything is written; `dryRun` only computes the diff.
+ */
+export async function writeCodexSetup(o: { file: string; plan: CodexTomlPlan; catalogText: string; dryRun?: boolean }): Promise<CodexSetupResult> {
+  const edit = prepareCodexToml(o.file, o.plan);
+  const catalogChanged = readIfExists(o.plan.catalogPath) !== o.catalogText;
+  const out: CodexSetupResult = { ...o, created: edit.before === undefined, changed: edit.changed, diff: diffCodexToml(edit), changes: edit.changes, notes: edit.notes, catalogChanged };
+  if (o.dryRun) return out;
+  // The catalogue first: a config.toml naming a catalogue that is not there would stop Codex at start-up.
+  if (catalogChanged) await writeCatalogFile(o.plan.catalogPath, o.catalogText);
+  return { ...out, ...(await commitCodexToml(edit)) };
+}
+
+/** Writes the catalogue unless it already holds this text; true when written. */
+export async function writeCatalogFile(path: string, text: string): Promise<boolean> {
+  if (readIfExists(path) === text) return false;
+  mkdirSync(dirname(path), { recursive: true });
+  await writeFileAtomic(path, text);
+  return true;
+}
+
+function readIfExists(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
 /** A unified diff of the edit, as `--dry-run` shows it. */
 export function diffCodexToml(edit: TomlEdit): string {
   if (!edit.changed) return '';
-  return createTwoFilesPatch(edit.before === undefined ? '/dev/null' : edit.file, edit.file, edit.before ?? '', edit.after, 'current', 'after --write');
+  return createTwoFilesPatch(edit.before === undefined ? '/dev/null' : edit.file, edit.file, edit.before ?? '', edit.after, 'current', 'after --write', { headerOptions: FILE_HEADERS_ONLY });
 }
 
 function backupFile(file: string, now: Date): string {
