@@ -4,3 +4,4 @@
  */
 export * from './mock-upstream.js';
 export * from './router.js';
+export * from './temp.js';

@@ -1,20 +1,18 @@
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { createLogger, loadRouter } from '../../src/index.js';
 import { responsesTextStream, sendSse, startMockUpstream } from '../support/mock-upstream.js';
 import { onCleanup } from './helpers.js';
+import { tempDir as makeTempDir } from '../support/temp.js';
 
 const run = promisify(execFile);
 const repo = resolve(import.meta.dirname, '..', '..');
 const silent = createLogger({ level: 'silent', pretty: false });
 
-function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'ccrx-cfg-'));
-}
+const tempDir = () => makeTempDir('ccrx-cfg-');
 
 async function mock() {
   const m = await startMockUpstream((_req, res) => void sendSse(res, responsesTextStream('ok')));

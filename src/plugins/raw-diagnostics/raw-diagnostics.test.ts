@@ -1,5 +1,5 @@
-import { mkdtemp, readFile, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tempDir } from '../../testing/temp.js';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger, createRouter, definePlugin, type RouterHandle } from '../../index.js';
@@ -87,7 +87,7 @@ const body = JSON.stringify({
 });
 
 async function runLevel(level: string) {
-  const file = join(await mkdtemp(join(tmpdir(), 'ccrx-raw-')), 'diag.jsonl');
+  const file = join(await Promise.resolve(tempDir('ccrx-raw-')), 'diag.jsonl');
   const mock = await startMock();
   const gw = await start({ CODEX_CODE_ROUTER_RAW_LOG_LEVEL: level, CODEX_CODE_ROUTER_RAW_LOG_FILE: file }, mock);
   const res = await fetch(`${gw.url}/v1/responses`, {
@@ -158,7 +158,7 @@ describe('raw-diagnostics', () => {
   });
 
   it('replaces an oversized event with a truncation marker', async () => {
-    const file = join(await mkdtemp(join(tmpdir(), 'ccrx-raw-')), 'diag.jsonl');
+    const file = join(await Promise.resolve(tempDir('ccrx-raw-')), 'diag.jsonl');
     const mock = await startMock();
     const gw = await start({ CODEX_CODE_ROUTER_RAW_LOG_LEVEL: 'full_content', CODEX_CODE_ROUTER_RAW_LOG_FILE: file, CODEX_CODE_ROUTER_RAW_LOG_MAX_BYTES: '1024' }, mock);
     const big = JSON.stringify({ model: 'm', input: Array.from({ length: 20 }, (_, i) => ({ type: 'message', role: 'user', content: `${i} ${'words '.repeat(60)}` })) });
@@ -177,7 +177,7 @@ describe('raw-diagnostics', () => {
   });
 
   it('records a request refused before its body was read', async () => {
-    const file = join(await mkdtemp(join(tmpdir(), 'ccrx-raw-')), 'diag.jsonl');
+    const file = join(await Promise.resolve(tempDir('ccrx-raw-')), 'diag.jsonl');
     const mock = await startMock();
     const router = await createRouter(
       { plugins: [[bodyLimit, { maxBytes: 1024 }], testChain(mock), rawDiagnostics] },
@@ -193,7 +193,7 @@ describe('raw-diagnostics', () => {
   });
 
   it('writes nothing when off', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'ccrx-raw-'));
+    const dir = await Promise.resolve(tempDir('ccrx-raw-'));
     const mock = await startMock();
     const gw = await start({ CODEX_CODE_ROUTER_RAW_LOG_FILE: join(dir, 'diag.jsonl') }, mock);
     await (await fetch(`${gw.url}/v1/responses`, { method: 'POST', body })).text();

@@ -1,12 +1,12 @@
-import { chmod, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tempDir } from '../../testing/temp.js';
+import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../index.js';
 import { JsonlWriter } from './writer.js';
 
 const log = createLogger({ level: 'silent', pretty: false });
-const dir = () => mkdtemp(join(tmpdir(), 'ccrx-raw-'));
+const dir = () => Promise.resolve(tempDir('ccrx-raw-'));
 const lines = async (path: string) => (await readFile(path, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { kind?: string; n?: number; fields?: { count: number } });
 
 describe('JsonlWriter', () => {
