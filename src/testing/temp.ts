@@ -14,9 +14,12 @@ export function tempDir(prefix = 'ccrx-test-'): string {
   made.push(dir);
   if (!hooked) {
     hooked = true;
-    process.once('exit', () => {
-      for (const path of made) rmSync(path, { recursive: true, force: true });
-    });
+    process.once('exit', removeTempDirs);
   }
   return dir;
+}
+
+/** Removes every directory `tempDir` made so far (call it from your test runner's after-all hook). */
+export function removeTempDirs(): void {
+  for (const path of made.splice(0)) rmSync(path, { recursive: true, force: true });
 }

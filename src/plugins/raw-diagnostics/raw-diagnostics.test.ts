@@ -1,4 +1,4 @@
-import { tempDir } from '../../testing/temp.js';
+import { tempDir } from '../../../test/support/temp.js';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-import { tempDir } from '../../testing/temp.js';
+import { tempDir } from '../../../test/support/temp.js';
 import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
