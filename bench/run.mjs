@@ -162,7 +162,7 @@ async function measureAll(targets) {
   // Warm every server (JIT, connection pools) before anything counts.
   for (const t of live) {
     await closedLoop(t.c1, t.path, body('bench-small'), { concurrency: 1, durationMs: 800 * scale });
-    await closedLoop(t.c32, t.path, body('bench-small'), { concurrency: 32, durationMs: 800 * scale });
+    await closedLoop(t.c32, t.path, body('bench-small'), { concurrency: 32, durationMs: 2_500 * scale });
     await sendOnce(t.c1, t.path, big1);
   }
   for (let round = 0; round < ROUNDS; round += 1) {
