@@ -78,7 +78,8 @@ const INTRO = `# Performance
 
 "× floor" is the chain's cost relative to the floor (time, memory and CPU: chain ÷ floor; rates: floor ÷ chain), so
 1.00 is "as cheap as the floor" and above 1 costs more. Targets: pass-through within 1.10, translation within 2.00.
-The numbers vary by a few percent from run to run on a shared 2-core machine; compare ratios, not absolute values.
+Absolute numbers move with whatever else runs on the machine (the load average is recorded with each run; a run at
+load average 12 showed about 4× at concurrency 32 where a quieter one shows 3×): compare ratios from quiet runs.
 `;
 
 /** Replaces the generated section of the report (or writes the file with its introduction). */
