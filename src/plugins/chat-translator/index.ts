@@ -1,4 +1,4 @@
-import { definePlugin, GatewayError, isEventStream, serializeEvents, type Exchange, type Logger, type Reply } from '../../index.js';
+import { definePlugin, GatewayError, isEventStream, serializeEvents, type Exchange, type Logger, type PluginApi, type Reply } from '../../index.js';
 import { failureOf, upstreamHttpError } from './errors.js';
 import { codexCatalog, parseModelList, type UpstreamModel } from './models.js';
 import { completionChunks, translateCompletion } from './non-stream.js';
@@ -26,41 +26,33 @@ const MODELS_TIMEOUT_MS = 5_000;
  * Lets Codex (Responses API only) use any OpenAI-compatible Chat Completions upstream: requests are rebuilt as Chat
  * bodies, Chat chunks come back as the full Responses event sequence, errors in the codes Codex acts on.
  */
-export default definePlugin<ChatTranslatorOptions>({
+const plugin = definePlugin<ChatTranslatorOptions>({
   name: NAME,
   schema: optionsSchema,
+  // Only translated exchanges need their stream parsed; in routed mode the others stay byte pipes.
+  streamEventsOnDemand: true,
   apply(api, options) {
     const settings = resolveSettings(options);
+    // Without a base URL (and preset) the translator is routed: it translates only the exchanges an earlier plugin
+    // sent to a Chat Completions endpoint (upstream.wire), keeping that plugin's URL, headers and credentials.
+    const baseUrl = settings.baseUrl;
+    if (baseUrl === undefined) return applyRouted(api, options, settings);
     const apiKey = options.apiKey ?? readApiKeyEnv(api.env, settings.apiKeyEnv);
     if (!apiKey && settings.apiKeyEnv) api.log.warn({ env: settings.apiKeyEnv }, 'chat-translator: no API key (set apiKey or the environment variable); requests will fail');
     const cache = new ReasoningCache(options.reasoningCacheSize);
-    const streamOptions = (request: TranslatedRequest) => ({ model: request.codexModel, upstreamModel: request.upstreamModel, map: request.map, carrierKey: options.carrierKey, cache });
-    const catalog = catalogSource(settings, options, apiKey, api.log);
-    const state = (ex: Exchange) => ex.state.get(STATE) as ExchangeState | undefined;
-    const streamOf = (ex: Exchange) => {
-      const s = state(ex);
-      return s?.kind === 'responses' ? s.stream : undefined;
-    };
+    const catalog = catalogSource(baseUrl, settings, options, apiKey, api.log);
+    const translate = translator(options, settings, cache);
 
     api.hooks.request.tapPromise(NAME, async (ex) => {
       setUpstreamHeaders(ex, settings, 'application/json');
       if (ex.inbound.route === 'models') {
         if (ex.inbound.query.has('client_version')) return catalog();
-        ex.upstream.url = new URL(`${settings.baseUrl}/models`);
+        ex.upstream.url = new URL(`${baseUrl}/models`);
         ex.state.set(STATE, { kind: 'models' });
         return undefined;
       }
-      const request = translateRequest(ex.inbound.json(), settings, { log: ex.log, carrierKey: options.carrierKey, cache });
-      ex.upstream.url = new URL(`${settings.baseUrl}/chat/completions`);
-      ex.upstream.wire = 'chat-completions';
-      ex.upstream.body = Buffer.from(JSON.stringify(request.body));
-      if (request.stream) {
-        setUpstreamHeaders(ex, settings, 'text/event-stream');
-        ex.keepAlive = { commitAfterMs: options.commitAfterMs, intervalMs: options.keepAliveMs };
-        ex.streamEvents = true;
-      }
-      ex.state.set(STATE, { kind: 'responses', request, stream: request.stream ? new ResponseStream(streamOptions(request)) : undefined });
-      ex.log.debug({ upstreamModel: request.upstreamModel, tools: [...request.map.byUpstream.keys()] }, 'chat-translator: request translated');
+      ex.upstream.url = new URL(`${baseUrl}/chat/completions`);
+      translate(ex);
       return undefined;
     });
 
@@ -70,6 +62,58 @@ export default definePlugin<ChatTranslatorOptions>({
       return undefined;
     });
 
+    tapResponseSide(api, options, settings, cache, apiKey);
+
+    api.hooks.health.tap(NAME, (report) => {
+      report.checks[NAME] = { ok: Boolean(apiKey) || !settings.apiKeyEnv, upstream: baseUrl, preset: options.preset ?? null, apiKey: apiKey ? 'configured' : settings.apiKeyEnv ? `missing (${settings.apiKeyEnv})` : 'not needed' };
+    });
+  },
+});
+
+type Api = PluginApi;
+
+/** Rebuilds an exchange's upstream body as a Chat request and prepares its response stream (both modes). */
+function translator(options: ChatTranslatorOptions, settings: Settings, cache: ReasoningCache) {
+  return (ex: Exchange): void => {
+    const request = translateRequest(ex.inbound.json(), settings, { log: ex.log, carrierKey: options.carrierKey, cache });
+    ex.upstream.wire = 'chat-completions';
+    ex.upstream.body = Buffer.from(JSON.stringify(request.body));
+    Object.assign(ex.upstream.headers, { 'content-type': 'application/json', accept: request.stream ? 'text/event-stream' : 'application/json', 'accept-encoding': 'identity' });
+    if (request.stream) {
+      ex.keepAlive = { commitAfterMs: options.commitAfterMs, intervalMs: options.keepAliveMs };
+      ex.streamEvents = true;
+    }
+    ex.state.set(STATE, { kind: 'responses', request, stream: request.stream ? new ResponseStream(streamOptionsOf(request, options, cache)) : undefined });
+    ex.log.debug({ upstreamModel: request.upstreamModel, tools: [...request.map.byUpstream.keys()] }, 'chat-translator: request translated');
+  };
+}
+
+function streamOptionsOf(request: TranslatedRequest, options: ChatTranslatorOptions, cache: ReasoningCache) {
+  return { model: request.codexModel, upstreamModel: request.upstreamModel, map: request.map, carrierKey: options.carrierKey, cache };
+}
+
+/** Routed mode: translate exchanges an earlier plugin sent to Chat Completions; everything else passes untouched. */
+function applyRouted(api: Api, options: ChatTranslatorOptions, settings: Settings): void {
+  const cache = new ReasoningCache(options.reasoningCacheSize);
+  const translate = translator(options, settings, cache);
+  api.hooks.request.tap(NAME, (ex) => {
+    if (ex.inbound.route === 'responses' && ex.upstream.wire === 'chat-completions') translate(ex);
+    return undefined;
+  });
+  tapResponseSide(api, options, settings, cache, undefined);
+  api.hooks.health.tap(NAME, (report) => {
+    report.checks[NAME] = { ok: true, mode: 'routed: translates models an earlier plugin sends to /chat/completions' };
+  });
+}
+
+/** Upstream answers and the event stream back to Codex: the same in both modes. */
+function tapResponseSide(api: Api, options: ChatTranslatorOptions, settings: Settings, cache: ReasoningCache, apiKey: string | undefined): void {
+  const state = (ex: Exchange) => ex.state.get(STATE) as ExchangeState | undefined;
+  const streamOptions = (request: TranslatedRequest) => streamOptionsOf(request, options, cache);
+  const streamOf = (ex: Exchange) => {
+    const s = state(ex);
+    return s?.kind === 'responses' ? s.stream : undefined;
+  };
     api.hooks.upstreamResponse.tapPromise(NAME, async (ex, response) => {
       const s = state(ex);
       if (!s || s.kind === 'models') return undefined;
@@ -112,11 +156,9 @@ export default definePlugin<ChatTranslatorOptions>({
       return [...events, ...(outcome.kind === 'eof' ? stream.end() : stream.failWith(failureOf(outcome.error)))];
     });
 
-    api.hooks.health.tap(NAME, (report) => {
-      report.checks[NAME] = { ok: Boolean(apiKey) || !settings.apiKeyEnv, upstream: settings.baseUrl, preset: options.preset ?? null, apiKey: apiKey ? 'configured' : settings.apiKeyEnv ? `missing (${settings.apiKeyEnv})` : 'not needed' };
-    });
-  },
-});
+}
+
+export default plugin;
 
 /** The key named by `apiKeyEnv` (or the preset): a name known only at run time, so not a `plugin.env` binding. */
 function readApiKeyEnv(env: Readonly<Record<string, string | undefined>>, name: string | undefined): string | undefined {
@@ -147,11 +189,11 @@ function parseJson(body: Buffer): unknown {
 }
 
 /** `GET /v1/models?client_version=…`: the Codex catalogue, from the upstream list when it answers, cached briefly. */
-function catalogSource(settings: Settings, options: ChatTranslatorOptions, apiKey: string | undefined, log: Logger): () => Promise<Reply> {
+function catalogSource(baseUrl: string, settings: Settings, options: ChatTranslatorOptions, apiKey: string | undefined, log: Logger): () => Promise<Reply> {
   let cached: { at: number; body: object } | undefined;
   return async () => {
     if (!cached || Date.now() - cached.at > CATALOG_TTL_MS) {
-      const upstream = await fetchModels(settings, apiKey, log);
+      const upstream = await fetchModels(baseUrl, settings, apiKey, log);
       cached = { at: Date.now(), body: codexCatalog(upstream ?? [], settings, options) };
       // A failed discovery is retried on the next request instead of being cached.
       if (!upstream) cached.at = 0;
@@ -160,11 +202,11 @@ function catalogSource(settings: Settings, options: ChatTranslatorOptions, apiKe
   };
 }
 
-async function fetchModels(settings: Settings, apiKey: string | undefined, log: Logger): Promise<UpstreamModel[] | undefined> {
+async function fetchModels(baseUrl: string, settings: Settings, apiKey: string | undefined, log: Logger): Promise<UpstreamModel[] | undefined> {
   try {
     const headers: Record<string, string> = { accept: 'application/json', ...lowerKeys(settings.headers) };
     if (apiKey) headers.authorization = `Bearer ${apiKey}`;
-    const res = await fetch(`${settings.baseUrl}/models`, { headers, signal: AbortSignal.timeout(MODELS_TIMEOUT_MS) });
+    const res = await fetch(`${baseUrl}/models`, { headers, signal: AbortSignal.timeout(MODELS_TIMEOUT_MS) });
     if (!res.ok) {
       log.warn({ status: res.status }, 'chat-translator: upstream model list failed; serving the configured models');
       return undefined;

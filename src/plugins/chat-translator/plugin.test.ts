@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startMockUpstream, type MockHandler, type MockUpstream } from '../../../test/support/mock-upstream.js';
 import { startRouter, type StartedRouter } from '../../../test/support/router.js';
-import { validateCatalog } from '../../index.js';
+import { definePlugin, validateCatalog } from '../../index.js';
 import chatTranslator, { type ChatTranslatorOptions } from './index.js';
 
 type Ev = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -222,8 +222,41 @@ describe('chat-translator through the gateway', () => {
   });
 
   it('refuses unusable options with a config error naming the option', async () => {
-    await expect(startRouter({ plugins: [[chatTranslator, {}]] })).rejects.toThrow(/baseUrl/);
+    await expect(startRouter({ plugins: [[chatTranslator, { baseUrl: 'ftp://x/v1' }]] })).rejects.toThrow(/baseUrl/);
     await expect(startRouter({ plugins: [[chatTranslator, { preset: 'nope' }]] })).rejects.toThrow(/preset/);
     await expect(startRouter({ plugins: [[chatTranslator, { baseUrl: 'http://x/v1', quirks: { reasoningField: 'thoughts' } }]] })).rejects.toThrow(/reasoningField/);
+  });
+});
+
+describe('chat-translator: routed mode (no baseUrl)', () => {
+  it('translates only the exchanges an earlier plugin sent to Chat Completions, keeping its URL and headers', async () => {
+    const mock = await startMockUpstream((req, res) => {
+      if (req.url === '/chat/completions') return sendChat(res, [chunk({ content: 'from chat' }), chunk({}, 'stop')]);
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end('data:{"type":"response.completed","response":{"id":"r"}}\n\n');
+    });
+    cleanup.push(() => mock.close());
+    const router = definePlugin({
+      name: 'router',
+      apply: ({ hooks }) =>
+        hooks.request.tap('router', (ex) => {
+          const chat = (ex.inbound.json() as { model: string }).model === 'chat-only';
+          ex.upstream.url = new URL(chat ? '/chat/completions' : '/responses', mock.url);
+          ex.upstream.headers['x-kept'] = 'yes';
+          if (chat) ex.upstream.wire = 'chat-completions';
+          return undefined;
+        }),
+    });
+    const gw = await startRouter({ plugins: [router, [chatTranslator, {}]] });
+    cleanup.push(() => gw.close());
+    const chat = await (await fetch(`${gw.url}/v1/responses`, { method: 'POST', body: JSON.stringify({ model: 'chat-only', stream: true, input: 'hi' }) })).text();
+    expect(chat).toContain('"type":"response.completed"');
+    expect(chat).toContain('from chat');
+    expect(mock.requests[0]!.json().messages).toEqual([{ role: 'user', content: 'hi' }]);
+    expect(mock.requests[0]!.headers['x-kept']).toBe('yes');
+    // Not routed: the Responses stream passes as bytes (`data:` without a space proves it was never re-serialized).
+    const passed = await (await fetch(`${gw.url}/v1/responses`, { method: 'POST', body: JSON.stringify({ model: 'gpt-5', stream: true, input: 'hi' }) })).text();
+    expect(passed).toBe('data:{"type":"response.completed","response":{"id":"r"}}\n\n');
+    expect(mock.requests[1]!.json()).toEqual({ model: 'gpt-5', stream: true, input: 'hi' });
   });
 });

@@ -70,7 +70,8 @@ export const presets: Readonly<Record<PresetName, Preset>> = {
 
 /** The merged, validated configuration the translator runs with. */
 export interface Settings {
-  baseUrl: string;
+  /** Undefined in routed mode: an earlier plugin (e.g. copilot-models) picks the upstream per exchange. */
+  baseUrl: string | undefined;
   apiKeyEnv: string | undefined;
   headers: Record<string, string>;
   modelMap: Record<string, string>;
@@ -83,14 +84,7 @@ export interface Settings {
 export function resolveSettings(options: ChatTranslatorOptions): Settings {
   const preset = options.preset ? presets[options.preset] : undefined;
   const baseUrl = (options.baseUrl ?? preset?.baseUrl)?.replace(/\/+$/, '');
-  if (!baseUrl) throw new Error('set baseUrl (the Chat Completions base, e.g. https://api.deepseek.com/v1) or a preset');
-  let url: URL;
-  try {
-    url = new URL(baseUrl);
-  } catch {
-    throw new Error(`baseUrl ${JSON.stringify(baseUrl)} is not a URL`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`baseUrl must be http or https, got ${url.protocol}`);
+  if (baseUrl !== undefined) checkBaseUrl(baseUrl);
   const quirks: Quirks = { ...quirkDefaults, ...preset?.quirks, ...definedOnly(options.quirks) };
   return {
     baseUrl,
@@ -101,6 +95,16 @@ export function resolveSettings(options: ChatTranslatorOptions): Settings {
     dropParams: { ...preset?.dropParams, ...options.dropParams },
     quirks,
   };
+}
+
+function checkBaseUrl(baseUrl: string): void {
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    throw new Error(`baseUrl ${JSON.stringify(baseUrl)} is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`baseUrl must be http or https, got ${url.protocol}`);
 }
 
 function definedOnly<T extends object>(value: T | undefined): Partial<T> {
