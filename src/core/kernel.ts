@@ -192,7 +192,7 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
   }
 
   const server: Server = createServer({ keepAliveTimeout: 65_000 }, app.callback());
-  server.on('clientError', (_err, socket) => socket.destroy());
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => answerMalformed(err, socket));
 
   for (const chain of chains) await chain.hooks.startup.promise(chain.info);
 
@@ -233,6 +233,21 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
     },
     health,
   };
+}
+
+/** A request Node's HTTP parser refused still gets an OpenAI-shaped answer before the connection closes. */
+function answerMalformed(err: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void {
+  if (!socket.writable || err.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+  const status = tooLarge ? 431 : 400;
+  const body = JSON.stringify({
+    error: { message: tooLarge ? 'request headers are too large' : `malformed HTTP request: ${err.code ?? err.message}`, type: 'invalid_request_error', code: tooLarge ? 'headers_too_large' : 'malformed_request' },
+  });
+  const reason = tooLarge ? 'Request Header Fields Too Large' : 'Bad Request';
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }
 
 function flattenHeaders(req: IncomingMessage): HeaderMap {

@@ -35,7 +35,7 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
     bytesOut += buf.length;
     chunksOut += 1;
     if (observeBytes) hooks.responseBytes.call(buf, ex);
-    if (!res.write(buf)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+    if (!res.write(buf)) await drained(res);
   }
 
   function writeHead(status: number, headers: Record<string, string | string[] | number>): void {
@@ -211,6 +211,16 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
 }
 
 export type Responder = ReturnType<typeof createResponder>;
+
+/** Waits for `drain` or `close`, whichever comes first, and leaves no listener behind. */
+async function drained(res: ServerResponse): Promise<void> {
+  const done = new AbortController();
+  try {
+    await Promise.race([once(res, 'drain', { signal: done.signal }), once(res, 'close', { signal: done.signal })]);
+  } finally {
+    done.abort();
+  }
+}
 
 const TERMINAL_TYPES = new Set(['response.completed', 'response.failed', 'response.incomplete']);
 const TERMINAL_DATA = /^\s*\{\s*"type"\s*:\s*"response\.(completed|failed|incomplete)"/;

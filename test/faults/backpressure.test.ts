@@ -38,10 +38,9 @@ describe.each([
   ['bytes', []],
   ['events', [eventMode]],
 ] as const)('a huge answer to a slow reader (%s)', (_mode, extra) => {
-  // KERNEL BUG (reported): respond.ts write() awaits Promise.race([once(res, 'drain'), once(res, 'close')]); the
-  // losing once() keeps its 'close' and 'error' listeners until the response closes, one pair per drain wait.
-  // Flip `it.fails` to `it` once fixed.
-  it.fails('arrives whole without piling listeners on the response (no MaxListenersExceededWarning)', async () => {
+  // Regression: waiting for drain once left a close listener behind per wait (MaxListenersExceededWarning);
+  // respond.ts now removes the losing listener.
+  it('arrives whole without piling listeners on the response (no MaxListenersExceededWarning)', async () => {
     const gw = await startRouter({ plugins: [faultRouting(upstream), ...extra] });
     gateways.push(gw);
     const warnings: string[] = [];

@@ -194,11 +194,8 @@ describe('fuzzing /v1/responses with malformed requests', () => {
 });
 
 describe('malformed HTTP framing', () => {
-  // KERNEL GAP (reported): kernel.ts answers Node's `clientError` with `socket.destroy()`, so a request Node's parser
-  // rejects gets no answer at all; Node's own default would send a bare 400. Codex never sends such requests, but
-  // a client (or a person with curl) should learn what was wrong. Flip `it.fails` to `it` once the kernel answers
-  // a parse error with a 400 JSON error (431 for oversized headers) before closing.
-  it.fails.each([
+  // A request Node's parser refuses still deserves an answer: a client (or a person with curl) learns what was wrong.
+  it.each([
     ['an invalid content-length', 'POST /v1/responses HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: abc\r\nconnection: close\r\n\r\n{}'],
     ['a garbage request line', '\x00\x01 NOT HTTP \xff\r\n\r\n'],
     ['a header line without a colon', 'POST /v1/responses HTTP/1.1\r\nhost: 127.0.0.1\r\nthis is not a header\r\nconnection: close\r\ncontent-length: 2\r\n\r\n{}'],
