@@ -1,61 +1,43 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { stringify } from 'smol-toml';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildCatalog, DEFAULT_BASE_INSTRUCTIONS, validateCatalog } from '../../src/index.js';
-import chatTranslator from '../../src/plugins/chat-translator/index.js';
+import { cleanupCodexHomes, makeCodexHome, MCP_ECHO, runCodex as runCodexCli, spawnCodex, type CodexRun } from '../support/codex.js';
 import { chatStream, contextLengthError, startMockChat, type ChatRequestRecord, type MockChat } from '../support/mock-chat.js';
-import { startRouter, type StartedRouter } from '../support/router.js';
+import { createSecretScan, PLANTED, WHOLE_BODIES, wholeRequestSnapshots } from '../support/secrets.js';
+import { startServe, type ServedGateway } from '../support/serve.js';
 
-// Real Codex 0.169.0 (`codex exec`) → gateway (chat-translator) → mock Chat Completions provider, on loopback.
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CODEX = join(root, 'node_modules', '.bin', 'codex');
-const MCP_ECHO = join(root, 'test', 'e2e', 'fixtures', 'mcp-echo.mjs');
+// Real Codex 0.169.0 (`codex exec`) → `ccrx serve` (child process; a `mock` provider whose chain is the
+// chat-translator) → a mock Chat Completions provider, on loopback. The API key comes from DEEPSEEK_API_KEY, the
+// prompt carries a planted secret, raw diagnostics run at content_redacted; the last test scans every log.
 const MODEL = 'mock-model';
 
 let chat: MockChat;
-let gateway: StartedRouter;
+let gateway: ServedGateway;
 let work: string;
+let configFile: string;
+const scan = createSecretScan();
 
-interface CodexRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  /** Both streams, for assertions on what the user sees. */
-  output: string;
-}
+const catalog = () => {
+  const c = buildCatalog([{ slug: MODEL, contextWindow: 65536 }]);
+  expect(validateCatalog(c).valid).toBe(true);
+  return c;
+};
 
-/** A fresh CODEX_HOME (config + catalogue) and working directory per run. */
-function codexHome(o: { mcp?: boolean } = {}): { home: string; cwd: string } {
-  const base = mkdtempSync(join(work, 'run-'));
-  const home = join(base, 'home');
-  const cwd = join(base, 'cwd');
-  mkdirSync(home);
-  mkdirSync(cwd);
-  const catalog = buildCatalog([{ slug: MODEL, contextWindow: 65536 }]);
-  expect(validateCatalog(catalog).valid).toBe(true);
-  writeFileSync(join(home, 'catalog.json'), JSON.stringify(catalog));
-  const config: Record<string, unknown> = {
+const provider = { request_max_retries: 0, stream_max_retries: 0, stream_idle_timeout_ms: 30000 };
+
+async function runCodex(prompt: string, o: { mcp?: boolean } = {}): Promise<CodexRun> {
+  const run = await runCodexCli({
+    baseUrl: `${gateway.url}/mock/v1`,
     model: MODEL,
-    model_provider: 'ccrx',
-    model_catalog_json: join(home, 'catalog.json'),
-    approval_policy: 'never',
-    model_providers: {
-      ccrx: { name: 'codex-code-router', base_url: `${gateway.url}/mock/v1`, wire_api: 'responses', supports_websockets: false, request_max_retries: 0, stream_max_retries: 0, stream_idle_timeout_ms: 30000 },
-    },
-  };
-  if (o.mcp) config.mcp_servers = { echo: { command: process.execPath, args: [MCP_ECHO] } };
-  writeFileSync(join(home, 'config.toml'), stringify(config));
-  return { home, cwd };
-}
-
-function runCodex(prompt: string, o: { mcp?: boolean; sandbox?: string } = {}): Promise<CodexRun & { cwd: string }> {
-  const { home, cwd } = codexHome(o);
-  const args = ['exec', '--skip-git-repo-check', '--sandbox', o.sandbox ?? 'workspace-write', '-C', cwd, prompt];
-  return spawnCodex(args, home).then((run) => ({ ...run, cwd }));
+    catalog: catalog(),
+    prompt: `${prompt} (${PLANTED.prompt})`,
+    provider,
+    config: o.mcp ? { mcp_servers: { echo: { command: process.execPath, args: [MCP_ECHO] } } } : undefined,
+  });
+  scan.add(`codex output: ${prompt}`, run.output, { allowed: ['prompt'] });
+  return run;
 }
 
 /** The upstream tool name the translator declared for a Codex tool (flattened namespaces included). */
@@ -75,13 +57,22 @@ const text = (content: unknown) => (typeof content === 'string' ? content : JSON
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'ccrx-e2e-chat-'));
   chat = await startMockChat({ models: [{ id: MODEL, contextLength: 65536 }] });
-  gateway = await startRouter({ providers: { mock: { plugins: [[chatTranslator, { baseUrl: chat.baseUrl, apiKey: 'sk-mock-key', keepAliveMs: 2000 }]] } } });
+  configFile = join(work, 'router.config.json');
+  const translator = { baseUrl: chat.baseUrl, apiKeyEnv: 'DEEPSEEK_API_KEY', keepAliveMs: 2000 };
+  writeFileSync(configFile, JSON.stringify({ plugins: [], providers: { mock: { plugins: ['raw-diagnostics', ['chat-translator', translator]] } } }));
+  gateway = await startServe({
+    args: ['--config', configFile],
+    env: { DEEPSEEK_API_KEY: PLANTED.apiKey, CODEX_CODE_ROUTER_RAW_LOG_LEVEL: 'content_redacted', CODEX_CODE_ROUTER_RAW_LOG_FILE: join(work, 'raw', 'diagnostics.jsonl'), ...WHOLE_BODIES },
+  });
+  scan.add('gateway log (ccrx serve, default level)', () => gateway.log());
+  scan.addPath('raw diagnostics (content_redacted)', join(work, 'raw'));
 });
 
 afterAll(async () => {
-  await gateway?.close();
+  await gateway?.stop();
   await chat?.close();
-  rmSync(work, { recursive: true, force: true });
+  cleanupCodexHomes();
+  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 beforeEach(() => {
@@ -97,7 +88,7 @@ describe('real codex exec through the chat-translator', () => {
     expect(run.output).not.toMatch(/Model metadata for .* not found/);
     expect(run.code).toBe(0);
     const [request] = chat.requests;
-    expect(request?.headers.authorization).toBe('Bearer sk-mock-key');
+    expect(request?.headers.authorization).toBe(`Bearer ${PLANTED.apiKey}`);
     expect(request?.body.model).toBe(MODEL);
     const first = messages(request)[0];
     expect(first?.role).toBe('system');
@@ -200,7 +191,7 @@ describe('real codex exec through the chat-translator', () => {
 
 describe('real codex accepts the catalogue and `ccrx codex-config` output', () => {
   it('codex debug models loads a buildCatalog file: every slug present, apply_patch freeform kept', async () => {
-    const { home } = codexHome();
+    const home = makeCodexHome({ baseUrl: `${gateway.url}/mock/v1`, model: MODEL, catalog: catalog() });
     const run = await spawnCodex(['debug', 'models'], home);
     const listed = JSON.parse(run.stdout.slice(run.stdout.indexOf('{'))) as { models: { slug: string; apply_patch_tool_type: string | null; context_window?: number }[] };
     expect(listed.models.map((m) => m.slug)).toEqual([MODEL]);
@@ -210,12 +201,12 @@ describe('real codex accepts the catalogue and `ccrx codex-config` output', () =
   it('codex exec runs with the config.toml and catalogue that codex-config printed for the running gateway', async () => {
     const { codexConfig } = await import('../../src/cli/codex-config.js');
     const base = mkdtempSync(join(work, 'printed-'));
-    const port = new URL(gateway.url).port;
-    const configFile = join(base, 'router.config.ts');
-    writeFileSync(configFile, `import chatTranslator from ${JSON.stringify(join(root, 'src', 'plugins', 'chat-translator', 'index.ts'))};
-export default { server: { port: ${port} }, providers: { mock: { plugins: [[chatTranslator, { baseUrl: ${JSON.stringify(chat.baseUrl)}, apiKey: 'sk-mock-key' }]] } } };\n`);
+    const printedConfig = join(base, 'router.config.json');
+    // The same chain as the running gateway, with its port: codex-config asks that gateway for the catalogue.
+    const running = JSON.parse(readFileSync(configFile, 'utf8')) as object;
+    writeFileSync(printedConfig, JSON.stringify({ ...running, server: { port: gateway.port } }));
     const home = join(base, 'home');
-    const result = await codexConfig({ configFile, provider: 'mock', catalogFile: join(home, 'catalog.json'), cwd: base, env: {} });
+    const result = await codexConfig({ configFile: printedConfig, provider: 'mock', catalogFile: join(home, 'catalog.json'), cwd: base, env: {} });
     expect(result.notes.join('\n')).toContain(`from ${gateway.url}/mock/v1/models?client_version=0.169.0`);
     writeFileSync(join(home, 'config.toml'), `approval_policy = "never"\n${result.toml}`);
     const models = await spawnCodex(['debug', 'models'], home);
@@ -229,18 +220,16 @@ export default { server: { port: ${port} }, providers: { mock: { plugins: [[chat
   });
 });
 
-function spawnCodex(args: string[], home: string): Promise<CodexRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(CODEX, args, { env: { ...process.env, CODEX_HOME: home, OPENAI_API_KEY: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, output: `${stdout}\n${stderr}` });
-    });
+describe('planted secrets', () => {
+  it('the API key and the prompt secret appear in no gateway log, raw diagnostics file or Codex output', async () => {
+    await gateway.stop(); // flushes the log and the diagnostics file
+    const sizes = scan.sizes();
+    expect(sizes['gateway log (ccrx serve, default level)']).toBeGreaterThan(500);
+    expect(sizes['raw diagnostics (content_redacted)']).toBeGreaterThan(2000);
+    expect(wholeRequestSnapshots(join(work, 'raw', 'diagnostics.jsonl'))).toBeGreaterThan(0); // whole bodies snapshotted: the prompt was in scope
+    // They really travelled: the provider got the key and the prompt.
+    expect(chat.allRequests.some((r) => r.headers.authorization === `Bearer ${PLANTED.apiKey}`)).toBe(true);
+    expect(chat.allRequests.some((r) => r.raw.toString().includes(PLANTED.prompt))).toBe(true);
+    expect(scan.leaks()).toEqual([]);
   });
-}
+});

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCatalog } from '../../src/index.js';
 import { agentMessages, cleanupCodexHomes, codexEvents, MCP_ECHO, runCodex, type CodexRun, type RunCodexOptions } from '../support/codex.js';
 import { sendJson, sendSse, sseText, startMockUpstream, type MockHandler, type MockUpstream } from '../support/mock-upstream.js';
-import { createSecretScan, PLANTED } from '../support/secrets.js';
+import { createSecretScan, PLANTED, WHOLE_BODIES, wholeRequestSnapshots } from '../support/secrets.js';
 import { runCcrx, startServe, type ServedGateway } from '../support/serve.js';
 import { customToolCall, declaredTools, functionCall, inputItems, message, reasoning, responseStream, toolNames, toolOutputs } from './fixtures/responses.js';
 
@@ -78,6 +78,7 @@ beforeAll(async () => {
       COPILOT_TOKEN_FILE: tokenFile,
       CODEX_CODE_ROUTER_RAW_LOG_LEVEL: 'content_redacted',
       CODEX_CODE_ROUTER_RAW_LOG_FILE: rawLog,
+      ...WHOLE_BODIES,
     },
   });
   scan.add('gateway log (ccrx serve, default level)', () => gw.log());
@@ -315,7 +316,7 @@ describe('planted secrets', () => {
     const sizes = scan.sizes();
     expect(sizes['gateway log (ccrx serve, default level)']).toBeGreaterThan(500);
     expect(sizes['raw diagnostics (content_redacted)']).toBeGreaterThan(2000);
-    expect(readFileSync(rawLog, 'utf8')).toContain('inbound_request_content');
+    expect(wholeRequestSnapshots(rawLog)).toBeGreaterThan(0); // whole bodies snapshotted: the prompt was in scope
     // The secrets really travelled: the upstream saw the prompt and the minted token, GitHub the OAuth token.
     expect(copilot.requests.some((r) => r.body.toString().includes(PLANTED.prompt))).toBe(true);
     expect(copilot.requests.some((r) => r.headers.authorization?.includes(PLANTED.mintedCopilotToken))).toBe(true);

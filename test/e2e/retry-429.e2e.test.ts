@@ -1,17 +1,11 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { definePlugin } from '../../src/index.js';
 import retry429 from '../../src/plugins/retry-429/index.js';
+import { cleanupCodexHomes, runCodex as runCodexCli, type CodexRun } from '../support/codex.js';
 import { responsesTextStream, sendJson, sendSse, startMockUpstream, type MockHandler, type MockUpstream } from '../support/mock-upstream.js';
 import { startRouter, type StartedRouter } from '../support/router.js';
 
 // Real Codex 0.169.0 (`codex exec`) → gateway (retry-429) → mock Responses upstream, on loopback.
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CODEX = join(root, 'node_modules', '.bin', 'codex');
 const ANSWER = 'The rate limit passed and here is the answer.';
 
 let mock: MockUpstream;
@@ -30,33 +24,8 @@ function upstreamTo(target: MockUpstream) {
   });
 }
 
-function runCodex(prompt: string): Promise<{ code: number | null; stdout: string; output: string }> {
-  const home = mkdtempSync(join(tmpdir(), 'ccrx-e2e-retry-'));
-  writeFileSync(
-    join(home, 'config.toml'),
-    [
-      'model = "gpt-5.1-codex"',
-      'model_provider = "ccrx"',
-      'approval_policy = "never"',
-      '[model_providers.ccrx]',
-      'name = "codex-code-router"',
-      `base_url = "${gateway.url}/v1"`,
-      'wire_api = "responses"',
-      'supports_websockets = false',
-    ].join('\n'),
-  );
-  return new Promise((resolve, reject) => {
-    const child = spawn(CODEX, ['exec', '--skip-git-repo-check', '--sandbox', 'read-only', '-C', home, prompt], {
-      env: { ...process.env, CODEX_HOME: home, NO_COLOR: '1', RUST_LOG: 'off' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, output: stdout + stderr }));
-  });
+function runCodex(prompt: string): Promise<CodexRun> {
+  return runCodexCli({ baseUrl: `${gateway.url}/v1`, prompt, sandbox: 'read-only' });
 }
 
 beforeAll(async () => {
@@ -70,6 +39,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await gateway?.close();
   await mock?.close();
+  cleanupCodexHomes();
 });
 
 describe('codex exec through retry-429', () => {

@@ -35,6 +35,19 @@ const CORES: Record<keyof typeof PLANTED, string> = {
   prompt: 'PlantedPromptSecretYb57Dk',
 };
 
+/** Raw diagnostics limits large enough to snapshot Codex's whole request (the prompt is at its end). */
+export const WHOLE_BODIES = { CODEX_CODE_ROUTER_RAW_LOG_CONTENT_MAX_BYTES: '4194304', CODEX_CODE_ROUTER_RAW_LOG_MAX_BYTES: '8388608' };
+
+/** How many request snapshots in a raw diagnostics JSONL file hold a whole parsed body (so the prompt was in scope). */
+export function wholeRequestSnapshots(file: string): number {
+  if (!existsSync(file)) return 0;
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line.includes('"inbound_request_content"'))
+    .map((line) => JSON.parse(line) as { fields?: { snapshot?: { format?: string; bytes?: { truncated?: boolean } } } })
+    .filter((e) => e.fields?.snapshot?.format === 'json' && e.fields.snapshot.bytes?.truncated === false).length;
+}
+
 export type SecretName = keyof typeof PLANTED;
 
 interface Source {
