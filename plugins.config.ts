@@ -1,33 +1,23 @@
-import authCopilotTokenfile from './src/plugins/auth-copilot-tokenfile/index.js';
-import authEnvBearer from './src/plugins/auth-env-bearer/index.js';
-import bodyLimit from './src/plugins/body-limit/index.js';
-import chatTranslator from './src/plugins/chat-translator/index.js';
-import copilotModels from './src/plugins/copilot-models/index.js';
-import copilotQuota from './src/plugins/copilot-quota/index.js';
-import copilotTools from './src/plugins/copilot-tools/index.js';
-import copilotUpstream from './src/plugins/copilot-upstream/index.js';
-import headerInjector from './src/plugins/header-injector/index.js';
-import metrics from './src/plugins/metrics/index.js';
-import rawDiagnostics from './src/plugins/raw-diagnostics/index.js';
-import refresh401 from './src/plugins/refresh-401/index.js';
-import retry429 from './src/plugins/retry-429/index.js';
-import { defineConfig } from './src/index.js';
+import { defineConfig, type Builtins } from './src/index.js';
 
-/** Every built-in plugin, by the name a config uses. This is the only file that names them. */
-export const builtins = {
-  'auth-copilot-tokenfile': authCopilotTokenfile,
-  'auth-env-bearer': authEnvBearer,
-  'body-limit': bodyLimit,
-  'chat-translator': chatTranslator,
-  'copilot-models': copilotModels,
-  'copilot-quota': copilotQuota,
-  'copilot-tools': copilotTools,
-  'copilot-upstream': copilotUpstream,
-  'header-injector': headerInjector,
-  metrics,
-  'raw-diagnostics': rawDiagnostics,
-  'refresh-401': refresh401,
-  'retry-429': retry429,
+/**
+ * Every built-in plugin, by the name a config uses, loaded only when a chain uses it (a gateway that never serves
+ * /metrics never loads prom-client). This is the only file that names them.
+ */
+export const builtins: Builtins = {
+  'auth-copilot-tokenfile': () => import('./src/plugins/auth-copilot-tokenfile/index.js').then((m) => m.default),
+  'auth-env-bearer': () => import('./src/plugins/auth-env-bearer/index.js').then((m) => m.default),
+  'body-limit': () => import('./src/plugins/body-limit/index.js').then((m) => m.default),
+  'chat-translator': () => import('./src/plugins/chat-translator/index.js').then((m) => m.default),
+  'copilot-models': () => import('./src/plugins/copilot-models/index.js').then((m) => m.default),
+  'copilot-quota': () => import('./src/plugins/copilot-quota/index.js').then((m) => m.default),
+  'copilot-tools': () => import('./src/plugins/copilot-tools/index.js').then((m) => m.default),
+  'copilot-upstream': () => import('./src/plugins/copilot-upstream/index.js').then((m) => m.default),
+  'header-injector': () => import('./src/plugins/header-injector/index.js').then((m) => m.default),
+  metrics: () => import('./src/plugins/metrics/index.js').then((m) => m.default),
+  'raw-diagnostics': () => import('./src/plugins/raw-diagnostics/index.js').then((m) => m.default),
+  'refresh-401': () => import('./src/plugins/refresh-401/index.js').then((m) => m.default),
+  'retry-429': () => import('./src/plugins/retry-429/index.js').then((m) => m.default),
 };
 
 /**

@@ -45,9 +45,10 @@ function table(props: Record<string, SchemaNode>, env: Record<string, string> = 
 }
 
 /** The generated part of docs/config.md: the config file's keys and every built-in plugin's options, from their schemas. */
-export function renderConfigReference(): string {
+export async function renderConfigReference(): Promise<string> {
   const parts = [BEGIN, '', '## Config file keys', '', table(configSchema.properties as unknown as Record<string, SchemaNode>), ''];
-  for (const [name, value] of Object.entries(builtins).sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [name, load] of Object.entries(builtins).sort(([a], [b]) => a.localeCompare(b))) {
+    const value = await load();
     const plugin = (typeof value === 'function' ? (value as () => Plugin)() : value) as Plugin;
     const schema = (plugin.schema ?? {}) as SchemaNode;
     const env = Object.fromEntries(Object.entries(plugin.env ?? {}).map(([k, b]) => [k, typeof b === 'string' ? b : (b as { name: string }).name]));

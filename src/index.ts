@@ -5,7 +5,7 @@ export { GatewayError, PluginError, ConfigError, errorBody, type GatewayErrorIni
 export { Stage, type Hooks, type HookName } from './core/hooks.js';
 export { eventJson, jsonEvent, serializeEvents, isEventStream } from './core/sse.js';
 export { isLoopbackHost } from './core/net.js';
-export { resolvePluginOptions } from './core/loader.js';
+export { resolvePluginOptions, type Builtins } from './core/loader.js';
 export { createLogger, type Logger } from './core/logger.js';
 export * from './redact/index.js';
 export type * from './core/types.js';

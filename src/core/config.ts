@@ -1,5 +1,4 @@
 import { Ajv } from 'ajv';
-import { cosmiconfig } from 'cosmiconfig';
 import { dirname, relative, resolve } from 'node:path';
 import { ConfigError } from './errors.js';
 import { formatAjvErrors, parseEnvValue, type ChainSource } from './loader.js';
@@ -57,6 +56,8 @@ const moduleLoader = (file: string) => loadModule(file);
 export async function loadConfig(options: LoadConfigOptions): Promise<ResolvedConfig> {
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
+  // Imported here, not at the top: embedding with createRouter(config) never searches for files.
+  const { cosmiconfig } = await import('cosmiconfig');
   const explorer = cosmiconfig(MODULE_NAME, {
     searchPlaces: SEARCH_PLACES,
     searchStrategy: 'global',

@@ -10,7 +10,8 @@ import type { ChainInfo, EnvBinding, LocalRoute, Plugin, PluginApi, PluginEntry,
 type AnyPlugin = Plugin<any>;
 type AnyFactory = PluginFactory<any>;
 
-export type Builtins = Readonly<Record<string, AnyPlugin | AnyFactory>>;
+/** Built-in plugins by name, each loaded on first use. */
+export type Builtins = Readonly<Record<string, () => Promise<AnyPlugin | AnyFactory>>>;
 
 export interface LoadedPlugin {
   plugin: AnyPlugin;
@@ -105,10 +106,10 @@ function normalizeEntry(entry: PluginEntry, where: string): NormalizedEntry | un
 
 async function resolveRef(name: string, source: ChainSource, builtins: Builtins, where: string): Promise<AnyPlugin | AnyFactory> {
   const builtin = builtins[name];
-  if (builtin) return builtin;
+  if (builtin) return builtin();
   let file: string;
   try {
-    file = resolveModule(name, source.baseDir);
+    file = await resolveModule(name, source.baseDir);
   } catch (err) {
     throw new ConfigError(`${where}: plugin "${name}" is neither built-in (${Object.keys(builtins).join(', ')}) nor resolvable from ${source.baseDir}: ${(err as Error).message}`);
   }

@@ -1,6 +1,6 @@
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createJiti, type Jiti } from 'jiti';
+import type { Jiti } from 'jiti';
 
 /** The package root (`src/index` or `dist/src/index`), so configs and local plugins import the running copy. */
 const selfEntry = (() => {
@@ -9,11 +9,14 @@ const selfEntry = (() => {
 })();
 
 const jitiCache = new Map<string, Jiti>();
+let jitiModule: typeof import('jiti') | undefined;
 
-function jitiFor(fromDir: string): Jiti {
+/** jiti is imported on first use: a gateway without a config file or local plugins never pays for it. */
+async function jitiFor(fromDir: string): Promise<Jiti> {
+  jitiModule ??= await import('jiti');
   let jiti = jitiCache.get(fromDir);
   if (!jiti) {
-    jiti = createJiti(pathToFileURL(resolve(fromDir, 'noop.js')).href, {
+    jiti = jitiModule.createJiti(pathToFileURL(resolve(fromDir, 'noop.js')).href, {
       interopDefault: true,
       moduleCache: true,
       // A config or local plugin importing `codex-code-router` gets this very copy, wherever it lives.
@@ -25,9 +28,9 @@ function jitiFor(fromDir: string): Jiti {
 }
 
 /** Resolves a relative path, absolute path or package name the way Node would from `fromDir`. */
-export function resolveModule(specifier: string, fromDir: string): string {
+export async function resolveModule(specifier: string, fromDir: string): Promise<string> {
   if (specifier.startsWith('.') || isAbsolute(specifier)) return resolve(fromDir, specifier);
-  const resolved = jitiFor(fromDir).esmResolve(specifier, { parentURL: pathToFileURL(resolve(fromDir, 'noop.js')).href });
+  const resolved = (await jitiFor(fromDir)).esmResolve(specifier, { parentURL: pathToFileURL(resolve(fromDir, 'noop.js')).href });
   return resolved.startsWith('file:') ? fileURLToPath(resolved) : resolved;
 }
 
@@ -37,5 +40,5 @@ export function resolveModule(specifier: string, fromDir: string): string {
  * Returns the default export when there is one.
  */
 export async function loadModule(file: string): Promise<unknown> {
-  return jitiFor(dirname(file)).import(file, { default: true });
+  return (await jitiFor(dirname(file))).import(file, { default: true });
 }
