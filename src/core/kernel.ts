@@ -10,7 +10,7 @@ import { createHooks, hasTaps, streamHookNames, type Hooks } from './hooks.js';
 import { applyChain, resolveChain, type Builtins } from './loader.js';
 import { createLogger } from './logger.js';
 import { runExchange } from './pipeline.js';
-import { createResponder } from './respond.js';
+import { createResponder, type Responder } from './respond.js';
 import { createUpstreamClient, type UpstreamClient } from './upstream.js';
 import { isLoopbackHost } from './net.js';
 import { createGuard } from './guard.js';
@@ -65,7 +65,8 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
   }
 
   const stats = { requests: 0, errors: 0, replays: 0 };
-  const inFlight = new Set<AbortController>();
+  /** Requests under way, each with the way to end it early at shutdown. */
+  const inFlight = new Map<AbortController, Responder>();
   const startedAt = Date.now();
   let closing = false;
   let url: string | undefined;
@@ -150,7 +151,6 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
     ctx.respond = false;
     stats.requests += 1;
     const controller = new AbortController();
-    inFlight.add(controller);
     res.on('close', () => {
       if (!res.writableFinished) controller.abort();
     });
@@ -163,6 +163,7 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
       signal: controller.signal,
     });
     const out = createResponder(res, ex, chain.hooks, () => chain.anyStreamTaps && (ex.streamEvents ?? chain.eventMode));
+    inFlight.set(controller, out);
     let upstreamStatus: number | undefined;
     try {
       if (closing) throw errors.shuttingDown();
@@ -223,7 +224,9 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
       server.closeIdleConnections();
       const deadline = Date.now() + config.server.shutdownGraceMs;
       while (inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-      for (const controller of inFlight) controller.abort();
+      // Past the grace period: event streams get a terminal response.failed (shutting_down), then everything stops.
+      await Promise.all([...inFlight.values()].map((out) => out.terminate(errors.shuttingDown())));
+      for (const controller of inFlight.keys()) controller.abort();
       server.closeAllConnections();
       await closed;
       for (const chain of chains) {

@@ -27,7 +27,7 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
   const observeBytes = hasTaps(hooks.responseBytes);
 
   async function write(chunk: Buffer | string): Promise<void> {
-    if (res.destroyed) return;
+    if (res.destroyed || res.writableEnded) return;
     const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     if (buf.length === 0) return;
     firstByteAt ??= Date.now();
@@ -57,6 +57,7 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
 
   async function closeEvents(streamOutcome: StreamOutcome): Promise<void> {
     stopKeepAlive();
+    if (res.writableEnded) return;
     let events = hooks.streamClose.call([], ex, streamOutcome);
     // A stream that already told Codex how it ended gets no second terminal event.
     if (streamOutcome.kind === 'error' && events.length === 0 && !terminated) events = [failedEvent(streamOutcome.error, `resp_${ex.id}`)];
@@ -190,6 +191,18 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
       writeHead(err.status, { ...err.headers, 'content-type': 'application/json; charset=utf-8', 'content-length': body.length });
       await write(body);
       res.end();
+    },
+
+    /** Ends the answer now because the gateway shuts down: a terminal event on an event stream, else the status. */
+    async terminate(err: GatewayError): Promise<void> {
+      if (res.destroyed || res.writableEnded) return;
+      if (mode === 'events') {
+        outcome = 'error';
+        failure = err;
+        return closeEvents({ kind: 'error', error: err });
+      }
+      if (!ex.headersSent) return this.fail(err);
+      res.destroy();
     },
 
     summary(upstreamStatus: number | undefined): ExchangeSummary {

@@ -281,3 +281,20 @@ describe('upstreamError', () => {
     expect(failed.status).toBe(502);
   });
 });
+
+describe('shutdown', () => {
+  it('an event stream still running after the grace period ends with response.failed (shutting_down)', async () => {
+    const watcher = definePlugin({ name: 'watcher', apply: ({ hooks }) => void hooks.streamChunk.tap('watcher', (events) => events) });
+    const { gw } = await gatewayWith(async (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(sseText([{ type: 'response.created', response: { id: 'r' } }]));
+    }, [watcher], { server: { shutdownGraceMs: 100 } });
+    const res = await fetch(`${gw.url}/v1/responses`, { method: 'POST', body: '{}' });
+    const text = res.text();
+    await new Promise((r) => setTimeout(r, 50));
+    await gw.close();
+    const body = await text;
+    expect(body).toContain('response.created');
+    expect(body).toMatch(/"type":"response.failed".*"code":"shutting_down"/);
+  });
+});
