@@ -26,6 +26,9 @@ let scenarioStart = 0;
 const scan = createSecretScan();
 
 const minted = (n: number) => `${PLANTED.mintedCopilotToken}${n}`;
+const QUOTA = { copilot_plan: 'individual', quota_reset_date: '2099-01-01', quota_snapshots: { premium_interactions: { entitlement: 300, remaining: 150, percent_remaining: 50, unlimited: false } } };
+/** Copilot token exchanges GitHub answered. */
+const mints = () => tokens.requests.filter((r) => r.url.startsWith('/copilot_internal/v2/token'));
 
 /** POST /responses requests of the current scenario. */
 const posts = () => copilot.requests.slice(scenarioStart).filter((r) => r.method === 'POST');
@@ -65,7 +68,11 @@ beforeAll(async () => {
     if (req.method === 'GET') return sendJson(res, 200, { data: [] });
     return scenario(req, res, i);
   });
-  tokens = await startMockUpstream((_req, res, i) => sendJson(res, 200, { token: minted(i + 1), expires_at: Math.floor(Date.now() / 1000) + 1800, refresh_in: 1500 }));
+  // GitHub: the Copilot token exchange, and the quota endpoint copilot-quota polls.
+  tokens = await startMockUpstream((req, res) => {
+    if (req.url.startsWith('/copilot_internal/user')) return sendJson(res, 200, QUOTA);
+    return sendJson(res, 200, { token: minted(mints().length), expires_at: Math.floor(Date.now() / 1000) + 1800, refresh_in: 1500 });
+  });
   tokenFile = join(dir, 'copilot-tokens.json');
   // Expired: the gateway must refresh it through COPILOT_TOKEN_URL before the first call.
   writeFileSync(tokenFile, JSON.stringify({ githubToken: PLANTED.githubToken, copilotToken: PLANTED.staleCopilotToken, expiresAt: 1 }), { mode: 0o600 });
@@ -75,6 +82,7 @@ beforeAll(async () => {
       COPILOT_RESPONSES_URL: `${copilot.url}/responses`,
       COPILOT_MODELS_URL: `${copilot.url}/models`,
       COPILOT_TOKEN_URL: `${tokens.url}/copilot_internal/v2/token`,
+      COPILOT_QUOTA_URL: `${tokens.url}/copilot_internal/user`,
       COPILOT_TOKEN_FILE: tokenFile,
       CODEX_CODE_ROUTER_RAW_LOG_LEVEL: 'content_redacted',
       CODEX_CODE_ROUTER_RAW_LOG_FILE: rawLog,
@@ -103,8 +111,8 @@ describe('codex exec through ccrx serve and the Copilot chain', () => {
     expect(posts()).toHaveLength(2);
     expect(toolOutputs(posts()[0]!)).toEqual([]);
     expect(toolOutputs(posts()[1]!)[0]?.text).toContain('TOOL_RAN_OK');
-    expect(tokens.requests).toHaveLength(1);
-    expect(tokens.requests[0]!.headers.authorization).toMatch(new RegExp(`^(token|Bearer) ${PLANTED.githubToken}$`));
+    expect(mints()).toHaveLength(1);
+    expect(mints()[0]!.headers.authorization).toMatch(new RegExp(`^(token|Bearer) ${PLANTED.githubToken}$`));
     for (const post of posts()) {
       expect(post.url).toBe('/responses');
       expect(post.headers).toMatchObject({ authorization: `Bearer ${minted(1)}`, 'copilot-integration-id': 'vscode-chat', 'openai-intent': 'conversation-agent' });
@@ -203,7 +211,7 @@ describe('codex exec through ccrx serve and the Copilot chain', () => {
   });
 
   it('401: the gateway refreshes the Copilot token and replays the same body bytes; the turn completes', async () => {
-    const before = tokens.requests.length;
+    const before = mints().length;
     let rejected: string | undefined;
     play((req, res) => {
       if (rejected === undefined) {
@@ -218,7 +226,7 @@ describe('codex exec through ccrx serve and the Copilot chain', () => {
     expect(run.output).not.toContain('Reconnecting');
     expect(posts()).toHaveLength(2);
     expect(posts()[1]!.body.equals(posts()[0]!.body)).toBe(true);
-    expect(tokens.requests.length).toBe(before + 1);
+    expect(mints().length).toBe(before + 1);
     expect(posts()[1]!.headers.authorization).toBe(`Bearer ${minted(before + 1)}`);
     expect(posts()[1]!.headers.authorization).not.toBe(rejected);
   });
@@ -253,6 +261,8 @@ describe('codex exec through ccrx serve and the Copilot chain', () => {
     // What the user reads: one agent message, the full answer; the cut partial text is never a message of its own.
     expect(agentMessages(run.stdout)).toEqual([final]);
     expect(run.stdout.split(final)).toHaveLength(2);
+    // The gateway ends the cut stream with a retryable failure, so Codex shows one reconnect notice and retries.
+    expect(codexEvents(run.stdout).filter((e) => e.type === 'error').map((e) => String(e.message))).toEqual([expect.stringMatching(/^Reconnecting\.\.\. 1\/2 /)]);
     expect(codexEvents(run.stdout).some((e) => e.type === 'turn.completed')).toBe(true);
   });
 
@@ -264,6 +274,44 @@ describe('codex exec through ccrx serve and the Copilot chain', () => {
     expect(run.output).toContain(CONTEXT_WINDOW_TEXT);
     expect(run.code).not.toBe(0);
     expect(posts()).toHaveLength(1);
+  });
+});
+
+describe('a Copilot token that expires between two turns of one session', () => {
+  it('is refreshed before turn 2; both turns reach Copilot, the second with the new token', async () => {
+    // A token valid now that enters the refresh window (the default 300 s before expiry) in 4 s; turn 1 is answered
+    // only after that moment, so turn 2 must trigger the refresh.
+    const file = join(dir, 'mid-session-tokens.json');
+    const buffer = 300;
+    const refreshAt = Date.now() + 4000;
+    writeFileSync(file, JSON.stringify({ githubToken: PLANTED.githubToken, copilotToken: PLANTED.staleCopilotToken, expiresAt: Math.floor(refreshAt / 1000) + buffer }), { mode: 0o600 });
+    const second = await startServe({
+      env: {
+        COPILOT_RESPONSES_URL: `${copilot.url}/responses`,
+        COPILOT_MODELS_URL: `${copilot.url}/models`,
+        COPILOT_TOKEN_URL: `${tokens.url}/copilot_internal/v2/token`,
+        COPILOT_QUOTA_URL: `${tokens.url}/copilot_internal/user`,
+        COPILOT_TOKEN_FILE: file,
+      },
+    });
+    scan.add('gateway log (mid-session refresh)', second.log());
+    try {
+      const before = mints().length;
+      play(async (req, res) => {
+        if (toolOutputs(req).length) return sendSse(res, responseStream([message('msg_mid', 'Still answering after the refresh.')]));
+        await new Promise((r) => setTimeout(r, Math.max(0, refreshAt + 1200 - Date.now())));
+        return sendSse(res, responseStream([functionCall('call_mid', 'exec_command', { cmd: 'echo MID_SESSION' })]));
+      });
+      const run = await codex('run echo across a token expiry', { baseUrl: `${second.url}/v1` });
+      expect(run.code, `${run.output}\n--- gateway ---\n${second.log()}`).toBe(0);
+      expect(run.stdout).toContain('Still answering after the refresh.');
+      expect(posts().map((p) => p.headers.authorization)).toEqual([`Bearer ${PLANTED.staleCopilotToken}`, `Bearer ${minted(before + 1)}`]);
+      expect(mints().length).toBe(before + 1);
+      expect(JSON.parse(readFileSync(file, 'utf8')).copilotToken).toBe(minted(before + 1));
+    } finally {
+      await second.stop();
+      scan.add('gateway log (mid-session refresh, final)', second.log());
+    }
   });
 });
 
