@@ -120,6 +120,8 @@ export function formatStatus(r: StatusReport, now = Date.now()): string {
       }
       row('auth', parts.join(', '));
     } else row('auth', 'no auth check in this chain');
+    const quota = s.health?.providers?.default?.checks?.quota;
+    if (quota?.message) row('quota', quota.message);
     const c = s.counts;
     row('requests', `${c.requests} (errors ${c.errors}, retries ${c.replays}, in flight ${c.inFlight})`);
   }
