@@ -17,3 +17,4 @@ export { parseTokenFile, type TokenFileData } from './copilot/index.js';
 export { convertTools, type ToolMap, type ToolTarget } from './plugins/chat-translator/tools.js';
 export { customInput } from './plugins/chat-translator/chunk-fields.js';
 export { createRouter, loadRouter, type CreateRouterOptions } from './router.js';
+export { statePaths, type StatePaths } from './service/state.js';

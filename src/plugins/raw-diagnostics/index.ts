@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { definePlugin, redactHeaders, redactText, redactUrl, Stage, stableHash, truncate, type Exchange, type ExchangeSummary } from '../../index.js';
+import { definePlugin, redactHeaders, redactText, redactUrl, Stage, stableHash, statePaths, truncate, type Exchange, type ExchangeSummary } from '../../index.js';
 import { eventLine } from './event.js';
 import { parseLevel, schema, type RawDiagnosticsOptions } from './schema.js';
 import { requestSnapshot, responseSnapshot } from './snapshot.js';
@@ -56,10 +56,11 @@ export default definePlugin<RawDiagnosticsOptions>({
     maxEventBytes: 'CODEX_CODE_ROUTER_RAW_LOG_MAX_BYTES',
     contentMaxBytes: 'CODEX_CODE_ROUTER_RAW_LOG_CONTENT_MAX_BYTES',
   },
-  apply({ hooks, log }, o) {
+  apply({ hooks, log, env }, o) {
     if (o.level === 'off') return;
     const content = o.level === 'content_redacted' || o.level === 'full_content' ? o.level : undefined;
-    const writer: JsonlWriter = acquireWriter(resolveFile(o.file), { queueMax: o.queueMax, rotateBytes: o.rotateBytes, maxFiles: o.maxFiles, log });
+    const file = o.file ? resolveFile(o.file) : join(statePaths(env).rawDir, 'diagnostics.jsonl');
+    const writer: JsonlWriter = acquireWriter(file, { queueMax: o.queueMax, rotateBytes: o.rotateBytes, maxFiles: o.maxFiles, log });
     const emit = (kind: string, fields: Record<string, unknown>) => writer.write(eventLine(kind, fields, o.maxEventBytes));
 
     hooks.startup.tapPromise('raw-diagnostics', async () => {

@@ -7,7 +7,7 @@ export type RawLogLevel = (typeof levels)[number];
 export interface RawDiagnosticsOptions {
   /** What to record: nothing, metadata only, content with every string replaced, or content (secrets still redacted). @default "off" */
   level: RawLogLevel;
-  /** JSONL file; a leading `~/` is the home directory. @default "~/.codex-code-router/raw/diagnostics.jsonl" */
+  /** JSONL file; a leading `~/` is the home directory; empty = `raw/diagnostics.jsonl` in the state directory. @default "" */
   file: string;
   /** Longest line; a longer event is replaced by a `diagnostic_event_truncated` marker. @default 65536 */
   maxEventBytes: number;
@@ -26,7 +26,7 @@ export const schema = {
   additionalProperties: false,
   properties: {
     level: { type: 'string', enum: [...levels], default: 'off', description: 'Raw diagnostics level: off, metadata, content_redacted or full_content.' },
-    file: { type: 'string', minLength: 1, default: '~/.codex-code-router/raw/diagnostics.jsonl', description: 'JSONL file for raw diagnostics; a leading ~/ is the home directory.' },
+    file: { type: 'string', default: '', description: 'JSONL file for raw diagnostics; a leading ~/ is the home directory; empty = raw/diagnostics.jsonl in the state directory (CODEX_CODE_ROUTER_STATE_DIR, else ~/.codex-code-router).' },
     maxEventBytes: { type: 'integer', minimum: 1024, default: 65_536, description: 'Longest JSONL line; longer events become a diagnostic_event_truncated marker.' },
     contentMaxBytes: { type: 'integer', minimum: 1024, default: 16_384, description: 'Bytes of a request or response body kept for a content snapshot.' },
     queueMax: { type: 'integer', minimum: 1, default: 1000, description: 'Events waiting for the disk before new ones are dropped (and counted).' },
