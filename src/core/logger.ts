@@ -5,36 +5,21 @@ import { basename, dirname } from 'node:path';
 
 export type { Logger } from 'pino';
 
+const SECRET_KEYS = ['authorization', 'cookie', '["set-cookie"]', '["proxy-authorization"]', 'token', 'apiKey', 'githubToken', 'copilotToken', 'access_token', 'device_code', 'body'];
+const PARENTS = ['headers', 'err', 'request', 'response', 'upstream', 'inbound', 'options', 'config', 'auth', 'credential'];
+
 /**
- * Paths pino replaces with `[redacted]` wherever a secret could ride along in a log object.
- * Request logs carry metadata only; this is the safety net, not the policy.
+ * Paths pino replaces with `[redacted]` wherever a secret could ride along in a log object: at the top level, under
+ * the usual parents, and under their `headers`. Request logs carry metadata only; this is the safety net, not the
+ * policy. Explicit paths rather than `*` wildcards: a wildcard walks every key of every logged object, which showed
+ * up as a few percent of per-request CPU.
  */
-export const redactPaths = [
-  'authorization',
-  '*.authorization',
-  'headers.authorization',
-  '*.headers.authorization',
-  'headers.cookie',
-  '*.headers.cookie',
-  'headers["set-cookie"]',
-  '*.headers["set-cookie"]',
-  'headers["proxy-authorization"]',
-  '*.headers["proxy-authorization"]',
-  'token',
-  '*.token',
-  'apiKey',
-  '*.apiKey',
-  'githubToken',
-  '*.githubToken',
-  'copilotToken',
-  '*.copilotToken',
-  'access_token',
-  '*.access_token',
-  'device_code',
-  '*.device_code',
-  'body',
-  '*.body',
-];
+export const redactPaths = [...new Set(
+  SECRET_KEYS.flatMap((key) => {
+    const at = (parent: string) => (key.startsWith('[') ? `${parent}${key}` : `${parent}.${key}`);
+    return [key.startsWith('[') ? `headers${key}` : key, ...PARENTS.map(at), ...PARENTS.map((p) => at(`${p}.headers`))];
+  }),
+)];
 
 export interface LoggerOptions {
   level?: string;
