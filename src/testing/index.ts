@@ -3,5 +3,6 @@
  * real loopback servers, no mocks of the gateway itself.
  */
 export * from './mock-upstream.js';
+export * from './mock-chat.js';
 export * from './router.js';
 export * from './temp.js';
