@@ -41,10 +41,33 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
  * (0600). A file that cannot be read or parsed is reported and never written.
  */
 export class CopilotTokenStore {
+  private static readonly registry = new Map<string, CopilotTokenStore>();
+
+  /**
+   * One store per token file and settings in this process: the auth plugin, the model list and the quota all share
+   * its cache and its single in-flight refresh instead of each minting tokens on their own.
+   */
+  static shared(settings: TokenStoreSettings): CopilotTokenStore {
+    // What decides which token is used; header versions and timeouts of the first caller serve everyone.
+    const key = JSON.stringify([settings.path, settings.tokenUrl, settings.refresh, settings.expiryBufferSeconds]);
+    let store = CopilotTokenStore.registry.get(key);
+    if (!store) {
+      store = new CopilotTokenStore(settings);
+      CopilotTokenStore.registry.set(key, store);
+    }
+    return store;
+  }
+
   private cached: TokenFileSnapshot | undefined;
   private flight: Promise<CopilotToken> | undefined;
 
   constructor(readonly settings: TokenStoreSettings) {}
+
+  /** The GitHub OAuth token saved by `ccrx login` (a secret: never log it); undefined when the file has none. */
+  async githubToken(): Promise<string | undefined> {
+    const file = await this.load().catch(() => undefined);
+    return file?.data.githubToken;
+  }
 
   get path(): string {
     return this.settings.path;

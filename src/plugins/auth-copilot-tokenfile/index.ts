@@ -12,9 +12,9 @@ interface ExchangeState {
   configuredUrl?: URL;
 }
 
-/** The store the plugin and the CLI commands build from the same options. */
+/** The store the plugin and the CLI commands build from the same options (shared with other Copilot plugins). */
 export function createTokenStore(options: AuthCopilotTokenFileOptions, log?: Logger): CopilotTokenStore {
-  return new CopilotTokenStore({
+  return CopilotTokenStore.shared({
     path: resolveTokenFilePath(options.tokenFile),
     expiryBufferSeconds: options.expiryBufferSeconds,
     refresh: options.refresh,

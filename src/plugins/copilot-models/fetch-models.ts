@@ -14,7 +14,7 @@ export function createModelsLoader(options: CopilotModelsOptions, log: Logger): 
   const envToken = stripBearer(options.token);
   const store = envToken
     ? undefined
-    : new CopilotTokenStore({
+    : CopilotTokenStore.shared({
         path: resolveTokenFilePath(options.tokenFile),
         expiryBufferSeconds: 300,
         refresh: options.tokenRefresh,
