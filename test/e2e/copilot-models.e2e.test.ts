@@ -155,13 +155,15 @@ describe('every Copilot model in Codex', () => {
 
   it('codex exec -m claude-sonnet-4.5 completes a tool-call turn through Copilot /chat/completions', async () => {
     gw ??= await startGateway(true);
+    const before = copilot.requests.length;
     const run = await runCodex(gw, 'claude-sonnet-4.5', 'run echo');
     expect(run.code, run.output).toBe(0);
     expect(run.stdout).toContain(FINAL);
     expect(run.output).not.toContain('Model metadata for');
-    const chats = copilot.requests.filter((r) => r.method === 'POST' && r.url === '/chat/completions');
+    const seen = copilot.requests.slice(before);
+    const chats = seen.filter((r) => r.method === 'POST' && r.url === '/chat/completions');
     expect(chats).toHaveLength(2);
-    expect(copilot.requests.filter((r) => r.url === '/responses')).toHaveLength(0);
+    expect(seen.filter((r) => r.url === '/responses')).toHaveLength(0);
     for (const c of chats) expect(c.headers).toMatchObject({ authorization: 'Bearer fresh-copilot-token', 'copilot-integration-id': 'vscode-chat' });
     expect(chats.map((c) => c.headers['x-initiator'])).toEqual(['user', 'agent']);
     expect(JSON.stringify(chats[1]!.json())).toContain('TOOL_RAN_OK');
