@@ -16,7 +16,7 @@ export function createModelsLoader(options: CopilotModelsOptions, log: Logger): 
     ? undefined
     : CopilotTokenStore.shared({
         path: resolveTokenFilePath(options.tokenFile),
-        expiryBufferSeconds: 300,
+        expiryBufferSeconds: options.tokenExpiryBufferSeconds,
         refresh: options.tokenRefresh,
         tokenUrl: options.tokenUrl,
         chatVersion: options.chatVersion,

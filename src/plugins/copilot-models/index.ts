@@ -33,6 +33,7 @@ export default definePlugin<CopilotModelsOptions>({
     tokenFile: 'COPILOT_TOKEN_FILE',
     tokenUrl: 'COPILOT_TOKEN_URL',
     tokenRefresh: 'COPILOT_TOKEN_REFRESH',
+    tokenExpiryBufferSeconds: 'COPILOT_TOKEN_EXPIRY_BUFFER_SECONDS',
     accountEndpoint: 'COPILOT_ACCOUNT_ENDPOINT',
     chatVersion: 'COPILOT_CHAT_VERSION',
     editorVersion: 'COPILOT_EDITOR_VERSION',

@@ -12,6 +12,8 @@ export interface CopilotModelsOptions {
   tokenUrl: string;
   /** Mint a new Copilot token from the saved GitHub token when the file's token is near expiry. @default true */
   tokenRefresh: boolean;
+  /** Refresh the file token when it expires within this many seconds (as auth-copilot-tokenfile). @default 300 */
+  tokenExpiryBufferSeconds: number;
   /** Fetch the list from the account's API host (Business/Enterprise) when `modelsUrl` is on the public host. @default true */
   accountEndpoint: boolean;
   /** Copilot Chat version (`editor-plugin-version`, `user-agent`), as header-injector sends it. @default "0.35.0" */
@@ -40,6 +42,7 @@ export const schema = {
     tokenFile: { type: 'string', default: '', description: 'Token file path (env COPILOT_TOKEN_FILE); empty = ~/.copilot-tokens.json.' },
     tokenUrl: { type: 'string', minLength: 1, default: 'https://api.github.com/copilot_internal/v2/token', description: 'Copilot token exchange URL (env COPILOT_TOKEN_URL).' },
     tokenRefresh: { type: 'boolean', default: true, description: 'Mint a new Copilot token from the saved GitHub token when the file token is near expiry (env COPILOT_TOKEN_REFRESH).' },
+    tokenExpiryBufferSeconds: { type: 'integer', minimum: 0, default: 300, description: 'Refresh the file token when it expires within this many seconds, as auth-copilot-tokenfile does (env COPILOT_TOKEN_EXPIRY_BUFFER_SECONDS).' },
     accountEndpoint: { type: 'boolean', default: true, description: 'Fetch from the account API host when modelsUrl is on the public host (env COPILOT_ACCOUNT_ENDPOINT).' },
     chatVersion: { type: 'string', minLength: 1, default: '0.35.0', description: 'Copilot Chat version for editor-plugin-version and user-agent (env COPILOT_CHAT_VERSION).' },
     editorVersion: { type: 'string', minLength: 1, default: 'vscode/1.109.2', description: 'editor-version header (env COPILOT_EDITOR_VERSION).' },
