@@ -1,8 +1,5 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import authCopilotTokenfile from '../../src/plugins/auth-copilot-tokenfile/index.js';
 import chatTranslator from '../../src/plugins/chat-translator/index.js';
@@ -18,24 +15,17 @@ import { validateCatalog } from '../../src/index.js';
 import { COPILOT_MODELS } from '../copilot-models/mock-copilot.js';
 import { responsesTextStream, sendJson, sendSse, startMockUpstream, type MockUpstream, type RecordedRequest } from '../support/mock-upstream.js';
 import { startRouter, type StartedRouter } from '../support/router.js';
+import { cleanupCodexHomes, runCodex as runCodexCli } from '../support/codex.js';
+import { tempDir } from '../support/temp.js';
 
 // Real Codex 0.169.0 → the gateway with the full Copilot chain → a loopback Copilot whose /models lists a Responses
 // model and a chat-only model, plus mock token and quota endpoints.
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CODEX = join(root, 'node_modules', '.bin', 'codex');
 const FINAL = 'The command printed TOOL_RAN_OK.';
 
 let copilot: MockUpstream;
 let github: MockUpstream;
 let gw: StartedRouter;
 let copilotAuth: { tokenFile: string; tokenUrl: string };
-const dirs: string[] = [];
-
-function temp(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(dir);
-  return dir;
-}
 
 const chunk = (delta: object, finish: string | null = null, usage?: object) => ({ id: 'chatcmpl-1', object: 'chat.completion.chunk', model: 'claude-sonnet-4.5', choices: [{ index: 0, delta, finish_reason: finish }], ...(usage && { usage }) });
 
@@ -60,7 +50,7 @@ beforeAll(async () => {
     if (req.url.startsWith('/copilot_internal/v2/token')) return sendJson(res, 200, { token: 'fresh-copilot-token', expires_at: Math.floor(Date.now() / 1000) + 1800 });
     return sendJson(res, 200, { copilot_plan: 'individual', quota_reset_date: '2026-12-01', quota_snapshots: { premium_interactions: { entitlement: 300, remaining: 150, percent_remaining: 50, unlimited: false, overage_permitted: false } } });
   });
-  const home = temp('ccrx-e2e-models-home-');
+  const home = tempDir('ccrx-e2e-models-home-');
   const tokenFile = join(home, 'tokens.json');
   writeFileSync(tokenFile, JSON.stringify({ githubToken: 'gho_e2e_models', copilotToken: 'stale', expiresAt: 1 }), { mode: 0o600 });
   copilotAuth = { tokenFile, tokenUrl: `${github.url}/copilot_internal/v2/token` };
@@ -87,43 +77,19 @@ function startGateway(translator: boolean): Promise<StartedRouter> {
 }
 
 afterAll(async () => {
+  cleanupCodexHomes();
   await gw?.close();
   await copilot?.close();
   await github?.close();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-function runCodex(gw: StartedRouter, model: string, prompt: string): Promise<{ code: number | null; stdout: string; output: string }> {
-  const codexHome = temp('ccrx-e2e-models-codex-');
-  const work = temp('ccrx-e2e-models-work-');
-  writeFileSync(
-    join(codexHome, 'config.toml'),
-    [
-      `model = "${model}"`,
-      'model_provider = "ccrx"',
-      'approval_policy = "never"',
-      '[model_providers.ccrx]',
-      'name = "codex-code-router"',
-      `base_url = "${gw.url}/v1"`,
-      'wire_api = "responses"',
-      'supports_websockets = false',
-      // Command auth makes Codex fetch the gateway's model catalogue (codex-contract §2.4).
-      '[model_providers.ccrx.auth]',
-      `command = ${JSON.stringify(process.execPath)}`,
-      'args = ["-e", "process.stdout.write(\'codex-side-token-0123456789\')"]',
-    ].join('\n'),
-  );
-  return new Promise((resolve, reject) => {
-    const child = spawn(CODEX, ['exec', '--skip-git-repo-check', '--sandbox', 'workspace-write', '-C', work, prompt], {
-      env: { ...process.env, CODEX_HOME: codexHome, NO_COLOR: '1', RUST_LOG: 'off' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, output: stdout + stderr }));
+/** Codex with command auth, which makes it fetch the gateway's model catalogue (codex-contract §2.4). */
+function runCodex(gw: StartedRouter, model: string, prompt: string) {
+  return runCodexCli({
+    baseUrl: `${gw.url}/v1`,
+    model,
+    prompt,
+    extraToml: ['[model_providers.ccrx.auth]', `command = ${JSON.stringify(process.execPath)}`, 'args = ["-e", "process.stdout.write(\'codex-side-token-0123456789\')"]'].join('\n'),
   });
 }
 
