@@ -46,8 +46,8 @@ function writeConfig(port: number, extra = ''): string {
 export default {
   server: { port: ${port} ${extra} },
   providers: {
-    deepseek: { plugins: [[fakeTranslator('${chat.baseUrl}/models'), { modelMap: { 'gpt-5.4': 'deepseek-reasoner' }, keepAliveMs: 10000 }]] },
-    synthetic: { plugins: [[fakeTranslator('http://127.0.0.1:9/models'), { models: ['hf:zai-org/GLM-4.6'], contextWindow: 200000 }]] },
+    deepseek: { plugins: [[fakeTranslator('${chat.baseUrl}/models'), { baseUrl: 'http://127.0.0.1:9/v1', modelMap: { 'gpt-5.4': 'deepseek-reasoner' }, keepAliveMs: 10000 }]] },
+    synthetic: { plugins: [[fakeTranslator('http://127.0.0.1:9/models'), { preset: 'openrouter', models: ['hf:zai-org/GLM-4.6'], contextWindow: 200000 }]] },
   },
 };`,
   );
@@ -111,6 +111,22 @@ describe('ccrx codex-config', () => {
 
   it('fails cleanly for an unknown provider', async () => {
     await expect(codexConfig({ configFile: writeConfig(await freePort()), provider: 'nope', catalogFile: join(dir, 'x.json'), cwd: dir, env: {} })).rejects.toThrow(/no provider named nope; the config has: default, deepseek, synthetic/);
+  });
+
+  it('writes no empty catalogue (it would hide every Codex model) when no chain can name a model', async () => {
+    const file = join(dir, 'router.config.empty.mjs');
+    writeFileSync(file, `export default { server: { port: ${await freePort()} } };`);
+    const catalogFile = join(dir, 'empty-catalog.json');
+    const env = { COPILOT_TOKEN_FILE: join(dir, 'no-such-tokens.json'), COPILOT_MODELS_URL: 'http://127.0.0.1:9/models', COPILOT_QUOTA_URL: 'http://127.0.0.1:9/quota' };
+    await expect(codexConfig({ configFile: file, catalogFile, cwd: dir, env })).rejects.toThrow(/no model is known for the top-level chain, so no catalogue was written/);
+    expect(existsSync(catalogFile)).toBe(false);
+  });
+
+  it('keeps the 5-minute idle timeout for the Copilot chain, whose routed translator does not keep every stream alive', async () => {
+    const file = join(dir, 'router.config.models.mjs');
+    writeFileSync(file, `export default { server: { port: ${await freePort()} }, plugins: ['chat-translator'] };`);
+    const result = await codexConfig({ configFile: file, model: 'some-model', catalogFile: join(dir, 'routed.json'), cwd: dir, env: {} });
+    expect(result.plan.providers.ccrx).toMatchObject({ stream_idle_timeout_ms: 300000 });
   });
 });
 

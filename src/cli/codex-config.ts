@@ -89,6 +89,10 @@ export async function codexConfig(o: CodexConfigOptions = {}): Promise<CodexConf
   }
   if (!model) notes.push(`no model known for ${chainLabel(primary)}: start the gateway, or list models in the chain's options, or pass --model`);
 
+  // An empty model_catalog_json would replace Codex's whole model list with nothing.
+  if (models.length === 0) {
+    throw new CLIError(`no model is known for ${chains.map(chainLabel).join(', ')}, so no catalogue was written: start the gateway with working auth (ccrx login, ccrx start), list models in the chain's options, or pass --model`);
+  }
   const catalog: ModelCatalog = { models };
   const checked = validateCatalog(catalog);
   if (!checked.valid) throw new CLIError(`the model catalogue would be rejected by Codex:\n${checked.errors.join('\n')}`);
@@ -141,7 +145,10 @@ function gatewayUrl(config: ResolvedConfig): string {
 
 function providerTable(chain: ResolvedChain, gateway: string, config: ResolvedConfig): Record<string, unknown> {
   const options = optionsOf(chain);
-  const keepAlive = pluginNames(chain).includes('chat-translator') ? (options.keepAliveMs ?? TRANSLATOR_KEEPALIVE_MS) : undefined;
+  // Only a chain whose every answer is translated gets keep-alive events; in the Copilot chain the translator is
+  // routed (chat-only models), and pass-through Responses streams may be silent for minutes while a model reasons.
+  const translatesAll = pluginNames(chain).includes('chat-translator') && Boolean(options.baseUrl ?? options.preset);
+  const keepAlive = translatesAll ? (options.keepAliveMs ?? TRANSLATOR_KEEPALIVE_MS) : undefined;
   const table: Record<string, unknown> = {
     name: chain.prefix === '' ? 'codex-code-router' : `codex-code-router (${chain.provider})`,
     base_url: `${gateway}${chain.prefix}/v1`,
@@ -188,6 +195,8 @@ function pluginNames(chain: ResolvedChain): string[] {
 }
 
 interface TranslatorFacts {
+  baseUrl?: string;
+  preset?: string;
   models?: string[];
   modelMap?: Record<string, string>;
   contextWindow?: number;
