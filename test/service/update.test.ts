@@ -11,7 +11,7 @@ describe('installPrefix', () => {
     expect(installPrefix('/usr/local/lib/node_modules/codex-code-router/bin/ccrx.js')).toBe('/usr/local');
     expect(installPrefix('/home/me/.npm-global/lib/node_modules/codex-code-router/dist/src/cli/index.js')).toBe('/home/me/.npm-global');
     expect(installPrefix('C:\\Users\\me\\AppData\\Roaming\\npm\\node_modules\\codex-code-router\\bin\\ccrx.js')).toBe(['C:', 'Users', 'me', 'AppData', 'Roaming', 'npm'].join(process.platform === 'win32' ? '\\' : '/'));
-    expect(installPrefix('/work/codex-code-router/bin/ccrx.js')).toBeUndefined();
+    expect(installPrefix('/home/dev/src/codex-code-router/bin/ccrx.js')).toBeUndefined();
   });
 
   it('plans npm install -g --prefix with the version, registry or package file', () => {
