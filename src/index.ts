@@ -12,6 +12,7 @@ export type * from './core/types.js';
 export type { RouterHandle } from './core/kernel.js';
 export type { ResolvedConfig } from './core/config.js';
 export { buildModelInfo, buildCatalog, validateCatalog, DEFAULT_BASE_INSTRUCTIONS, type ModelInfo, type ModelInfoInput, type ModelCatalog, type CatalogValidation, type ReasoningEffort, type InputModality } from './codex/catalog.js';
+export { readModelsAnswer, type DiscoveredModels } from './codex/models-answer.js';
 export { CopilotTokenStore, CopilotAuthError, missingAuthError, stripBearer, refuseInbound, resolveTokenFilePath, type CopilotToken, type InboundAuthPolicy } from './copilot/index.js';
 export { parseTokenFile, type TokenFileData } from './copilot/index.js';
 export { convertTools, type ToolMap, type ToolTarget } from './plugins/chat-translator/tools.js';

@@ -12,7 +12,7 @@ export interface DiscoveredModels {
 type Json = Record<string, unknown>;
 
 // Field names under which OpenAI-compatible providers report a model's context length.
-const CONTEXT_FIELDS = ['context_window', 'context_length', 'max_context_length', 'max_model_len', 'max_context_window', 'input_token_limit'];
+const CONTEXT_FIELDS = ['context_window', 'context_length', 'max_context_length', 'max_model_len', 'max_context_window', 'max_context_window_tokens', 'input_token_limit'];
 const OUTPUT_FIELDS = ['max_output_tokens', 'max_completion_tokens', 'output_token_limit'];
 
 /**
@@ -22,7 +22,8 @@ const OUTPUT_FIELDS = ['max_output_tokens', 'max_completion_tokens', 'output_tok
 export function readModelsAnswer(body: unknown): DiscoveredModels {
   const out: DiscoveredModels = { entries: [], inputs: [] };
   if (typeof body !== 'object' || body === null) return out;
-  const { models, data } = body as { models?: unknown; data?: unknown };
+  // Some local servers answer a bare array.
+  const { models, data } = (Array.isArray(body) ? { data: body } : body) as { models?: unknown; data?: unknown };
   if (Array.isArray(models)) {
     for (const model of models) {
       if (!isObject(model)) continue;
@@ -43,15 +44,17 @@ export function readModelsAnswer(body: unknown): DiscoveredModels {
 }
 
 function inputFrom(model: Json): ModelInfoInput | undefined {
-  const slug = typeof model.slug === 'string' ? model.slug : typeof model.id === 'string' ? model.id : undefined;
+  const slug = [model.slug, model.id, model.name, model.model].find((v): v is string => typeof v === 'string' && v !== '');
   if (!slug) return undefined;
   const limits = isObject(model.capabilities) && isObject(model.capabilities.limits) ? model.capabilities.limits : {};
   const supports = isObject(model.capabilities) && isObject(model.capabilities.supports) ? model.capabilities.supports : {};
   const top = isObject(model.top_provider) ? model.top_provider : {};
+  // llama.cpp reports the trained context under meta.n_ctx_train.
+  const meta = isObject(model.meta) ? { context_window: model.meta.n_ctx_train } : {};
   const input: ModelInfoInput = { slug };
   if (typeof model.display_name === 'string') input.displayName = model.display_name;
   else if (typeof model.name === 'string' && model.name !== slug) input.displayName = model.name;
-  input.contextWindow = firstNumber([model, limits, top], CONTEXT_FIELDS) ?? firstNumber([limits], ['max_prompt_tokens']);
+  input.contextWindow = firstNumber([model, limits, top, meta], CONTEXT_FIELDS) ?? firstNumber([limits], ['max_prompt_tokens']);
   input.maxOutputTokens = firstNumber([model, limits, top], OUTPUT_FIELDS);
   const modalities = imageSupport(model, supports);
   if (modalities) input.inputModalities = modalities;
@@ -62,6 +65,8 @@ function imageSupport(model: Json, supports: Json): InputModality[] | undefined 
   if (supports.vision === true) return ['text', 'image'];
   const declared = model.input_modalities ?? (isObject(model.architecture) ? model.architecture.input_modalities : undefined);
   if (Array.isArray(declared)) return declared.includes('image') ? ['text', 'image'] : ['text'];
+  const vision = isObject(model.capabilities) ? model.capabilities.vision : undefined;
+  if (typeof vision === 'boolean') return vision ? ['text', 'image'] : ['text'];
   return undefined;
 }
 

@@ -1,6 +1,5 @@
-import { buildCatalog, validateCatalog, type InputModality, type ModelCatalog, type ModelInfoInput } from '../../index.js';
+import { buildCatalog, readModelsAnswer, validateCatalog, type InputModality, type ModelCatalog, type ModelInfoInput } from '../../index.js';
 import { matchPattern, type Settings } from './presets.js';
-import { isObject } from './tools.js';
 
 /** What the upstream's `/models` says about one model. */
 export interface UpstreamModel {
@@ -10,34 +9,13 @@ export interface UpstreamModel {
   images?: boolean;
 }
 
-/** Reads an OpenAI-style list (`data`) or a `models` array; tolerant of every provider's extra fields. */
+/** What the upstream's `/models` says, through the project's one reader of model lists (`readModelsAnswer`). */
 export function parseModelList(body: unknown): UpstreamModel[] {
-  const list = isObject(body) ? (Array.isArray(body.data) ? body.data : Array.isArray(body.models) ? body.models : []) : Array.isArray(body) ? body : [];
-  const out: UpstreamModel[] = [];
-  for (const entry of list as unknown[]) {
-    if (!isObject(entry)) continue;
-    const id = typeof entry.id === 'string' ? entry.id : typeof entry.name === 'string' ? entry.name : typeof entry.model === 'string' ? entry.model : undefined;
-    if (!id) continue;
-    const meta = isObject(entry.meta) ? entry.meta : {};
-    const top = isObject(entry.top_provider) ? entry.top_provider : {};
-    const model: UpstreamModel = { id };
-    // OpenRouter context_length, Groq context_window, vLLM max_model_len, Mistral max_context_length, llama.cpp meta.n_ctx_train.
-    const window = firstNumber(entry.context_length, entry.context_window, entry.max_model_len, entry.max_context_length, meta.n_ctx_train, top.context_length);
-    if (window) model.contextWindow = window;
-    const maxOut = firstNumber(top.max_completion_tokens, entry.max_completion_tokens, entry.max_output_tokens);
-    if (maxOut) model.maxOutputTokens = maxOut;
-    const arch = isObject(entry.architecture) ? entry.architecture : {};
-    const capabilities = isObject(entry.capabilities) ? entry.capabilities : {};
-    if (Array.isArray(arch.input_modalities)) model.images = arch.input_modalities.includes('image');
-    else if (typeof capabilities.vision === 'boolean') model.images = capabilities.vision;
-    out.push(model);
-  }
-  return out;
-}
-
-function firstNumber(...values: unknown[]): number | undefined {
-  for (const v of values) if (typeof v === 'number' && Number.isFinite(v) && v > 0) return Math.trunc(v);
-  return undefined;
+  const { entries, inputs } = readModelsAnswer(body);
+  return [
+    ...entries.map((e) => ({ id: e.slug, contextWindow: e.context_window, images: e.input_modalities?.includes('image') })),
+    ...inputs.map((i) => ({ id: i.slug, contextWindow: i.contextWindow, maxOutputTokens: i.maxOutputTokens, images: i.inputModalities?.includes('image') })),
+  ];
 }
 
 /**
