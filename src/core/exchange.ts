@@ -19,7 +19,8 @@ export interface InboundInit {
   method: string;
   path: string;
   route: RouteName;
-  query: URLSearchParams;
+  /** The raw query string, without `?`; parsed on first read of `query`. */
+  search: string;
   headers: HeaderMap;
   contentLength: number | undefined;
 }
@@ -27,9 +28,17 @@ export interface InboundInit {
 /** The inbound request; its body is filled in by `setInboundBody` once read. */
 function createInbound(init: InboundInit): InboundRequest & { body: Buffer } {
   let parsed: { value: unknown } | undefined;
+  let query: URLSearchParams | undefined;
   const inbound = {
-    ...init,
+    method: init.method,
+    path: init.path,
+    route: init.route,
+    headers: init.headers,
+    contentLength: init.contentLength,
     body: EMPTY,
+    get query() {
+      return (query ??= new URLSearchParams(init.search));
+    },
     json() {
       if (!parsed) {
         try {
@@ -62,6 +71,9 @@ export function createExchange(o: { provider: string; inbound: InboundInit; log:
     headers: pickHeaders(inbound.headers, ['content-type', 'accept']),
     body: undefined,
   };
+  // The child logger and the state map are made on first use: most exchanges never log past the summary line.
+  let log: Logger | undefined;
+  let state: Map<symbol, unknown> | undefined;
   const exchange: KernelExchange = {
     id,
     provider: o.provider,
@@ -70,8 +82,12 @@ export function createExchange(o: { provider: string; inbound: InboundInit; log:
     attempt: 0,
     replay: undefined,
     credential: undefined,
-    state: new Map(),
-    log: o.log.child({ reqId: id }),
+    get state() {
+      return (state ??= new Map());
+    },
+    get log() {
+      return (log ??= o.log.child({ reqId: id }));
+    },
     signal: o.signal,
     startedAt: Date.now(),
     headersSent: false,

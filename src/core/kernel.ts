@@ -16,7 +16,7 @@ import { isLoopbackHost } from './net.js';
 import { createGuard } from './guard.js';
 import compose from 'koa-compose';
 import { packageVersion } from './version.js';
-import type { ChainInfo, HeaderMap, HealthReport, InboundHead, LocalRoute, RouteName } from './types.js';
+import type { ChainInfo, HeaderMap, HealthReport, LocalRoute, RouteName } from './types.js';
 
 interface ChainRuntime {
   info: ChainInfo;
@@ -117,6 +117,14 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
     };
   });
 
+  // Codex's two routes, matched exactly by one lookup before @koa/router (which also serves them, for any other
+  // spelling it accepts): they carry every exchange, and routing them is a measurable share of a request's CPU.
+  const exchangeRoutes = new Map<string, (ctx: Koa.Context) => Promise<void>>();
+  const exactExchangeRoute: Koa.Middleware = (ctx, next) => {
+    const handle = exchangeRoutes.get(`${ctx.method} ${ctx.path}`);
+    return handle ? handle(ctx) : next();
+  };
+
   const taken = new Set(['/health', '/_ccrx/status', ...chains.flatMap((c) => Object.values(ROUTES).map((r) => c.info.prefix + r.path))]);
   for (const chain of chains) {
     for (const local of chain.routes) {
@@ -133,7 +141,9 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
     }
     for (const [route, spec] of Object.entries(ROUTES) as [RouteName, (typeof ROUTES)[RouteName]][]) {
       const path = chain.info.prefix + spec.path;
-      router.register(path, [spec.method], (ctx) => serve(ctx.req, ctx.res, chain, route, ctx));
+      const handle = (ctx: Koa.Context) => serve(ctx.req, ctx.res, chain, route, ctx);
+      exchangeRoutes.set(`${spec.method} ${path}`, handle);
+      router.register(path, [spec.method], handle);
       router.all(path, (ctx) => {
         if (ctx.method === 'GET' && route === 'responses' && ctx.get('upgrade').toLowerCase() === 'websocket') throw errors.websocketUnsupported();
         throw errors.methodNotAllowed(ctx.method, path, [spec.method]);
@@ -145,7 +155,7 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
     throw errors.notFound(ctx.path, supported);
   };
   const { allowedHosts, allowedOrigins, apiKey } = config.server;
-  app.use(compose([errorBoundary, createGuard({ host, allowedHosts, allowedOrigins, apiKey }), router.routes(), notFound]));
+  app.use(compose([errorBoundary, createGuard({ host, allowedHosts, allowedOrigins, apiKey }), exactExchangeRoute, router.routes(), notFound]));
 
   async function serve(req: IncomingMessage, res: import('node:http').ServerResponse, chain: ChainRuntime, route: RouteName, ctx: Koa.Context): Promise<void> {
     ctx.respond = false;
@@ -158,7 +168,7 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
     const declared = headers['content-length'] === undefined ? undefined : Number(headers['content-length']);
     const ex = createExchange({
       provider: chain.info.provider,
-      inbound: { method: req.method ?? 'GET', path: ctx.path, route, query: new URLSearchParams(ctx.querystring), headers, contentLength: Number.isFinite(declared) ? declared : undefined },
+      inbound: { method: req.method ?? 'GET', path: ctx.path, route, search: ctx.querystring, headers, contentLength: Number.isFinite(declared) ? declared : undefined },
       log,
       signal: controller.signal,
     });
@@ -168,8 +178,9 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
     try {
       if (closing) throw errors.shuttingDown();
       let limit: { bytes: number; error: () => GatewayError } | undefined;
-      const head: InboundHead = { ...ex.inbound, id: ex.id, limitBody: (bytes, error) => void (limit = { bytes, error }) };
-      const local = await chain.hooks.requestHead.promise(head);
+      const local = hasTaps(chain.hooks.requestHead)
+        ? await chain.hooks.requestHead.promise({ ...ex.inbound, query: ex.inbound.query, id: ex.id, limitBody: (bytes, error) => void (limit = { bytes, error }) })
+        : undefined;
       if (local) await out.reply(local);
       else {
         setInboundBody(ex, await readBody(req, ex.inbound.contentLength, limit, () => res.setHeader('connection', 'close')));
@@ -181,9 +192,9 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
       inFlight.delete(controller);
       const summary = out.summary(upstreamStatus);
       if (summary.outcome === 'error' || summary.outcome === 'cut') stats.errors += 1;
-      const fields = { ...ex.toJSON(), ...summary, error: summary.error?.code ?? undefined };
-      if (summary.outcome === 'completed') ex.log.info(fields, 'request completed');
-      else ex.log.warn(fields, `request ended: ${summary.outcome}`);
+      const fields = { reqId: ex.id, ...ex.toJSON(), ...summary, error: summary.error?.code ?? undefined };
+      if (summary.outcome === 'completed') log.info(fields, 'request completed');
+      else log.warn(fields, `request ended: ${summary.outcome}`);
       try {
         chain.hooks.exchangeEnd.call(ex, summary);
       } catch (err) {
@@ -266,20 +277,28 @@ async function readBody(req: IncomingMessage, declared: number | undefined, limi
     refuse();
     throw limit.error();
   }
-  const chunks: Buffer[] = [];
-  let total = 0;
-  try {
-    for await (const chunk of req) {
-      total += (chunk as Buffer).length;
+  // Events rather than an async iterator: this runs once per request, and the iterator costs more than the read.
+  return new Promise((resolveBody, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const done = (err?: unknown) => {
+      req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+      if (err === undefined) resolveBody(Buffer.concat(chunks, total));
+      else reject(err);
+    };
+    const onData = (chunk: Buffer) => {
+      total += chunk.length;
       if (limit && total > limit.bytes) {
         refuse();
-        throw limit.error();
+        req.pause();
+        done(limit.error());
+        return;
       }
-      chunks.push(chunk as Buffer);
-    }
-  } catch (err) {
-    if (limit && total > limit.bytes) throw err;
-    throw errors.bodyUnreadable(err);
-  }
-  return Buffer.concat(chunks, total);
+      chunks.push(chunk);
+    };
+    const onEnd = () => done();
+    const onError = (err: Error) => done(errors.bodyUnreadable(err));
+    const onClose = () => done(errors.bodyUnreadable(new Error('the client closed the connection before the body was read')));
+    req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+  });
 }

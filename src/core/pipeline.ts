@@ -26,7 +26,7 @@ export async function runExchange(ctx: PipelineContext, ex: KernelExchange, out:
   const { hooks } = ctx;
   let upstreamStatus: number | undefined;
   try {
-    const local = await hooks.request.promise(ex);
+    const local = hasTaps(hooks.request) ? await hooks.request.promise(ex) : undefined;
     if (local) {
       await out.reply(local);
       return undefined;
@@ -38,7 +38,7 @@ export async function runExchange(ctx: PipelineContext, ex: KernelExchange, out:
     for (;;) {
       ex.attempt += 1;
       if (ex.attempt === 1 || ex.replay?.refreshCredentials) await authorize(hooks, ex, ex.attempt > 1);
-      await hooks.attempt.promise(ex);
+      if (hasTaps(hooks.attempt)) await hooks.attempt.promise(ex);
       const target = ex.upstream.url ?? url;
       const sentAt = Date.now();
       let raw: RawUpstreamResponse;
@@ -47,7 +47,7 @@ export async function runExchange(ctx: PipelineContext, ex: KernelExchange, out:
       } catch (err) {
         if (ex.signal.aborted) throw err;
         const failed = toGatewayError(err);
-        const retry = await hooks.upstreamError.promise(ex, failed);
+        const retry = hasTaps(hooks.upstreamError) ? await hooks.upstreamError.promise(ex, failed) : undefined;
         if (retry && 'replay' in retry && ex.attempt < ctx.maxAttempts) {
           await replay(ctx, ex, retry.replay, undefined);
           continue;
@@ -56,7 +56,7 @@ export async function runExchange(ctx: PipelineContext, ex: KernelExchange, out:
       }
       upstreamStatus = raw.status;
       const head = createUpstreamResponse(raw, target, sentAt);
-      const verdict: Verdict | undefined = await hooks.upstreamResponse.promise(ex, head.response);
+      const verdict: Verdict | undefined = hasTaps(hooks.upstreamResponse) ? await hooks.upstreamResponse.promise(ex, head.response) : undefined;
       raw.headers = head.response.headers;
 
       if (verdict && 'replay' in verdict) {

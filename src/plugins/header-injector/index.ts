@@ -15,7 +15,7 @@ export default definePlugin<HeaderInjectorOptions>({
   name: 'header-injector',
   schema,
   env: { chatVersion: 'COPILOT_CHAT_VERSION', editorVersion: 'COPILOT_EDITOR_VERSION', githubApiVersion: 'GITHUB_API_VERSION', integrationId: 'COPILOT_INTEGRATION_ID', initiator: 'COPILOT_INITIATOR' },
-  apply({ hooks }, options) {
+  apply({ hooks, log }, options) {
     const fixed: HeaderMap = {
       'copilot-integration-id': options.integrationId,
       'editor-plugin-version': `copilot-chat/${options.chatVersion}`,
@@ -44,7 +44,8 @@ export default definePlugin<HeaderInjectorOptions>({
       if (initiator === 'auto') {
         const decision = classifyInitiator(ex);
         initiator = decision.initiator;
-        ex.log.debug({ initiator, reason: decision.reason }, 'x-initiator');
+        // Checked on the plugin's logger first: touching `ex.log` makes a per-request child logger.
+        if (log.isLevelEnabled('debug')) ex.log.debug({ initiator, reason: decision.reason }, 'x-initiator');
       }
       Object.assign(headers, fixed, { 'x-initiator': initiator }, extra);
 
