@@ -79,6 +79,8 @@ const cpuMs = (pid) => {
 
 const body = (model, text = 'Say hello.') =>
   JSON.stringify({ model, stream: true, instructions: 'You are a bench.', input: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text }] }], tools: [], store: false });
+/** A request as Codex 0.169 sends it (instructions, history and its ~30 tool definitions: about 48 KB). */
+const codexBody = () => JSON.stringify(JSON.parse(readFileSync(join(root, 'test', 'fixtures', 'codex-0.169', 'tool-loop-turn1.json'), 'utf8')).body);
 const bigBody = (bytes) => body('bench-small', 'x'.repeat(bytes - body('bench-small', '').length));
 
 // ----- Chains -----
@@ -133,6 +135,7 @@ function scenarios() {
   const latencies = (run) => run.results.map((r) => r.totalMs);
   return [
     { key: 'c1', run: (t) => closedLoop(t.c1, t.path, small, { concurrency: 1, durationMs: 1_000 * scale }), collect: latencies },
+    { key: 'codex', run: (t) => closedLoop(t.c1, t.path, t.codex, { concurrency: 1, durationMs: 1_000 * scale }), collect: latencies },
     {
       key: 'c32',
       run: async (t) => {
@@ -152,8 +155,9 @@ function scenarios() {
 async function measureAll(targets) {
   const big1 = bigBody(1024 * 1024);
   const big10 = bigBody(10 * 1024 * 1024);
+  const codex = codexBody();
   const live = targets.filter((t) => !t.pending);
-  for (const t of live) Object.assign(t, { c1: createClient(t.url, 1), c32: createClient(t.url, 32), big1, big10, samples: {}, failures: {}, errors: 0 });
+  for (const t of live) Object.assign(t, { c1: createClient(t.url, 1), c32: createClient(t.url, 32), big1, big10, codex, samples: {}, failures: {}, errors: 0 });
   const note = (t, scenario, results) => {
     const bad = results.filter((r) => !r.ok);
     if (bad.length) t.failures[scenario] = `${bad.length}× status ${bad[0].status}${bad[0].error ? ` ${bad[0].error}` : ''}`;
@@ -181,6 +185,7 @@ async function measureAll(targets) {
     results[t.name] = {
       c1p50: median(s.c1),
       c1p99: percentile(s.c1, 99),
+      codexP50: median(s.codex),
       c32p50: median(s.c32.map((x) => x.ms)),
       c32p99: percentile(s.c32.map((x) => x.ms), 99),
       rps32: median(s.c32.map((x) => x.rps)),
@@ -261,6 +266,7 @@ async function main() {
     const rows = [
       { label: 'latency p50, small request, concurrency 1 (ms)', unit: 'ms', values: value('c1p50') },
       { label: 'latency p99, small request, concurrency 1 (ms)', unit: 'ms', values: value('c1p99') },
+      { label: `latency p50, a real Codex request (${Math.round(codexBody().length / 1024)} KB), concurrency 1 (ms)`, unit: 'ms', values: value('codexP50') },
       { label: 'latency p50, small request, concurrency 32 (ms)', unit: 'ms', values: value('c32p50') },
       { label: 'latency p99, small request, concurrency 32 (ms)', unit: 'ms', values: value('c32p99') },
       { label: 'requests per second, concurrency 32', unit: 'int', values: value('rps32'), higherIsBetter: true },

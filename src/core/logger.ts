@@ -50,7 +50,18 @@ function prettyStderr(): DestinationStream {
  */
 function bufferedStderr(): DestinationStream {
   const stream = pino.destination({ dest: 2, sync: false, minLength: 4096 });
-  setInterval(() => stream.flush(), 500).unref();
+  // Only flush what was written since the last tick: an idle gateway should not wake up to write nothing.
+  let pending = false;
+  const write = stream.write.bind(stream);
+  stream.write = (line: string) => {
+    pending = true;
+    return write(line);
+  };
+  setInterval(() => {
+    if (!pending) return;
+    pending = false;
+    stream.flush();
+  }, 500).unref();
   return stream;
 }
 

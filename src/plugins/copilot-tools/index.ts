@@ -1,6 +1,6 @@
 import { customInput, definePlugin, eventJson, type Exchange, type StreamEvent, type ToolMap } from '../../index.js';
 import { schema, type CopilotToolsOptions } from './schema.js';
-import { wrapCustomTools } from './wrap.js';
+import { hasNoCustomTool, wrapCustomTools } from './wrap.js';
 
 export type { CopilotToolsOptions } from './schema.js';
 export { wrapCustomTools } from './wrap.js';
@@ -32,6 +32,7 @@ export default definePlugin<CopilotToolsOptions>({
 
     hooks.request.tapPromise(NAME, async (ex) => {
       if (ex.inbound.route !== 'responses' || ex.upstream.wire !== 'responses') return undefined;
+      if (hasNoCustomTool(ex.inbound.body)) return undefined;
       const wrapped = wrapCustomTools(ex.inbound.json(), ex.log);
       if (!wrapped) return undefined;
       ex.upstream.body = Buffer.from(JSON.stringify(wrapped.body));
@@ -92,3 +93,4 @@ function unwrapItem(item: unknown, state: State): unknown {
   const args = typeof item.arguments === 'string' ? item.arguments : '';
   return { type: 'custom_tool_call', ...(item.id !== undefined && { id: item.id }), call_id: item.call_id, name: target.name, input: args ? customInput(args, target.field ?? 'input') : '', ...(item.status !== undefined && { status: item.status }) };
 }
+

@@ -1,4 +1,4 @@
-import { convertTools, type Logger, type ToolMap } from '../../index.js';
+import { convertTools, jsonItems, jsonMembers, jsonString, type Logger, type ToolMap } from '../../index.js';
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -34,4 +34,18 @@ function wrapItem(item: unknown, map: ToolMap): unknown {
   }
   if (item.type === 'custom_tool_call_output') return { type: 'function_call_output', call_id: item.call_id, output: item.output };
   return item;
+}
+
+/** True when a peek shows no `custom` tool, so most requests skip the full parse; false when unsure. */
+export function hasNoCustomTool(body: Buffer): boolean {
+  const members = jsonMembers(body);
+  if (!members) return false;
+  const tools = members.get('tools');
+  if (!tools) return true;
+  const items = jsonItems(body, tools);
+  if (!items) return true;
+  return items.every((tool) => {
+    const fields = jsonMembers(body, tool);
+    return !fields || jsonString(body, fields.get('type')) !== 'custom';
+  });
 }

@@ -1,4 +1,4 @@
-import type { Exchange } from '../../index.js';
+import { jsonItems, jsonKind, jsonMembers, jsonString, type Exchange } from '../../index.js';
 
 export type Initiator = 'user' | 'agent';
 
@@ -13,7 +13,7 @@ export interface InitiatorDecision {
  * a sub-agent (`x-openai-subagent` or `x-codex-parent-thread-id`) is agent work; a turn-metadata `request_kind` other
  * than `turn` (e.g. `compaction`) is agent work; otherwise the request is `user` only when the last `input` item is a
  * user `message`, i.e. the first call of a user turn. Tool-loop continuations end with tool output and are `agent`.
- * Reads the parsed body; never changes the bytes sent upstream.
+ * Peeks at the body's last input item (a full parse only when the peek cannot tell); never changes the bytes sent.
  */
 export function classifyInitiator(ex: Exchange): InitiatorDecision {
   if (ex.inbound.route === 'models') return { initiator: 'agent', reason: 'models' };
@@ -23,13 +23,42 @@ export function classifyInitiator(ex: Exchange): InitiatorDecision {
   const kind = requestKind(headers['x-codex-turn-metadata']);
   if (kind !== undefined && kind !== 'turn') return { initiator: 'agent', reason: 'request-kind' };
 
-  const body = ex.inbound.json();
+  return lastInputPeeked(ex.inbound.body) ?? lastInputParsed(ex.inbound.json());
+}
+
+const USER: InitiatorDecision = { initiator: 'user', reason: 'last-input-user-message' };
+const NOT_USER: InitiatorDecision = { initiator: 'agent', reason: 'last-input-not-user' };
+const NO_INPUT: InitiatorDecision = { initiator: 'agent', reason: 'no-input' };
+
+/** The decision from the last input item's `type` and `role` alone: Codex bodies are large, and this is per request. */
+function lastInputPeeked(body: Buffer): InitiatorDecision | undefined {
+  const members = jsonMembers(body);
+  if (!members) return undefined;
+  const input = members.get('input');
+  if (!input) return NO_INPUT;
+  const kind = jsonKind(body, input);
+  if (kind === 'string') return USER;
+  if (kind !== 'array') return NO_INPUT;
+  const items = jsonItems(body, input);
+  if (!items) return undefined;
+  const last = items[items.length - 1];
+  if (!last) return NO_INPUT;
+  if (jsonKind(body, last) === 'array') return NOT_USER;
+  const fields = jsonKind(body, last) === 'object' ? jsonMembers(body, last) : undefined;
+  if (!fields) return NOT_USER;
+  const type = fields.get('type');
+  const isMessage = type === undefined || jsonString(body, type) === 'message';
+  return isMessage && jsonString(body, fields.get('role')) === 'user' ? USER : NOT_USER;
+}
+
+/** The same decision from a parsed body: for what the peek does not read (and to raise invalid_json). */
+function lastInputParsed(body: unknown): InitiatorDecision {
   const input = (body as { input?: unknown } | null)?.input;
-  if (typeof input === 'string') return { initiator: 'user', reason: 'last-input-user-message' };
-  if (!Array.isArray(input) || input.length === 0) return { initiator: 'agent', reason: 'no-input' };
+  if (typeof input === 'string') return USER;
+  if (!Array.isArray(input) || input.length === 0) return NO_INPUT;
   const last = input[input.length - 1] as { type?: unknown; role?: unknown } | null;
   const isMessage = last !== null && typeof last === 'object' && (last.type === 'message' || last.type === undefined);
-  return isMessage && last.role === 'user' ? { initiator: 'user', reason: 'last-input-user-message' } : { initiator: 'agent', reason: 'last-input-not-user' };
+  return isMessage && last.role === 'user' ? USER : NOT_USER;
 }
 
 function requestKind(metadata: string | undefined): string | undefined {

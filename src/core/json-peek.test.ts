@@ -1,0 +1,80 @@
+import fc from 'fast-check';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { jsonItems, jsonKind, jsonMembers, jsonString, jsonValue } from './json-peek.js';
+
+/** What JSON.parse says the peek should have found, for any JSON text. */
+function viaParse(text: string): Record<string, unknown> | undefined {
+  const value: unknown = JSON.parse(text);
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+function peekAll(buf: Buffer): Record<string, unknown> | undefined {
+  const members = jsonMembers(buf);
+  if (!members) return undefined;
+  return Object.fromEntries([...members].map(([key, range]) => [key, jsonValue(buf, range)]));
+}
+
+const fixtures = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'codex-0.169');
+
+describe('json-peek', () => {
+  it('finds the same members and values as JSON.parse for any JSON object, whatever its spacing', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue()), fc.constantFrom(0, 2, '\t'), (object, space) => {
+        const text = JSON.stringify(object, null, space);
+        expect(peekAll(Buffer.from(` ${text}\n`))).toEqual(viaParse(text));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('keeps the last of duplicate keys, as JSON.parse does', () => {
+    const buf = Buffer.from('{"model":"a","input":[1],"model":"b"}');
+    expect(jsonString(buf, jsonMembers(buf)?.get('model'))).toBe('b');
+  });
+
+  it('decodes escaped keys and strings like JSON.parse', () => {
+    const buf = Buffer.from('{"mo\\u0064el":"gpt-\\"5\\"\\\\","role":"us\\u0065r"}');
+    const members = jsonMembers(buf)!;
+    expect(jsonString(buf, members.get('model'))).toBe('gpt-"5"\\');
+    expect(jsonString(buf, members.get('role'))).toBe('user');
+  });
+
+  it('lists array items and tells kinds apart', () => {
+    const buf = Buffer.from('{"input":[ {"type":"message"} , "text", 12, null, true, [] ]}');
+    const items = jsonItems(buf, jsonMembers(buf)!.get('input'))!;
+    expect(items.map((r) => jsonKind(buf, r))).toEqual(['object', 'string', 'number', 'null', 'boolean', 'array']);
+    expect(jsonValue(buf, items[0]!)).toEqual({ type: 'message' });
+  });
+
+  it('answers undefined for malformed bodies and for other top-level values', () => {
+    for (const text of ['', '[]', '"x"', '12', '{', '{"a":}', '{"a":1,}', '{"a" 1}', '{"a":tru}', '{"a":"x}', '{"a":[1 2]}', '{"a":1} x', '{"a":{"b":[}]}', '{"a":01}']) {
+      expect(jsonMembers(Buffer.from(text)), text).toBeUndefined();
+    }
+  });
+
+  it('never crashes on arbitrary bytes, and agrees with JSON.parse whenever it answers', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.json().map((j) => j.slice(0, Math.max(0, j.length - 1))), fc.json()), (text) => {
+        const buf = Buffer.from(text);
+        const peeked = peekAll(buf);
+        if (peeked === undefined) return;
+        expect(peeked).toEqual(viaParse(text));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('gives up on nesting deeper than the stack instead of throwing', () => {
+    const deep = `{"a":${'['.repeat(200_000)}${']'.repeat(200_000)}}`;
+    expect(jsonMembers(Buffer.from(deep))).toBeUndefined();
+  });
+
+  it('reads real Codex request bodies', () => {
+    for (const name of readdirSync(fixtures).filter((f) => f.endsWith('.json'))) {
+      const body = Buffer.from(JSON.stringify((JSON.parse(readFileSync(join(fixtures, name), 'utf8')) as { body: unknown }).body));
+      expect(peekAll(body), name).toEqual(viaParse(body.toString()));
+    }
+  });
+});
