@@ -25,86 +25,110 @@ export interface InboundInit {
   contentLength: number | undefined;
 }
 
-/** The inbound request; its body is filled in by `setInboundBody` once read. */
-function createInbound(init: InboundInit): InboundRequest & { body: Buffer } {
-  let parsed: { value: unknown } | undefined;
-  let query: URLSearchParams | undefined;
-  const inbound = {
-    method: init.method,
-    path: init.path,
-    route: init.route,
-    headers: init.headers,
-    contentLength: init.contentLength,
-    body: EMPTY,
-    get query() {
-      return (query ??= new URLSearchParams(init.search));
-    },
-    json() {
-      if (!parsed) {
-        try {
-          parsed = { value: JSON.parse(inbound.body.toString('utf8')) };
-        } catch (err) {
-          throw errors.invalidJson(err);
-        }
-      }
-      return parsed.value;
-    },
-  };
-  return inbound;
-}
-
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * The inbound request; its body is filled in by `setInboundBody` once read. Classes rather than object literals
+ * with getters: an exchange is built per request, and literals with accessors are slow to create.
+ */
+class Inbound implements InboundRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly route: RouteName;
+  readonly headers: HeaderMap;
+  readonly contentLength: number | undefined;
+  body: Buffer = EMPTY;
+  #search: string;
+  #query: URLSearchParams | undefined;
+  #parsed: { value: unknown } | undefined;
+
+  constructor(init: InboundInit) {
+    this.method = init.method;
+    this.path = init.path;
+    this.route = init.route;
+    this.headers = init.headers;
+    this.contentLength = init.contentLength;
+    this.#search = init.search;
+  }
+
+  get query(): URLSearchParams {
+    return (this.#query ??= new URLSearchParams(this.#search));
+  }
+
+  json(): unknown {
+    if (!this.#parsed) {
+      try {
+        this.#parsed = { value: JSON.parse(this.body.toString('utf8')) };
+      } catch (err) {
+        throw errors.invalidJson(err);
+      }
+    }
+    return this.#parsed.value;
+  }
+}
 
 /** Stores the body once read; the upstream request starts as the same bytes. */
 export function setInboundBody(ex: KernelExchange, body: Buffer): void {
-  (ex.inbound as { body: Buffer }).body = body;
+  (ex.inbound as Inbound).body = body;
   if (ex.upstream.method === 'POST') ex.upstream.body = body;
 }
 
-export function createExchange(o: { provider: string; inbound: InboundInit; log: Logger; signal: AbortSignal }): KernelExchange {
-  const id = randomUUID();
-  const inbound = createInbound(o.inbound);
-  const upstream: UpstreamRequest = {
-    url: undefined,
-    method: inbound.route === 'models' ? 'GET' : 'POST',
-    wire: 'responses',
-    headers: pickHeaders(inbound.headers, ['content-type', 'accept']),
-    body: undefined,
-  };
+class ExchangeRecord implements KernelExchange {
+  readonly id = randomUUID();
+  readonly provider: string;
+  readonly inbound: Inbound;
+  readonly upstream: UpstreamRequest;
+  readonly signal: AbortSignal;
+  readonly startedAt = Date.now();
+  attempt = 0;
+  replay: ReplayInfo | undefined = undefined;
+  credential: CredentialInfo | undefined = undefined;
+  headersSent = false;
+  keepAlive: KeepAlive | undefined = undefined;
+  streamEvents: boolean | undefined = undefined;
   // The child logger and the state map are made on first use: most exchanges never log past the summary line.
-  let log: Logger | undefined;
-  let state: Map<symbol, unknown> | undefined;
-  const exchange: KernelExchange = {
-    id,
-    provider: o.provider,
-    inbound,
-    upstream,
-    attempt: 0,
-    replay: undefined,
-    credential: undefined,
-    get state() {
-      return (state ??= new Map());
-    },
-    get log() {
-      return (log ??= o.log.child({ reqId: id }));
-    },
-    signal: o.signal,
-    startedAt: Date.now(),
-    headersSent: false,
-    keepAlive: undefined,
-    streamEvents: undefined,
-    // Like Koa's context: serializing an exchange never dumps a body, a header value or a token.
-    toJSON: () => ({
-      id,
-      provider: o.provider,
-      method: inbound.method,
-      path: inbound.path,
-      bodyBytes: inbound.body.length,
-      attempt: exchange.attempt,
-      authSource: exchange.credential?.source,
-    }),
-  };
-  return exchange;
+  #rootLog: Logger;
+  #log: Logger | undefined;
+  #state: Map<symbol, unknown> | undefined;
+
+  constructor(o: { provider: string; inbound: InboundInit; log: Logger; signal: AbortSignal }) {
+    this.provider = o.provider;
+    this.inbound = new Inbound(o.inbound);
+    this.upstream = {
+      url: undefined,
+      method: this.inbound.route === 'models' ? 'GET' : 'POST',
+      wire: 'responses',
+      headers: pickHeaders(this.inbound.headers, ['content-type', 'accept']),
+      body: undefined,
+    };
+    this.signal = o.signal;
+    this.#rootLog = o.log;
+  }
+
+  get state(): Map<symbol, unknown> {
+    return (this.#state ??= new Map());
+  }
+
+  get log(): Logger {
+    return (this.#log ??= this.#rootLog.child({ reqId: this.id }));
+  }
+
+  // Like Koa's context: serializing an exchange never dumps a body, a header value or a token.
+  toJSON(): Record<string, unknown> {
+    return {
+      id: this.id,
+      provider: this.provider,
+      method: this.inbound.method,
+      path: this.inbound.path,
+      bodyBytes: this.inbound.body.length,
+      attempt: this.attempt,
+      authSource: this.credential?.source,
+    };
+  }
+}
+
+export function createExchange(o: { provider: string; inbound: InboundInit; log: Logger; signal: AbortSignal }): KernelExchange {
+  return new ExchangeRecord(o);
 }
 
 function pickHeaders(headers: HeaderMap, names: string[]): HeaderMap {

@@ -26,13 +26,17 @@ export function createGuard(o: GuardOptions): Middleware {
   const origins = new Set(o.allowedOrigins.map((h) => h.toLowerCase()));
   const key = o.apiKey ? Buffer.from(o.apiKey) : undefined;
 
-  return async (ctx, next) => {
+  // Host values already found acceptable: the same one or two arrive with every request (bounded, never refusals).
+  const accepted = new Set<string>();
+
+  return (ctx, next) => {
     const host = ctx.get('host');
-    if (host && (loopbackBind || o.allowedHosts.length > 0)) {
+    if (host && (loopbackBind || o.allowedHosts.length > 0) && !accepted.has(host)) {
       const name = host.replace(/:\d+$/, '').toLowerCase();
       if (!isLoopbackHost(name) && !hosts.has(name) && !hosts.has(host.toLowerCase())) {
         throw forbidden(`Host ${host} is not allowed; add it to server.allowedHosts if you really reach the gateway under that name`, 'host_not_allowed');
       }
+      if (accepted.size < 64) accepted.add(host);
     }
     const origin = ctx.get('origin');
     if (origin && !origins.has(origin.toLowerCase())) {
@@ -47,7 +51,7 @@ export function createGuard(o: GuardOptions): Middleware {
       // The local key is for the gateway only: never let a plugin mistake it for an upstream credential.
       if (bearer && sameSecret(key, bearer)) delete ctx.req.headers.authorization;
     }
-    await next();
+    return next();
   };
 }
 

@@ -192,7 +192,24 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
       inFlight.delete(controller);
       const summary = out.summary(upstreamStatus);
       if (summary.outcome === 'error' || summary.outcome === 'cut') stats.errors += 1;
-      const fields = { reqId: ex.id, ...ex.toJSON(), ...summary, error: summary.error?.code ?? undefined };
+      // One metadata line per request: never a body, a header value or a token.
+      const fields = {
+        reqId: ex.id,
+        provider: ex.provider,
+        method: ex.inbound.method,
+        path: ex.inbound.path,
+        bodyBytes: ex.inbound.body.length,
+        authSource: ex.credential?.source,
+        status: summary.status,
+        upstreamStatus: summary.upstreamStatus,
+        attempts: summary.attempts,
+        durationMs: summary.durationMs,
+        firstByteMs: summary.firstByteMs,
+        bytesOut: summary.bytesOut,
+        chunksOut: summary.chunksOut,
+        outcome: summary.outcome,
+        error: summary.error?.code,
+      };
       if (summary.outcome === 'completed') log.info(fields, 'request completed');
       else log.warn(fields, `request ended: ${summary.outcome}`);
       try {
@@ -266,7 +283,9 @@ function answerMalformed(err: NodeJS.ErrnoException, socket: import('node:stream
 
 function flattenHeaders(req: IncomingMessage): HeaderMap {
   const out: HeaderMap = {};
-  for (const [name, value] of Object.entries(req.headers)) {
+  const headers = req.headers;
+  for (const name in headers) {
+    const value = headers[name];
     if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   return out;

@@ -43,7 +43,7 @@ export async function runExchange(ctx: PipelineContext, ex: KernelExchange, out:
       const sentAt = Date.now();
       let raw: RawUpstreamResponse;
       try {
-        raw = await ctx.upstream.send({ ...ex.upstream, url: target }, ex.signal);
+        raw = await ctx.upstream.send(ex.upstream, target, ex.signal);
       } catch (err) {
         if (ex.signal.aborted) throw err;
         const failed = toGatewayError(err);
@@ -55,29 +55,29 @@ export async function runExchange(ctx: PipelineContext, ex: KernelExchange, out:
         throw failed;
       }
       upstreamStatus = raw.status;
-      const head = createUpstreamResponse(raw, target, sentAt);
-      const verdict: Verdict | undefined = hasTaps(hooks.upstreamResponse) ? await hooks.upstreamResponse.promise(ex, head.response) : undefined;
-      raw.headers = head.response.headers;
+      const head = new UpstreamHead(raw, target, sentAt);
+      const verdict: Verdict | undefined = hasTaps(hooks.upstreamResponse) ? await hooks.upstreamResponse.promise(ex, head) : undefined;
+      raw.headers = head.headers;
 
       if (verdict && 'replay' in verdict) {
         if (ex.attempt >= ctx.maxAttempts) {
           ex.log.warn({ attempts: ex.attempt, reason: verdict.replay.reason }, 'attempt cap reached; passing the last upstream response on');
         } else {
-          discard(raw, head.cached());
+          discard(raw, head.cached);
           await replay(ctx, ex, verdict.replay, upstreamStatus);
           continue;
         }
       }
       if (verdict && 'reply' in verdict) {
-        discard(raw, head.cached());
+        discard(raw, head.cached);
         await out.reply(verdict.reply);
         return upstreamStatus;
       }
       if (verdict && 'fail' in verdict) {
-        discard(raw, head.cached());
+        discard(raw, head.cached);
         throw verdict.fail;
       }
-      await out.forward(raw, head.cached());
+      await out.forward(raw, head.cached);
       return upstreamStatus;
     }
   } catch (err) {
@@ -107,23 +107,37 @@ async function authorize(hooks: Hooks, ex: KernelExchange, force: boolean): Prom
   ex.credential = { source: credential.source, refreshable: credential.refreshable, expiresAt: credential.expiresAt };
 }
 
-function createUpstreamResponse(raw: RawUpstreamResponse, url: URL, sentAt: number) {
-  let body: Buffer | undefined;
-  let reading: Promise<Buffer> | undefined;
-  const response: UpstreamResponse = {
-    status: raw.status,
-    headers: raw.headers,
-    url,
-    elapsedMs: Date.now() - sentAt,
-    get bodyUsed() {
-      return reading !== undefined;
-    },
-    readBody(maxBytes = DEFAULT_READ_LIMIT) {
-      reading ??= readLimited(raw.body, maxBytes).then((buf) => (body = buf));
-      return reading;
-    },
-  };
-  return { response, cached: () => body };
+/** The upstream answer as plugins see it; its body is read whole only if a plugin asks. */
+class UpstreamHead implements UpstreamResponse {
+  readonly status: number;
+  headers: Record<string, string | string[]>;
+  readonly url: URL;
+  readonly elapsedMs: number;
+  #raw: RawUpstreamResponse;
+  #reading: Promise<Buffer> | undefined;
+  #body: Buffer | undefined;
+
+  constructor(raw: RawUpstreamResponse, url: URL, sentAt: number) {
+    this.status = raw.status;
+    this.headers = raw.headers;
+    this.url = url;
+    this.elapsedMs = Date.now() - sentAt;
+    this.#raw = raw;
+  }
+
+  get bodyUsed(): boolean {
+    return this.#reading !== undefined;
+  }
+
+  readBody(maxBytes = DEFAULT_READ_LIMIT): Promise<Buffer> {
+    this.#reading ??= readLimited(this.#raw.body, maxBytes).then((buf) => (this.#body = buf));
+    return this.#reading;
+  }
+
+  /** The body, once a plugin has read it. */
+  get cached(): Buffer | undefined {
+    return this.#body;
+  }
 }
 
 function discard(raw: RawUpstreamResponse, cached: Buffer | undefined): void {

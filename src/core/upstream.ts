@@ -41,10 +41,10 @@ export function createUpstreamClient(timeouts: UpstreamTimeouts) {
     return pool;
   };
 
-  async function send(req: UpstreamRequest & { url: URL }, signal: AbortSignal): Promise<RawUpstreamResponse> {
+  async function send(req: UpstreamRequest, url: URL, signal: AbortSignal): Promise<RawUpstreamResponse> {
     try {
-      const res = await poolFor(req.url.origin).request({
-        path: req.url.pathname + req.url.search,
+      const res = await poolFor(url.origin).request({
+        path: url.pathname + url.search,
         method: req.method,
         headers: req.headers,
         body: req.method === 'GET' ? undefined : req.body,
@@ -100,10 +100,10 @@ export async function readLimited(body: Readable, maxBytes: number): Promise<Buf
 /** Copies upstream headers for Codex, minus hop-by-hop ones and any in `drop`. */
 export function forwardableHeaders(headers: Record<string, string | string[]>, drop: readonly string[] = []): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name in headers) {
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower) || drop.includes(lower)) continue;
-    out[lower] = value;
+    out[lower] = headers[name]!;
   }
   return out;
 }

@@ -4,7 +4,7 @@ import { classifyInitiator } from './initiator.js';
 import { schema, type HeaderInjectorOptions } from './schema.js';
 
 /** Inbound headers that travel upstream by name; plus every `x-codex-*` header. Everything else is dropped. */
-const FORWARDED = ['content-type', 'accept', 'accept-encoding', 'content-encoding', 'x-client-request-id', 'x-openai-subagent'];
+const FORWARDED = new Set(['content-type', 'accept', 'accept-encoding', 'content-encoding', 'x-client-request-id', 'x-openai-subagent']);
 
 /**
  * Builds the upstream headers from scratch, as VS Code's Copilot Chat would send them: the allow-listed inbound
@@ -34,8 +34,8 @@ export default definePlugin<HeaderInjectorOptions>({
       const inbound = ex.inbound.headers;
       const isResponses = ex.inbound.route === 'responses';
       const headers: HeaderMap = {};
-      for (const [name, value] of Object.entries(inbound)) {
-        if (FORWARDED.includes(name) || name.startsWith('x-codex-')) headers[name] = value;
+      for (const name in inbound) {
+        if (FORWARDED.has(name) || name.startsWith('x-codex-')) headers[name] = inbound[name]!;
       }
       if (isResponses) headers['content-type'] ??= 'application/json';
       headers.accept ??= isResponses ? 'text/event-stream' : 'application/json';
@@ -48,10 +48,7 @@ export default definePlugin<HeaderInjectorOptions>({
         if (log.isLevelEnabled('debug')) ex.log.debug({ initiator, reason: decision.reason }, 'x-initiator');
       }
       Object.assign(headers, fixed, { 'x-initiator': initiator }, extra);
-
-      const target = ex.upstream.headers;
-      for (const name of Object.keys(target)) delete target[name];
-      Object.assign(target, headers);
+      ex.upstream.headers = headers;
       return undefined;
     });
 
