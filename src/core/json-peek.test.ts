@@ -49,7 +49,7 @@ describe('json-peek', () => {
   });
 
   it('answers undefined for malformed bodies and for other top-level values', () => {
-    for (const text of ['', '[]', '"x"', '12', '{', '{"a":}', '{"a":1,}', '{"a" 1}', '{"a":tru}', '{"a":"x}', '{"a":[1 2]}', '{"a":1} x', '{"a":{"b":[}]}', '{"a":01}']) {
+    for (const text of ['', '[]', '"x"', '12', '{', '{"a":}', '{"a":1,}', '{"a" 1}', '{"a":tru}', '{"a":"x}', '{"a":[1 2]}', '{"a":1} x', '{"a":{"b":[}]}', '{"a":01}', '{"a":-}', '{"a":1.}', '{"a":1e}', '{"a":.5}', '{"a":nul}', '{"a":falsey}', '{"a":+1}']) {
       expect(jsonMembers(Buffer.from(text)), text).toBeUndefined();
     }
   });

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import { errorBody, failedEvent, type GatewayError } from './errors.js';
 import type { KernelExchange } from './exchange.js';
 import { hasTaps, type Hooks } from './hooks.js';
@@ -26,16 +27,22 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
   let idleTimer: NodeJS.Timeout | undefined;
   const observeBytes = hasTaps(hooks.responseBytes);
 
-  async function write(chunk: Buffer | string): Promise<void> {
-    if (res.destroyed || res.writableEnded) return;
+  /** Writes now; false when Codex's socket wants the writer to wait for `drain`. */
+  function writeNow(chunk: Buffer | string): boolean {
+    if (res.destroyed || res.writableEnded) return true;
     const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    if (buf.length === 0) return;
-    firstByteAt ??= Date.now();
-    lastWriteAt = Date.now();
+    if (buf.length === 0) return true;
+    const now = Date.now();
+    firstByteAt ??= now;
+    lastWriteAt = now;
     bytesOut += buf.length;
     chunksOut += 1;
     if (observeBytes) hooks.responseBytes.call(buf, ex);
-    if (!res.write(buf)) await drained(res);
+    return res.write(buf);
+  }
+
+  async function write(chunk: Buffer | string): Promise<void> {
+    if (!writeNow(chunk)) await drained(res);
   }
 
   function writeHead(status: number, headers: Record<string, string | string[] | number>): void {
@@ -123,7 +130,7 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
     mode = 'bytes';
     writeHead(upstream.status, forwardableHeaders(upstream.headers));
     try {
-      for await (const chunk of upstream.body) await write(chunk as Buffer);
+      await pumpBytes(upstream.body, res, writeNow);
     } catch (err) {
       if (ex.signal.aborted) return markAborted();
       // Mid-stream there is no honest way to finish a byte stream: cut the connection so Codex retries.
@@ -224,6 +231,31 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
 }
 
 export type Responder = ReturnType<typeof createResponder>;
+
+/**
+ * Hands each chunk of a body to `write`, pausing while Codex's socket drains. Events rather than an async iterator:
+ * this runs for every answer. A body that closes without ending is an error (the upstream connection broke).
+ */
+function pumpBytes(body: Readable, res: ServerResponse, write: (chunk: Buffer) => boolean): Promise<void> {
+  return new Promise((done, fail) => {
+    const resume = () => body.resume();
+    const finish = (err?: Error) => {
+      res.off('drain', resume);
+      body.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+      if (err) fail(err);
+      else done();
+    };
+    const onData = (chunk: Buffer) => {
+      if (write(chunk)) return;
+      body.pause();
+      res.once('drain', resume);
+    };
+    const onEnd = () => finish();
+    const onError = (err: Error) => finish(err);
+    const onClose = () => finish(new Error('the upstream body closed before its end'));
+    body.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+  });
+}
 
 /** Waits for `drain` or `close`, whichever comes first, and leaves no listener behind. */
 async function drained(res: ServerResponse): Promise<void> {

@@ -1,4 +1,4 @@
-import { definePlugin, GatewayError, jsonMembers, jsonString, type Exchange, type UpstreamResponse, type Verdict } from '../../index.js';
+import { definePlugin, GatewayError, jsonMembers, jsonString, PEEK_MIN_BYTES, type Exchange, type UpstreamResponse, type Verdict } from '../../index.js';
 import { ModelCache } from './cache.js';
 import { createModelsLoader } from './fetch-models.js';
 import { copilotCatalog, routeOf, type CopilotModel, type Route } from './models.js';
@@ -109,7 +109,7 @@ export default definePlugin<CopilotModelsOptions>({
 
 /** The request's model, peeked at without parsing the body when it is well-formed (Codex bodies are large). */
 function modelOf(inbound: Exchange['inbound']): string | undefined {
-  const members = jsonMembers(inbound.body);
+  const members = inbound.body.length >= PEEK_MIN_BYTES ? jsonMembers(inbound.body) : undefined;
   const body = members ? undefined : inbound.json();
   const model = members ? jsonString(inbound.body, members.get('model')) : typeof body === 'object' && body !== null ? (body as { model?: unknown }).model : undefined;
   return typeof model === 'string' && model ? model : undefined;

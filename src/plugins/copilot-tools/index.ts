@@ -1,4 +1,4 @@
-import { customInput, definePlugin, eventJson, type Exchange, type StreamEvent, type ToolMap } from '../../index.js';
+import { customInput, definePlugin, eventJson, PEEK_MIN_BYTES, type Exchange, type StreamEvent, type ToolMap } from '../../index.js';
 import { schema, type CopilotToolsOptions } from './schema.js';
 import { hasNoCustomTool, wrapCustomTools } from './wrap.js';
 
@@ -32,7 +32,7 @@ export default definePlugin<CopilotToolsOptions>({
 
     hooks.request.tapPromise(NAME, async (ex) => {
       if (ex.inbound.route !== 'responses' || ex.upstream.wire !== 'responses') return undefined;
-      if (hasNoCustomTool(ex.inbound.body)) return undefined;
+      if (ex.inbound.body.length >= PEEK_MIN_BYTES && hasNoCustomTool(ex.inbound.body)) return undefined;
       const wrapped = wrapCustomTools(ex.inbound.json(), ex.log);
       if (!wrapped) return undefined;
       ex.upstream.body = Buffer.from(JSON.stringify(wrapped.body));

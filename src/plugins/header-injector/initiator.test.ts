@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Exchange } from '../../index.js';
+import { PEEK_MIN_BYTES, type Exchange } from '../../index.js';
 import { classifyInitiator } from './initiator.js';
 
 /** An exchange as the kernel hands it over, reduced to what the classifier reads. */
@@ -35,8 +35,10 @@ const item = fc.oneof(
 describe('x-initiator classification', () => {
   it('peeks at the last input item and decides as a full parse would, for any body shape', () => {
     fc.assert(
-      fc.property(fc.record({ model: fc.string(), input: fc.oneof(fc.array(item, { maxLength: 6 }), fc.string(), fc.jsonValue()), tools: fc.array(fc.jsonValue(), { maxLength: 3 }) }, { requiredKeys: [] }), (body) => {
-        expect(classifyInitiator(exchangeWith(Buffer.from(JSON.stringify(body)))).initiator).toBe(expected(body));
+      fc.property(fc.record({ model: fc.string(), input: fc.oneof(fc.array(item, { maxLength: 6 }), fc.string(), fc.jsonValue()), tools: fc.array(fc.jsonValue(), { maxLength: 3 }) }, { requiredKeys: [] }), fc.boolean(), (body, large) => {
+        // Large bodies are peeked at, small ones parsed: both must decide alike.
+        const sent = large ? { instructions: 'x'.repeat(PEEK_MIN_BYTES), ...body } : body;
+        expect(classifyInitiator(exchangeWith(Buffer.from(JSON.stringify(sent)))).initiator).toBe(expected(body));
       }),
       { numRuns: 1000 },
     );
@@ -44,10 +46,11 @@ describe('x-initiator classification', () => {
 
   it('still refuses a body that is not JSON', () => {
     expect(() => classifyInitiator(exchangeWith(Buffer.from('{"input": [')))).toThrow();
+    expect(() => classifyInitiator(exchangeWith(Buffer.from(`{"instructions":"${'x'.repeat(PEEK_MIN_BYTES)}","input": [`)))).toThrow();
   });
 
   it('reads escaped type and role values', () => {
-    const body = Buffer.from('{"input":[{"type":"mess\\u0061ge","role":"\\u0075ser","content":"hi"}]}');
+    const body = Buffer.from(`{"instructions":"${'x'.repeat(PEEK_MIN_BYTES)}","input":[{"type":"mess\\u0061ge","role":"\\u0075ser","content":"hi"}]}`);
     expect(classifyInitiator(exchangeWith(body))).toEqual({ initiator: 'user', reason: 'last-input-user-message' });
   });
 });

@@ -1,4 +1,4 @@
-import { jsonItems, jsonKind, jsonMembers, jsonString, type Exchange } from '../../index.js';
+import { jsonItems, jsonKind, jsonMembers, jsonString, PEEK_MIN_BYTES, type Exchange } from '../../index.js';
 
 export type Initiator = 'user' | 'agent';
 
@@ -23,7 +23,8 @@ export function classifyInitiator(ex: Exchange): InitiatorDecision {
   const kind = requestKind(headers['x-codex-turn-metadata']);
   if (kind !== undefined && kind !== 'turn') return { initiator: 'agent', reason: 'request-kind' };
 
-  return lastInputPeeked(ex.inbound.body) ?? lastInputParsed(ex.inbound.json());
+  const body = ex.inbound.body;
+  return (body.length >= PEEK_MIN_BYTES ? lastInputPeeked(body) : undefined) ?? lastInputParsed(ex.inbound.json());
 }
 
 const USER: InitiatorDecision = { initiator: 'user', reason: 'last-input-user-message' };
