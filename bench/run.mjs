@@ -127,7 +127,7 @@ async function chainConfigs(dir, mockUrl) {
  * Scenarios run in rounds, and each round visits every target in turn, so a burst of load from elsewhere on the
  * machine falls on all of them alike; samples are pooled across rounds.
  */
-const ROUNDS = QUICK ? 1 : 3;
+const ROUNDS = QUICK ? 1 : 5;
 
 function scenarios() {
   const small = body('bench-small');

@@ -233,27 +233,38 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
 export type Responder = ReturnType<typeof createResponder>;
 
 /**
- * Hands each chunk of a body to `write`, pausing while Codex's socket drains. Events rather than an async iterator:
- * this runs for every answer. A body that closes without ending is an error (the upstream connection broke).
+ * Hands a body to `write` as it arrives, waiting while Codex's socket drains. `readable` + `read()` rather than an
+ * async iterator (cheaper per answer) or `data` events (one write per upstream chunk): `read()` takes everything
+ * buffered at once, so a fast stream goes out in fewer, larger writes. A body that closes without ending is an error
+ * (the upstream connection broke).
  */
 function pumpBytes(body: Readable, res: ServerResponse, write: (chunk: Buffer) => boolean): Promise<void> {
   return new Promise((done, fail) => {
-    const resume = () => body.resume();
+    let draining = false;
+    const onReadable = () => {
+      if (draining) return;
+      for (let chunk = body.read() as Buffer | null; chunk !== null; chunk = body.read() as Buffer | null) {
+        if (!write(chunk)) {
+          draining = true;
+          res.once('drain', onDrain);
+          return;
+        }
+      }
+    };
+    const onDrain = () => {
+      draining = false;
+      onReadable();
+    };
     const finish = (err?: Error) => {
-      res.off('drain', resume);
-      body.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+      res.off('drain', onDrain);
+      body.off('readable', onReadable).off('end', onEnd).off('error', onError).off('close', onClose);
       if (err) fail(err);
       else done();
-    };
-    const onData = (chunk: Buffer) => {
-      if (write(chunk)) return;
-      body.pause();
-      res.once('drain', resume);
     };
     const onEnd = () => finish();
     const onError = (err: Error) => finish(err);
     const onClose = () => finish(new Error('the upstream body closed before its end'));
-    body.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+    body.on('readable', onReadable).on('end', onEnd).on('error', onError).on('close', onClose);
   });
 }
 
