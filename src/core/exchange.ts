@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { ExchangeAbort } from './abort.js';
 import { errors } from './errors.js';
 import type { CredentialInfo, Exchange, HeaderMap, InboundRequest, KeepAlive, ReplayInfo, RouteName, UpstreamRequest } from './types.js';
 
@@ -11,6 +12,8 @@ export interface KernelExchange extends Exchange {
   headersSent: boolean;
   keepAlive: KeepAlive | undefined;
   streamEvents: boolean | undefined;
+  /** The cancellation behind `signal`; the kernel reads it without making an AbortSignal. */
+  readonly abort: ExchangeAbort;
   /** Metadata only: never a body, a header value or a token. */
   toJSON(): Record<string, unknown>;
 }
@@ -78,7 +81,7 @@ class ExchangeRecord implements KernelExchange {
   readonly provider: string;
   readonly inbound: Inbound;
   readonly upstream: UpstreamRequest;
-  readonly signal: AbortSignal;
+  readonly abort: ExchangeAbort;
   readonly startedAt = Date.now();
   attempt = 0;
   replay: ReplayInfo | undefined = undefined;
@@ -91,7 +94,7 @@ class ExchangeRecord implements KernelExchange {
   #log: Logger | undefined;
   #state: Map<symbol, unknown> | undefined;
 
-  constructor(o: { provider: string; inbound: InboundInit; log: Logger; signal: AbortSignal }) {
+  constructor(o: { provider: string; inbound: InboundInit; log: Logger; abort: ExchangeAbort }) {
     this.provider = o.provider;
     this.inbound = new Inbound(o.inbound);
     this.upstream = {
@@ -101,8 +104,12 @@ class ExchangeRecord implements KernelExchange {
       headers: pickHeaders(this.inbound.headers, ['content-type', 'accept']),
       body: undefined,
     };
-    this.signal = o.signal;
+    this.abort = o.abort;
     this.#rootLog = o.log;
+  }
+
+  get signal(): AbortSignal {
+    return this.abort.signal;
   }
 
   get state(): Map<symbol, unknown> {
@@ -127,7 +134,7 @@ class ExchangeRecord implements KernelExchange {
   }
 }
 
-export function createExchange(o: { provider: string; inbound: InboundInit; log: Logger; signal: AbortSignal }): KernelExchange {
+export function createExchange(o: { provider: string; inbound: InboundInit; log: Logger; abort: ExchangeAbort }): KernelExchange {
   return new ExchangeRecord(o);
 }
 

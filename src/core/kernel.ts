@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from './config.js';
 import { ConfigError, errorBody, errors, toGatewayError, type GatewayError } from './errors.js';
+import { ExchangeAbort } from './abort.js';
 import { createExchange, setInboundBody } from './exchange.js';
 import { createHooks, hasTaps, streamHookNames, type Hooks } from './hooks.js';
 import { applyChain, resolveChain, type Builtins } from './loader.js';
@@ -66,7 +67,7 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
 
   const stats = { requests: 0, errors: 0, replays: 0 };
   /** Requests under way, each with the way to end it early at shutdown. */
-  const inFlight = new Map<AbortController, Responder>();
+  const inFlight = new Map<ExchangeAbort, Responder>();
   const startedAt = Date.now();
   let closing = false;
   let url: string | undefined;
@@ -160,9 +161,9 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
   async function serve(req: IncomingMessage, res: import('node:http').ServerResponse, chain: ChainRuntime, route: RouteName, ctx: Koa.Context): Promise<void> {
     ctx.respond = false;
     stats.requests += 1;
-    const controller = new AbortController();
+    const abort = new ExchangeAbort();
     res.on('close', () => {
-      if (!res.writableFinished) controller.abort();
+      if (!res.writableFinished) abort.abort();
     });
     const headers = flattenHeaders(req);
     const declared = headers['content-length'] === undefined ? undefined : Number(headers['content-length']);
@@ -170,10 +171,10 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
       provider: chain.info.provider,
       inbound: { method: req.method ?? 'GET', path: ctx.path, route, search: ctx.querystring, headers, contentLength: Number.isFinite(declared) ? declared : undefined },
       log,
-      signal: controller.signal,
+      abort,
     });
     const out = createResponder(res, ex, chain.hooks, () => chain.anyStreamTaps && (ex.streamEvents ?? chain.eventMode));
-    inFlight.set(controller, out);
+    inFlight.set(abort, out);
     let upstreamStatus: number | undefined;
     try {
       if (closing) throw errors.shuttingDown();
@@ -189,7 +190,7 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
     } catch (err) {
       await out.fail(toGatewayError(err));
     } finally {
-      inFlight.delete(controller);
+      inFlight.delete(abort);
       const summary = out.summary(upstreamStatus);
       if (summary.outcome === 'error' || summary.outcome === 'cut') stats.errors += 1;
       // One metadata line per request: never a body, a header value or a token.
@@ -254,7 +255,7 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
       while (inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
       // Past the grace period: event streams get a terminal response.failed (shutting_down), then everything stops.
       await Promise.all([...inFlight.values()].map((out) => out.terminate(errors.shuttingDown())));
-      for (const controller of inFlight.keys()) controller.abort();
+      for (const abort of inFlight.keys()) abort.abort();
       server.closeAllConnections();
       await closed;
       for (const chain of chains) {

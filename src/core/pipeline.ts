@@ -43,9 +43,9 @@ export async function runExchange(ctx: PipelineContext, ex: KernelExchange, out:
       const sentAt = Date.now();
       let raw: RawUpstreamResponse;
       try {
-        raw = await ctx.upstream.send(ex.upstream, target, ex.signal);
+        raw = await ctx.upstream.send(ex.upstream, target, ex.abort);
       } catch (err) {
-        if (ex.signal.aborted) throw err;
+        if (ex.abort.aborted) throw err;
         const failed = toGatewayError(err);
         const retry = hasTaps(hooks.upstreamError) ? await hooks.upstreamError.promise(ex, failed) : undefined;
         if (retry && 'replay' in retry && ex.attempt < ctx.maxAttempts) {
@@ -81,7 +81,7 @@ export async function runExchange(ctx: PipelineContext, ex: KernelExchange, out:
       return upstreamStatus;
     }
   } catch (err) {
-    await out.fail(ex.signal.aborted ? errors.upstreamUnreachable(new Error('client closed the request')) : toGatewayError(err));
+    await out.fail(ex.abort.aborted ? errors.upstreamUnreachable(new Error('client closed the request')) : toGatewayError(err));
     return upstreamStatus;
   }
 }

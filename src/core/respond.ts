@@ -117,7 +117,7 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
       reader.end();
       await flush();
     } catch (err) {
-      if (ex.signal.aborted) return markAborted();
+      if (ex.abort.aborted) return markAborted();
       await flush();
       outcome = 'cut';
       failure = classifyUpstreamError(err, 'body');
@@ -132,7 +132,7 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
     try {
       await pumpBytes(upstream.body, res, writeNow);
     } catch (err) {
-      if (ex.signal.aborted) return markAborted();
+      if (ex.abort.aborted) return markAborted();
       // Mid-stream there is no honest way to finish a byte stream: cut the connection so Codex retries.
       outcome = 'cut';
       failure = classifyUpstreamError(err, 'body');
@@ -184,7 +184,7 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
 
     /** The one place an error becomes bytes for Codex. */
     async fail(err: GatewayError): Promise<void> {
-      if (ex.signal.aborted || res.destroyed) return markAborted();
+      if (ex.abort.aborted || res.destroyed) return markAborted();
       outcome = outcome === 'cut' ? 'cut' : 'error';
       failure = err;
       if (mode === 'events') return closeEvents({ kind: 'error', error: err });
@@ -214,7 +214,7 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
 
     summary(upstreamStatus: number | undefined): ExchangeSummary {
       stopKeepAlive();
-      if (ex.signal.aborted && outcome === 'completed' && !res.writableFinished) outcome = 'aborted';
+      if (ex.abort.aborted && outcome === 'completed' && !res.writableFinished) outcome = 'aborted';
       return {
         status: ex.headersSent ? res.statusCode : 0,
         upstreamStatus,

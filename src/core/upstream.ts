@@ -1,4 +1,5 @@
 import { Pool } from 'undici';
+import type { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import { errors, type GatewayError } from './errors.js';
 import type { UpstreamRequest } from './types.js';
@@ -41,7 +42,7 @@ export function createUpstreamClient(timeouts: UpstreamTimeouts) {
     return pool;
   };
 
-  async function send(req: UpstreamRequest, url: URL, signal: AbortSignal): Promise<RawUpstreamResponse> {
+  async function send(req: UpstreamRequest, url: URL, signal: AbortSignal | EventEmitter): Promise<RawUpstreamResponse> {
     try {
       const res = await poolFor(url.origin).request({
         path: url.pathname + url.search,
