@@ -57,9 +57,13 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
   }
 
   function writeEvents(events: readonly StreamEvent[]): Promise<void> {
-    if (!events.length) return Promise.resolve();
+    return writeEventsNow(events) ? Promise.resolve() : drained(res);
+  }
+
+  function writeEventsNow(events: readonly StreamEvent[]): boolean {
+    if (!events.length) return true;
     if (!terminated) terminated = events.some(isTerminal);
-    return write(serializeEvents(events));
+    return writeNow(serializeEvents(events));
   }
 
   async function closeEvents(streamOutcome: StreamOutcome): Promise<void> {
@@ -104,16 +108,17 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
     const reader = createEventReader((event) => {
       for (const out of hooks.streamChunk.call([event], ex)) batch.push(out);
     });
-    const flush = () => {
+    const take = () => {
       const events = batch;
       batch = [];
-      return writeEvents(events);
+      return events;
     };
+    const flush = () => writeEvents(take());
     try {
-      for await (const chunk of upstream.body) {
-        reader.push(chunk as Buffer);
-        await flush();
-      }
+      await pumpBytes(upstream.body, res, (chunk) => {
+        reader.push(chunk);
+        return writeEventsNow(take());
+      });
       reader.end();
       await flush();
     } catch (err) {
@@ -243,12 +248,18 @@ function pumpBytes(body: Readable, res: ServerResponse, write: (chunk: Buffer) =
     let draining = false;
     const onReadable = () => {
       if (draining) return;
-      for (let chunk = body.read() as Buffer | null; chunk !== null; chunk = body.read() as Buffer | null) {
-        if (!write(chunk)) {
-          draining = true;
-          res.once('drain', onDrain);
-          return;
+      try {
+        for (let chunk = body.read() as Buffer | null; chunk !== null; chunk = body.read() as Buffer | null) {
+          if (!write(chunk)) {
+            draining = true;
+            res.once('drain', onDrain);
+            return;
+          }
         }
+      } catch (err) {
+        // A stream tap that throws ends this answer like a broken upstream would; the body is not read further.
+        finish(err as Error);
+        body.on('error', () => {}).destroy();
       }
     };
     const onDrain = () => {

@@ -217,6 +217,29 @@ describe('on-demand stream taps', () => {
   });
 });
 
+describe('a stream tap that throws', () => {
+  it('ends that answer with response.failed and leaves the gateway serving', async () => {
+    const brittle = definePlugin({
+      name: 'brittle',
+      apply({ hooks }) {
+        hooks.streamChunk.tap('brittle', (events) => {
+          if (events.some((e) => e.data.includes('boom'))) throw new Error('tap broke');
+          return events;
+        });
+      },
+    });
+    const { gw } = await gatewayWith((req, res) => {
+      const text = req.body.toString() === 'boom' ? 'boom' : 'fine';
+      void sendSse(res, responsesTextStream(text));
+    }, [brittle]);
+    const broken = await (await fetch(`${gw.url}/v1/responses`, { method: 'POST', body: 'boom' })).text();
+    const types = [...broken.matchAll(/"type":"([^"]+)"/g)].map((m) => m[1]);
+    expect(types.at(-1)).toBe('response.failed');
+    const fine = await (await fetch(`${gw.url}/v1/responses`, { method: 'POST', body: '{}' })).text();
+    expect(fine).toContain('response.completed');
+  });
+});
+
 describe('keep-alive for slow upstreams', () => {
   it('commits an event stream early and sends real idle events until the upstream answers', async () => {
     const keeper = definePlugin({

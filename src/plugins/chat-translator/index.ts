@@ -41,7 +41,7 @@ const plugin = definePlugin<ChatTranslatorOptions>({
     if (!apiKey && settings.apiKeyEnv) api.log.warn({ env: settings.apiKeyEnv }, 'chat-translator: no API key (set apiKey or the environment variable); requests will fail');
     const cache = new ReasoningCache(options.reasoningCacheSize);
     const catalog = catalogSource(baseUrl, settings, options, apiKey, api.log);
-    const translate = translator(options, settings, cache);
+    const translate = translator(options, settings, cache, api.log);
 
     api.hooks.request.tapPromise(NAME, async (ex) => {
       setUpstreamHeaders(ex, settings, 'application/json');
@@ -73,7 +73,7 @@ const plugin = definePlugin<ChatTranslatorOptions>({
 type Api = PluginApi;
 
 /** Rebuilds an exchange's upstream body as a Chat request and prepares its response stream (both modes). */
-function translator(options: ChatTranslatorOptions, settings: Settings, cache: ReasoningCache) {
+function translator(options: ChatTranslatorOptions, settings: Settings, cache: ReasoningCache, log: Logger) {
   return (ex: Exchange): void => {
     const request = translateRequest(ex.inbound.json(), settings, { log: ex.log, carrierKey: options.carrierKey, cache });
     ex.upstream.wire = 'chat-completions';
@@ -84,7 +84,7 @@ function translator(options: ChatTranslatorOptions, settings: Settings, cache: R
       ex.streamEvents = true;
     }
     ex.state.set(STATE, { kind: 'responses', request, stream: request.stream ? new ResponseStream(streamOptionsOf(request, options, cache)) : undefined });
-    ex.log.debug({ upstreamModel: request.upstreamModel, tools: [...request.map.byUpstream.keys()] }, 'chat-translator: request translated');
+    if (log.isLevelEnabled('debug')) ex.log.debug({ upstreamModel: request.upstreamModel, tools: [...request.map.byUpstream.keys()] }, 'chat-translator: request translated');
   };
 }
 
@@ -95,7 +95,7 @@ function streamOptionsOf(request: TranslatedRequest, options: ChatTranslatorOpti
 /** Routed mode: translate exchanges an earlier plugin sent to Chat Completions; everything else passes untouched. */
 function applyRouted(api: Api, options: ChatTranslatorOptions, settings: Settings): void {
   const cache = new ReasoningCache(options.reasoningCacheSize);
-  const translate = translator(options, settings, cache);
+  const translate = translator(options, settings, cache, api.log);
   api.hooks.request.tap(NAME, (ex) => {
     if (ex.inbound.route === 'responses' && ex.upstream.wire === 'chat-completions') translate(ex);
     return undefined;

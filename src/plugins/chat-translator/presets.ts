@@ -111,11 +111,20 @@ function definedOnly<T extends object>(value: T | undefined): Partial<T> {
   return Object.fromEntries(Object.entries(value ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+const compiledPatterns = new Map<string, RegExp>();
+
 /** `*` matches any run of characters; everything else is literal; case-insensitive. */
 export function matchPattern(pattern: string, name: string): boolean {
-  const source = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
-  return new RegExp(`^${source}$`, 'i').test(name);
+  let compiled = compiledPatterns.get(pattern);
+  if (!compiled) {
+    const source = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
+    compiled = new RegExp(`^${source}$`, 'i');
+    // Patterns come from presets and the config: a bounded set, matched on every request.
+    if (compiledPatterns.size < 1000) compiledPatterns.set(pattern, compiled);
+  }
+  return compiled.test(name);
 }
+
 
 /** Exact key first, then the first matching pattern in insertion order. */
 export function lookupPattern<V>(map: Readonly<Record<string, V>>, name: string): V | undefined {
