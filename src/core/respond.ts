@@ -135,7 +135,7 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
     mode = 'bytes';
     writeHead(upstream.status, forwardableHeaders(upstream.headers));
     try {
-      await pumpBytes(upstream.body, res, writeNow);
+      await pumpBytes(upstream.body, res, writeNow, () => res.end());
     } catch (err) {
       if (ex.abort.aborted) return markAborted();
       // Mid-stream there is no honest way to finish a byte stream: cut the connection so Codex retries.
@@ -143,9 +143,7 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
       failure = classifyUpstreamError(err, 'body');
       ex.log.warn({ err: failure.message }, 'upstream stream broke; closing the client connection');
       res.destroy();
-      return;
     }
-    res.end();
   }
 
   function markAborted(): void {
@@ -243,11 +241,16 @@ export type Responder = ReturnType<typeof createResponder>;
  * buffered at once, so a fast stream goes out in fewer, larger writes. A body that closes without ending is an error
  * (the upstream connection broke).
  */
-function pumpBytes(body: Readable, res: ServerResponse, write: (chunk: Buffer) => boolean): Promise<void> {
+function pumpBytes(body: Readable, res: ServerResponse, write: (chunk: Buffer) => boolean, end?: () => void): Promise<void> {
   return new Promise((done, fail) => {
     let draining = false;
+    const uncork = () => res.uncork();
     const onReadable = () => {
       if (draining) return;
+      // Corked until the end of this tick: when the upstream's last bytes and its end arrive together (a short
+      // answer), `end` below runs first and Codex gets the data and the end of the answer in one write.
+      res.cork();
+      process.nextTick(uncork);
       try {
         for (let chunk = body.read() as Buffer | null; chunk !== null; chunk = body.read() as Buffer | null) {
           if (!write(chunk)) {
@@ -272,7 +275,10 @@ function pumpBytes(body: Readable, res: ServerResponse, write: (chunk: Buffer) =
       if (err) fail(err);
       else done();
     };
-    const onEnd = () => finish();
+    const onEnd = () => {
+      end?.();
+      finish();
+    };
     const onError = (err: Error) => finish(err);
     const onClose = () => finish(new Error('the upstream body closed before its end'));
     body.on('readable', onReadable).on('end', onEnd).on('error', onError).on('close', onClose);
