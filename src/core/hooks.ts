@@ -119,7 +119,22 @@ function wrapTapErrors(hookName: string, hook: InterceptableHook): void {
       const plugin = tap.name;
       const wrap = (err: unknown) => (err instanceof PluginError ? err : new PluginError(plugin, hookName, err));
       if (tap.type === 'promise') {
-        return { ...tap, fn: (...args: unknown[]) => Promise.resolve().then(() => fn(...args)).catch((err) => { throw wrap(err); }) };
+        const rethrow = (err: unknown) => {
+          throw wrap(err);
+        };
+        return {
+          ...tap,
+          // One extra promise per call, not three: these run several times per request.
+          fn: (...args: unknown[]) => {
+            let result: unknown;
+            try {
+              result = fn(...args);
+            } catch (err) {
+              return Promise.reject(wrap(err));
+            }
+            return Promise.resolve(result).then(undefined, rethrow);
+          },
+        };
       }
       if (tap.type === 'async') {
         return {

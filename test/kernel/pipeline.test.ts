@@ -95,15 +95,12 @@ describe('verdicts and replays', () => {
     expect(await json(replied)).toEqual({ echoed: 'upstream text' });
   });
 
-  it('a plugin that throws becomes a 500 naming nothing secret, and the gateway keeps serving', async () => {
-    const broken = definePlugin({
-      name: 'broken',
-      apply({ hooks }) {
-        hooks.request.tap('broken', () => {
-          throw new Error('boom with secret-token-123');
-        });
-      },
-    });
+  it.each([
+    ['a sync tap that throws', (hooks: Parameters<Plugin['apply']>[0]['hooks']) => hooks.request.tap('broken', () => { throw new Error('boom with secret-token-123'); })],
+    ['a promise tap that rejects', (hooks: Parameters<Plugin['apply']>[0]['hooks']) => hooks.request.tapPromise('broken', async () => { throw new Error('boom with secret-token-123'); })],
+    ['a promise tap that throws before returning its promise', (hooks: Parameters<Plugin['apply']>[0]['hooks']) => hooks.request.tapPromise('broken', () => { throw new Error('boom with secret-token-123'); })],
+  ])('%s becomes a 500 naming nothing secret, and the gateway keeps serving', async (_name, tapBroken) => {
+    const broken = definePlugin({ name: 'broken', apply: ({ hooks }) => void tapBroken(hooks) });
     const { gw } = await gatewayWith((_req, res) => void sendSse(res, responsesTextStream('x')), [broken]);
     const res = await fetch(`${gw.url}/v1/responses`, { method: 'POST', body: '{}' });
     expect(res.status).toBe(500);
