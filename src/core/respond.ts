@@ -50,8 +50,22 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
     ex.headersSent = true;
   }
 
+  /**
+   * The head of an event stream and its opening events wait for the first upstream bytes, so they leave in the same
+   * write; at the latest at the end of this event-loop turn (an upstream that is slow to send its first bytes).
+   */
+  let openHeld: NodeJS.Immediate | undefined;
+  function releaseOpen(): void {
+    if (!openHeld) return;
+    clearImmediate(openHeld);
+    openHeld = undefined;
+    res.uncork();
+  }
+
   function openEvents(status: number, headers: Record<string, string | string[]>): Promise<void> {
     mode = 'events';
+    res.cork();
+    openHeld = setImmediate(releaseOpen);
     writeHead(status, { ...forwardableHeaders(headers, ['content-length', 'content-encoding']), 'content-type': SSE_CONTENT_TYPE, 'cache-control': 'no-cache' });
     return writeEvents(hooks.streamOpen.call([], ex));
   }
@@ -115,10 +129,16 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
     };
     const flush = () => writeEvents(take());
     try {
-      await pumpBytes(upstream.body, res, (chunk) => {
-        reader.push(chunk);
-        return writeEventsNow(take());
-      });
+      await pumpBytes(
+        upstream.body,
+        res,
+        (chunk) => {
+          reader.push(chunk);
+          return writeEventsNow(take());
+        },
+        undefined,
+        releaseOpen,
+      );
       reader.end();
       await flush();
     } catch (err) {
@@ -241,14 +261,17 @@ export type Responder = ReturnType<typeof createResponder>;
  * buffered at once, so a fast stream goes out in fewer, larger writes. A body that closes without ending is an error
  * (the upstream connection broke).
  */
-function pumpBytes(body: Readable, res: ServerResponse, write: (chunk: Buffer) => boolean, end?: () => void): Promise<void> {
+function pumpBytes(body: Readable, res: ServerResponse, write: (chunk: Buffer) => boolean, end?: () => void, afterWrites?: () => void): Promise<void> {
   return new Promise((done, fail) => {
     let draining = false;
-    const uncork = () => res.uncork();
+    const uncork = () => {
+      res.uncork();
+      afterWrites?.();
+    };
     const onReadable = () => {
       if (draining) return;
       // Corked until the end of this tick: when the upstream's last bytes and its end arrive together (a short
-      // answer), `end` below runs first and Codex gets the data and the end of the answer in one write.
+      // answer), `end` runs first and Codex gets the data and the end of the answer in one write.
       res.cork();
       process.nextTick(uncork);
       try {
