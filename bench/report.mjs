@@ -37,7 +37,7 @@ const fmt = (value, unit) => {
  * rates: floor / chain), so a number above 1 always means "costs more than the floor".
  */
 export function renderSection({ machine: m, targets, rows, coldStart, notes }) {
-  const chains = targets.filter((t) => t.kind === 'chain');
+  const chains = targets.filter((t) => t.kind === 'chain' || t.kind === 'reference');
   const head = ['Metric', 'direct', 'floor', ...chains.flatMap((c) => [c.label, '× floor'])];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`];
   const all = [...rows, ...(coldStart ? [coldStart] : [])];
@@ -55,7 +55,7 @@ export function renderSection({ machine: m, targets, rows, coldStart, notes }) {
     START,
     '',
     `Run on ${m.date}: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB memory, Node ${m.node}; 1-minute load average`,
-    `${m.load} when the run began${m.loadEnd ? ` and ${m.loadEnd} when it ended` : ''}. Loopback only; every server (mock upstream, floor proxy, gateway) is`,
+    `${m.load} when the run began${m.loadEnd ? ` and ${m.loadEnd} when it ended` : ''}. Loopback only; every server (mock upstream, proxies, gateways) is`,
     'its own process; load comes from the bench process (undici).',
     '',
     ...lines,
@@ -72,6 +72,8 @@ const INTRO = `# Performance
 
 - **direct**: the load driver talks to the mock upstream itself (no proxy at all);
 - **floor**: a minimal \`node:http\` reverse proxy (\`bench/floor-proxy.mjs\`): the least any Node proxy costs;
+- **Koa + undici, no plugins** (\`bench/koa-proxy.mjs\`): the frameworks the gateway is built on, forwarding with no
+  plugin, hook or log line: what it costs over the floor is the price of those choices;
 - the chains, each a real \`ccrx serve\` process: the Copilot pass-through chain (\`copilot-upstream\`,
   \`header-injector\`, \`auth-env-bearer\` pointed at the mock) and the chat-translator chain (Responses in, Chat
   Completions to the mock, Responses back).

@@ -247,6 +247,8 @@ async function main() {
     const floor = await spawnListening('floor-proxy.mjs', ['0', mock.url]);
     targets.push({ name: 'direct', kind: 'base', url: mock.url, path: '/responses' });
     targets.push({ name: 'floor', kind: 'base', url: floor.url, path: '/responses', pid: floor.child.pid });
+    const koa = await spawnListening('koa-proxy.mjs', ['0', mock.url]);
+    targets.push({ name: 'koa', kind: 'reference', label: 'Koa + undici, no plugins', url: koa.url, path: '/v1/responses', pid: koa.child.pid });
     const chains = await chainConfigs(dir, mock.url);
     for (const chain of chains) targets.push({ ...chain, kind: 'chain', path: '/v1/responses' });
 
@@ -263,6 +265,7 @@ async function main() {
     const cold = { floor: await floorColdStart(mock.url, startTimes) };
     for (const chain of chains) if (!chain.pending) cold[chain.name] = await coldStarts(chain.config, chain.env, startTimes);
     await stop(floor.child);
+    await stop(koa.child);
     await stop(mock.child);
 
     const pending = chains.filter((c) => c.pending).map((c) => c.name);
