@@ -15,10 +15,10 @@ export default definePlugin<AuthEnvBearerOptions>({
 
     if (token) {
       const credential: Credential = { authorization: `Bearer ${token}`, source: 'env', refreshable: false };
-      hooks.authorize.tapPromise('auth-env-bearer', async () => credential);
+      hooks.authorize.tap('auth-env-bearer', () => credential);
     }
 
-    hooks.authorize.tapPromise({ name: 'auth-env-bearer', stage: Stage.Fallback }, async (ex, context) => {
+    hooks.authorize.tap({ name: 'auth-env-bearer', stage: Stage.Fallback }, (ex, context) => {
       const header = ex.inbound.headers.authorization ?? '';
       const scheme = /^(\S+)\s+\S/.exec(header.trim())?.[1];
       const inbound = scheme && scheme.toLowerCase() !== 'bearer' ? '' : stripBearer(header);

@@ -33,7 +33,7 @@ export default definePlugin<CopilotQuotaOptions>({
     hooks.shutdown.tapPromise(NAME, async () => clearInterval(timer));
 
     if (options.rateLimitHeaders) {
-      hooks.upstreamResponse.tapPromise(NAME, async (ex, response) => {
+      hooks.upstreamResponse.tap(NAME, (ex, response) => {
         if (ex.inbound.route !== 'responses' || response.status !== 200) return undefined;
         const quota = tracker.current();
         if (quota) Object.assign(response.headers, quotaHeaders(quota));

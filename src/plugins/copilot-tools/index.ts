@@ -30,7 +30,7 @@ export default definePlugin<CopilotToolsOptions>({
     if (options.customTools === 'keep') return;
     const stateOf = (ex: Exchange) => ex.state.get(STATE) as State | undefined;
 
-    hooks.request.tapPromise(NAME, async (ex) => {
+    hooks.request.tap(NAME, (ex) => {
       if (ex.inbound.route !== 'responses' || ex.upstream.wire !== 'responses') return undefined;
       if (ex.inbound.body.length >= PEEK_MIN_BYTES && hasNoCustomTool(ex.inbound.body)) return undefined;
       const wrapped = wrapCustomTools(ex.inbound.json(), ex.log);

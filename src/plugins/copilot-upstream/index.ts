@@ -12,7 +12,7 @@ export default definePlugin<CopilotUpstreamOptions>({
   env: { responsesUrl: 'COPILOT_RESPONSES_URL', modelsUrl: 'COPILOT_MODELS_URL' },
   apply({ hooks }, options) {
     const urls = { responses: parseUrl(options.responsesUrl, 'responsesUrl'), models: parseUrl(options.modelsUrl, 'modelsUrl') };
-    hooks.request.tapPromise('copilot-upstream', async (ex) => {
+    hooks.request.tap('copilot-upstream', (ex) => {
       ex.upstream.url = new URL(urls[ex.inbound.route].href);
       return undefined;
     });

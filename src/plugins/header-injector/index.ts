@@ -30,7 +30,7 @@ export default definePlugin<HeaderInjectorOptions>({
       if (!/^[\x20-\x7e]*$/.test(value)) throw new Error(`header ${name} must be printable ASCII`);
     }
 
-    hooks.request.tapPromise('header-injector', async (ex) => {
+    hooks.request.tap('header-injector', (ex) => {
       const inbound = ex.inbound.headers;
       const isResponses = ex.inbound.route === 'responses';
       const headers: HeaderMap = {};
@@ -52,7 +52,7 @@ export default definePlugin<HeaderInjectorOptions>({
       return undefined;
     });
 
-    hooks.attempt.tapPromise('header-injector', async (ex) => {
+    hooks.attempt.tap('header-injector', (ex) => {
       ex.upstream.headers['x-request-id'] = randomUUID();
     });
   },

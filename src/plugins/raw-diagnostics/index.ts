@@ -100,12 +100,12 @@ export default definePlugin<RawDiagnosticsOptions>({
       }
     };
 
-    hooks.request.tapPromise({ name: 'raw-diagnostics', stage: Stage.Guard }, async (ex) => {
+    hooks.request.tap({ name: 'raw-diagnostics', stage: Stage.Guard }, (ex) => {
       inbound(ex);
       return undefined;
     });
 
-    hooks.attempt.tapPromise({ name: 'raw-diagnostics', stage: Stage.Observe }, async (ex) => {
+    hooks.attempt.tap({ name: 'raw-diagnostics', stage: Stage.Observe }, (ex) => {
       const up = ex.upstream;
       emit('upstream_attempt', {
         local_id: ex.id,
@@ -121,7 +121,7 @@ export default definePlugin<RawDiagnosticsOptions>({
       });
     });
 
-    hooks.upstreamResponse.tapPromise({ name: 'raw-diagnostics', stage: Stage.Guard }, async (ex, response) => {
+    hooks.upstreamResponse.tap({ name: 'raw-diagnostics', stage: Stage.Guard }, (ex, response) => {
       const state = stateOf(ex);
       state.contentType = first(response.headers['content-type']);
       const length = first(response.headers['content-length']);
