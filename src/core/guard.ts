@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Middleware } from 'koa';
+import type { IncomingMessage } from 'node:http';
 import { GatewayError } from './errors.js';
 import { isLoopbackHost } from './net.js';
 
@@ -18,42 +19,54 @@ const forbidden = (message: string, code: string) => new GatewayError({ status: 
 
 /**
  * A web page must not be able to spend the user's quota: DNS rebinding shows up as a foreign `Host`, a cross-site
- * POST as an `Origin` header (Codex sends neither). Remote binds can require a local key.
+ * POST as an `Origin` header (Codex sends neither). Remote binds can require a local key. Answers the refusal, or
+ * undefined to let the request through (having removed the local key if it came as `authorization`).
  */
-export function createGuard(o: GuardOptions): Middleware {
+export function createGuardCheck(o: GuardOptions): (req: IncomingMessage) => GatewayError | undefined {
   const loopbackBind = isLoopbackHost(o.host);
   const hosts = new Set([o.host, ...o.allowedHosts].map((h) => h.toLowerCase()));
   const origins = new Set(o.allowedOrigins.map((h) => h.toLowerCase()));
   const key = o.apiKey ? Buffer.from(o.apiKey) : undefined;
-
   // Host values already found acceptable: the same one or two arrive with every request (bounded, never refusals).
   const accepted = new Set<string>();
 
-  return (ctx, next) => {
-    const host = ctx.get('host');
+  return (req) => {
+    const headers = req.headers;
+    const host = headers.host ?? '';
     if (host && (loopbackBind || o.allowedHosts.length > 0) && !accepted.has(host)) {
       const name = host.replace(/:\d+$/, '').toLowerCase();
       if (!isLoopbackHost(name) && !hosts.has(name) && !hosts.has(host.toLowerCase())) {
-        throw forbidden(`Host ${host} is not allowed; add it to server.allowedHosts if you really reach the gateway under that name`, 'host_not_allowed');
+        return forbidden(`Host ${host} is not allowed; add it to server.allowedHosts if you really reach the gateway under that name`, 'host_not_allowed');
       }
       if (accepted.size < 64) accepted.add(host);
     }
-    const origin = ctx.get('origin');
+    const origin = headers.origin ?? '';
     if (origin && !origins.has(origin.toLowerCase())) {
-      throw forbidden(`requests from browser origin ${origin} are refused; add it to server.allowedOrigins to allow it`, 'origin_not_allowed');
+      return forbidden(`requests from browser origin ${origin} are refused; add it to server.allowedOrigins to allow it`, 'origin_not_allowed');
     }
     if (key) {
-      const bearer = /^bearer\s+(.+)$/i.exec(ctx.get('authorization'))?.[1]?.trim();
-      const presented = ctx.get('x-ccrx-api-key') || bearer || '';
+      const bearer = /^bearer\s+(.+)$/i.exec(headers.authorization ?? '')?.[1]?.trim();
+      const presented = headerText(headers['x-ccrx-api-key']) || bearer || '';
       if (!sameSecret(key, presented)) {
-        throw new GatewayError({ status: 401, type: 'invalid_request_error', code: 'invalid_local_api_key', message: 'this gateway requires its local API key (header x-ccrx-api-key)' });
+        return new GatewayError({ status: 401, type: 'invalid_request_error', code: 'invalid_local_api_key', message: 'this gateway requires its local API key (header x-ccrx-api-key)' });
       }
       // The local key is for the gateway only: never let a plugin mistake it for an upstream credential.
-      if (bearer && sameSecret(key, bearer)) delete ctx.req.headers.authorization;
+      if (bearer && sameSecret(key, bearer)) delete headers.authorization;
     }
+    return undefined;
+  };
+}
+
+/** The guard as Koa middleware: a refusal is thrown to the error boundary. */
+export function guardMiddleware(check: (req: IncomingMessage) => GatewayError | undefined): Middleware {
+  return (ctx, next) => {
+    const refused = check(ctx.req);
+    if (refused) throw refused;
     return next();
   };
 }
+
+const headerText = (value: string | string[] | undefined): string => (Array.isArray(value) ? value.join(', ') : (value ?? ''));
 
 function sameSecret(expected: Buffer, presented: string): boolean {
   const got = Buffer.from(presented);

@@ -1,6 +1,7 @@
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { json, started } from './helpers.js';
+import { sendSse, responsesTextStream } from '../support/mock-upstream.js';
+import { gatewayWith, json, started } from './helpers.js';
 
 const errorShape = { error: { message: expect.any(String), type: expect.any(String), code: expect.any(String) } };
 
@@ -95,5 +96,22 @@ describe('security guard', () => {
     expect((await fetch(`${gw.url}/health`, { headers: { 'x-ccrx-api-key': 'wrong-key-0123456789' } })).status).toBe(401);
     expect((await fetch(`${gw.url}/health`, { headers: { 'x-ccrx-api-key': 'local-key-0123456789' } })).status).toBe(200);
     expect((await fetch(`${gw.url}/health`, { headers: { authorization: 'Bearer local-key-0123456789' } })).status).toBe(200);
+  });
+
+  it("guards Codex's own routes too (they are served ahead of the router), and never forwards the local key", async () => {
+    const { mock, gw } = await gatewayWith((_req, res) => void sendSse(res, responsesTextStream('ok')), [], { server: { apiKey: 'local-key-0123456789' } });
+    const post = (headers: Record<string, string>) => request(`${gw.url}/v1/responses`, { method: 'POST', body: '{}', headers });
+    const rebound = await post({ host: 'attacker.example:60001', 'x-ccrx-api-key': 'local-key-0123456789' });
+    expect(rebound.statusCode).toBe(403);
+    expect(((await rebound.body.json()) as { error: { code: string } }).error.code).toBe('host_not_allowed');
+    const keyless = await post({});
+    expect(keyless.statusCode).toBe(401);
+    await keyless.body.dump();
+    expect(mock.requests).toHaveLength(0);
+    const served = await post({ authorization: 'Bearer local-key-0123456789' });
+    expect(served.statusCode).toBe(200);
+    expect(await served.body.text()).toContain('response.completed');
+    expect(mock.requests).toHaveLength(1);
+    expect(mock.requests[0]!.headers.authorization).toBeUndefined();
   });
 });
