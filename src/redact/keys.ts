@@ -33,19 +33,23 @@ export function isSensitiveKey(key: string): boolean {
 
 /**
  * A deep copy with sensitive keys replaced by `<redacted>` and every other string passed through the value
- * patterns. Safe on any JSON value; cycles are cut.
+ * patterns. Safe on any JSON value: a cycle is cut, while an object that merely appears twice is copied twice.
  */
-export function redactJson(value: unknown, seen = new WeakSet<object>()): unknown {
+export function redactJson(value: unknown, ancestors = new WeakSet<object>()): unknown {
   if (typeof value === 'string') return redactText(value);
   if (value === null || typeof value !== 'object') return value;
-  if (seen.has(value)) return '[circular]';
-  seen.add(value);
-  if (Array.isArray(value)) return value.map((item) => redactJson(item, seen));
-  const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) {
-    out[key] = isSensitiveKey(key) && (typeof item === 'string' || (typeof item === 'object' && item !== null)) ? REDACTED : redactJson(item, seen);
+  if (ancestors.has(value)) return '[circular]';
+  ancestors.add(value);
+  try {
+    if (Array.isArray(value)) return value.map((item) => redactJson(item, ancestors));
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      out[key] = isSensitiveKey(key) && (typeof item === 'string' || (typeof item === 'object' && item !== null)) ? REDACTED : redactJson(item, ancestors);
+    }
+    return out;
+  } finally {
+    ancestors.delete(value);
   }
-  return out;
 }
 
 /** Marker that replaces every string at the `content_redacted` level. */

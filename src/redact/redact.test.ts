@@ -47,6 +47,14 @@ describe('key redaction', () => {
     });
   });
 
+  it('copies an object that appears twice, and cuts only a real cycle', () => {
+    const shared = { role: 'user' };
+    expect(redactJson({ a: shared, b: [shared] })).toEqual({ a: { role: 'user' }, b: [{ role: 'user' }] });
+    const loop: Record<string, unknown> = { name: 'x' };
+    loop.self = loop;
+    expect(redactJson(loop)).toEqual({ name: 'x', self: '[circular]' });
+  });
+
   it('redacts every string at the content_redacted level but keeps numbers and booleans', () => {
     expect(redactAllStrings({ a: 'x', b: [true, 2, 'y'], c: null })).toEqual({ a: '<redacted-content>', b: [true, 2, '<redacted-content>'], c: null });
   });
