@@ -14,8 +14,11 @@ describe('ExchangeAbort', () => {
 
   it('a signal asked for after the abort is born aborted, so a sleep on it ends at once', async () => {
     const abort = new ExchangeAbort();
-    abort.abort();
+    const reason = new Error('client went away');
+    abort.abort(reason);
+    abort.abort(new Error('a later reason is ignored'));
     expect(abort.signal.aborted).toBe(true);
+    expect(abort.signal.reason).toBe(reason);
     await expect(sleep(10_000, undefined, { signal: abort.signal })).rejects.toMatchObject({ name: 'AbortError' });
   });
 

@@ -54,7 +54,7 @@ describe('json-peek', () => {
     }
   });
 
-  it('never crashes on arbitrary bytes, and agrees with JSON.parse whenever it answers', () => {
+  it('never crashes on arbitrary bytes, and agrees with JSON.parse whenever it answers and its strings are clean', () => {
     fc.assert(
       fc.property(fc.oneof(fc.string(), fc.json().map((j) => j.slice(0, Math.max(0, j.length - 1))), fc.json()), (text) => {
         const buf = Buffer.from(text);
@@ -64,6 +64,41 @@ describe('json-peek', () => {
       }),
       { numRuns: 1000 },
     );
+  });
+
+  it('refuses every one-byte change to the structure that JSON.parse refuses, and agrees on the rest', () => {
+    /** Positions of a valid JSON text that lie outside its strings (quotes excluded). */
+    const structural = (text: string) => {
+      const at: number[] = [];
+      let inString = false;
+      for (let i = 0; i < text.length; i += 1) {
+        const c = text[i];
+        if (inString) {
+          if (c === '\\') i += 1;
+          else if (c === '"') inString = false;
+        } else if (c === '"') inString = true;
+        else at.push(i);
+      }
+      return at;
+    };
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue(), { minKeys: 1 }), fc.nat(), fc.constantFrom(...'{}[],: 0123456789-.eEtrufalsn'), (object, pick, byte) => {
+        const text = JSON.stringify(object);
+        const spots = structural(text);
+        const at = spots[pick % spots.length]!;
+        const mutated = text.slice(0, at) + byte + text.slice(at + 1);
+        const peeked = peekAll(Buffer.from(mutated));
+        if (peeked === undefined) return;
+        expect(peeked).toEqual(viaParse(mutated));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('does not check escapes inside the strings it skips (documented): JSON.parse is what rejects those', () => {
+    const buf = Buffer.from('{"a":"bad \\x escape","model":"m"}');
+    expect(() => JSON.parse(buf.toString())).toThrow(SyntaxError);
+    expect(jsonString(buf, jsonMembers(buf)?.get('model'))).toBe('m');
   });
 
   it('gives up on nesting deeper than the stack instead of throwing', () => {

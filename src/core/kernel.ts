@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { ResolvedConfig } from './config.js';
 import { ConfigError, errorBody, errors, toGatewayError, type GatewayError } from './errors.js';
 import { ExchangeAbort } from './abort.js';
-import { createExchange, setInboundBody } from './exchange.js';
+import { createExchange, setInboundBody, type KernelExchange } from './exchange.js';
 import { createHooks, hasTaps, streamHookNames, type Hooks } from './hooks.js';
 import { applyChain, resolveChain, type Builtins } from './loader.js';
 import { createLogger } from './logger.js';
@@ -17,7 +17,7 @@ import { isLoopbackHost } from './net.js';
 import { createGuardCheck, guardMiddleware } from './guard.js';
 import compose from 'koa-compose';
 import { packageVersion } from './version.js';
-import type { ChainInfo, HeaderMap, HealthReport, LocalRoute, RouteName } from './types.js';
+import type { ChainInfo, HeaderMap, HealthReport, InboundHead, LocalRoute, RouteName } from './types.js';
 
 interface ChainRuntime {
   info: ChainInfo;
@@ -177,9 +177,7 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
     try {
       if (closing) throw errors.shuttingDown();
       let limit: { bytes: number; error: () => GatewayError } | undefined;
-      const local = hasTaps(chain.hooks.requestHead)
-        ? await chain.hooks.requestHead.promise({ ...ex.inbound, query: ex.inbound.query, id: ex.id, limitBody: (bytes, error) => void (limit = { bytes, error }) })
-        : undefined;
+      const local = hasTaps(chain.hooks.requestHead) ? await chain.hooks.requestHead.promise(requestHead(ex, (bytes, error) => void (limit = { bytes, error }))) : undefined;
       if (local) await out.reply(local);
       else {
         setInboundBody(ex, await readBody(req, ex.inbound.contentLength, limit, () => res.setHeader('connection', 'close')));
@@ -295,6 +293,23 @@ function answerMalformed(err: NodeJS.ErrnoException, socket: import('node:stream
   });
   const reason = tooLarge ? 'Request Header Fields Too Large' : 'Bad Request';
   socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
+
+/** The request as `requestHead` taps see it (no body yet); the query is parsed only if a tap reads it. */
+function requestHead(ex: KernelExchange, limitBody: InboundHead['limitBody']): InboundHead {
+  const { inbound } = ex;
+  return {
+    id: ex.id,
+    method: inbound.method,
+    path: inbound.path,
+    route: inbound.route,
+    headers: inbound.headers,
+    contentLength: inbound.contentLength,
+    get query() {
+      return inbound.query;
+    },
+    limitBody,
+  };
 }
 
 /** What an exchange needs of the HTTP request it answers. */

@@ -32,6 +32,8 @@ export interface LoggerOptions {
 
 /** Logs go to stderr (stdout stays free for command output such as `print-token`). */
 export function createLogger(options: LoggerOptions = {}): Logger {
+  // A silent logger writes nowhere: no stderr stream, flush timer or pino-pretty to set up.
+  if (options.level === 'silent') return pino({ level: 'silent' });
   if (options.file && !options.destination) return createLogger({ ...options, file: undefined, destination: rotatingFile(options.file) });
   const usePretty = options.pretty ?? Boolean(process.stderr.isTTY);
   const destination = options.destination ?? (usePretty ? prettyStderr() : bufferedStderr());

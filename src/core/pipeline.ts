@@ -81,7 +81,8 @@ export async function runExchange(ctx: PipelineContext, ex: KernelExchange, out:
       return upstreamStatus;
     }
   } catch (err) {
-    await out.fail(ex.abort.aborted ? errors.upstreamUnreachable(new Error('client closed the request')) : toGatewayError(err));
+    // After Codex went away the responder only records the abort; nothing is written.
+    await out.fail(toGatewayError(err));
     return upstreamStatus;
   }
 }

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import { errorBody, failedEvent, type GatewayError } from './errors.js';
+import { errorBody, errors, failedEvent, GatewayError } from './errors.js';
 import type { KernelExchange } from './exchange.js';
 import { hasTaps, type Hooks } from './hooks.js';
 import { createEventReader, isEventStream, serializeEvents, SSE_CONTENT_TYPE } from './sse.js';
@@ -97,7 +97,6 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
       if (ex.headersSent || res.destroyed) return;
       void openEvents(200, {}).then(() => scheduleIdle(keepAlive.intervalMs));
     }, keepAlive.commitAfterMs);
-    if (ex.headersSent) scheduleIdle(keepAlive.intervalMs);
   }
 
   function scheduleIdle(intervalMs: number): void {
@@ -144,8 +143,14 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
     } catch (err) {
       if (ex.abort.aborted) return markAborted();
       await flush();
-      outcome = 'cut';
-      failure = classifyUpstreamError(err, 'body');
+      // A stream tap that threw is the plugin's error, not a broken upstream.
+      if (err instanceof GatewayError) {
+        outcome = 'error';
+        failure = err;
+      } else {
+        outcome = 'cut';
+        failure = classifyUpstreamError(err, 'body');
+      }
       return closeEvents({ kind: 'error', error: failure });
     }
     await closeEvents({ kind: 'eof' });
@@ -180,7 +185,7 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
       if (events) return pipeEvents(upstream);
       if (mode === 'events') {
         upstream.body.resume();
-        return this.fail(classifyUpstreamError(new Error(`upstream answered ${upstream.status} without an event stream`), 'body'));
+        return this.fail(errors.upstreamBadResponse(`upstream answered ${upstream.status} without an event stream`));
       }
       stopKeepAlive();
       if (cachedBody === undefined) return pipeBytes(upstream);
@@ -192,7 +197,7 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
 
     async reply(reply: Reply): Promise<void> {
       stopKeepAlive();
-      if (mode === 'events') return this.fail(classifyUpstreamError(new Error('a plugin replied after the event stream started'), 'body'));
+      if (mode === 'events') return this.fail(errors.upstreamBadResponse('a plugin replied after the event stream started'));
       const body = reply.body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(reply.body) ? reply.body : Buffer.from(typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body));
       const headers: Record<string, string | number> = { ...reply.headers };
       if (reply.body !== undefined && !Buffer.isBuffer(reply.body) && typeof reply.body !== 'string' && !hasHeader(headers, 'content-type')) {
