@@ -220,7 +220,7 @@ describe('a stream tap that throws', () => {
       name: 'brittle',
       apply({ hooks }) {
         hooks.streamChunk.tap('brittle', (events) => {
-          if (events.some((e) => e.data.includes('boom'))) throw new Error('tap broke');
+          if (events.some((e) => e.data.includes('boom'))) throw new Error('tap broke with secret-token-123');
           return events;
         });
       },
@@ -232,6 +232,9 @@ describe('a stream tap that throws', () => {
     const broken = await (await fetch(`${gw.url}/v1/responses`, { method: 'POST', body: 'boom' })).text();
     const types = [...broken.matchAll(/"type":"([^"]+)"/g)].map((m) => m[1]);
     expect(types.at(-1)).toBe('response.failed');
+    // The plugin's failure, named as such; not an upstream cut, and nothing of its internal message.
+    expect(broken).toContain('"code":"plugin_error"');
+    expect(broken).not.toContain('secret-token-123');
     const fine = await (await fetch(`${gw.url}/v1/responses`, { method: 'POST', body: '{}' })).text();
     expect(fine).toContain('response.completed');
   });

@@ -1,4 +1,5 @@
 import { request } from 'undici';
+import { definePlugin } from '../../src/index.js';
 import { describe, expect, it } from 'vitest';
 import { sendSse, responsesTextStream } from '../support/mock-upstream.js';
 import { gatewayWith, json, started } from './helpers.js';
@@ -99,7 +100,16 @@ describe('security guard', () => {
   });
 
   it("guards Codex's own routes too (they are served ahead of the router), and never forwards the local key", async () => {
-    const { mock, gw } = await gatewayWith((_req, res) => void sendSse(res, responsesTextStream('ok')), [], { server: { apiKey: 'local-key-0123456789' } });
+    // A plugin that would pass Codex's Authorization on: the guard must have removed the local key before it runs.
+    const forwardsAuthorization = definePlugin({
+      name: 'forwards-authorization',
+      apply: ({ hooks }) =>
+        void hooks.request.tap('forwards-authorization', (ex) => {
+          ex.upstream.headers['x-inbound-authorization'] = ex.inbound.headers.authorization ?? 'absent';
+          return undefined;
+        }),
+    });
+    const { mock, gw } = await gatewayWith((_req, res) => void sendSse(res, responsesTextStream('ok')), [forwardsAuthorization], { server: { apiKey: 'local-key-0123456789' } });
     const post = (headers: Record<string, string>) => request(`${gw.url}/v1/responses`, { method: 'POST', body: '{}', headers });
     const rebound = await post({ host: 'attacker.example:60001', 'x-ccrx-api-key': 'local-key-0123456789' });
     expect(rebound.statusCode).toBe(403);
@@ -112,6 +122,6 @@ describe('security guard', () => {
     expect(served.statusCode).toBe(200);
     expect(await served.body.text()).toContain('response.completed');
     expect(mock.requests).toHaveLength(1);
-    expect(mock.requests[0]!.headers.authorization).toBeUndefined();
+    expect(mock.requests[0]!.headers['x-inbound-authorization']).toBe('absent');
   });
 });
