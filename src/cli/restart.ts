@@ -4,7 +4,8 @@ import { startService, stopService } from '../service/control.js';
 import { prepare } from '../service/launch.js';
 import { readServiceOptions, statePaths, writeServiceOptions, type ServiceOptions, type StatePaths } from '../service/state.js';
 import { serverArgs } from './serve.js';
-import { optionsFromArgs, say } from './start.js';
+import { say } from './output.js';
+import { optionsFromArgs } from './start.js';
 import { stopArgs, stopTimeout } from './stop.js';
 
 /** The options `start` stored, with any flag given now taking their place. */

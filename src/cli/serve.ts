@@ -1,4 +1,5 @@
 import { defineCommand } from 'citty';
+import { CLIError } from './errors.js';
 import { createLogger } from '../core/logger.js';
 import { loadRouter } from '../router.js';
 
@@ -12,7 +13,7 @@ export const serverArgs = {
 
 export function serverOverrides(args: { host?: string; port?: string; 'allow-remote'?: boolean; 'log-level'?: string }) {
   const port = args.port === undefined ? undefined : Number(args.port);
-  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new Error(`--port must be an integer from 0 to 65535, got ${args.port}`);
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new CLIError(`--port must be an integer from 0 to 65535, got ${args.port}`);
   return { host: args.host, port, allowRemote: args['allow-remote'] || undefined, logLevel: args['log-level'] };
 }
 
@@ -27,6 +28,8 @@ export default defineCommand({
     const level = overrides.logLevel ?? (process.env.LOG_LEVEL?.trim() || 'info');
     const logger = createLogger({ level, file: args['log-file'], pretty: args['log-file'] ? false : undefined });
     const router = await loadRouter({ configFile: args.config, overrides, logger });
+    // The logger exists before the config is read (to report config errors); the config's logLevel applies from here.
+    logger.level = router.config.logLevel;
     await router.listen();
     let stopping = false;
     const stop = (signal: string) => {

@@ -2,9 +2,8 @@ import { defineCommand } from 'citty';
 import { resolve } from 'node:path';
 import { launch } from '../service/launch.js';
 import { statePaths, type ServiceOptions } from '../service/state.js';
+import { say } from './output.js';
 import { serverArgs } from './serve.js';
-
-export const say = (line: string) => void process.stdout.write(`${line}\n`);
 
 /** The service options given on the command line; `--config` is made absolute so `restart` works from anywhere. */
 export function optionsFromArgs(args: { config?: string; host?: string; port?: string; 'log-level'?: string; 'allow-remote'?: boolean }, cwd = process.cwd()): ServiceOptions {

@@ -2,7 +2,7 @@ import { defineCommand } from 'citty';
 import { stopService } from '../service/control.js';
 import { statePaths } from '../service/state.js';
 import { CLIError } from './errors.js';
-import { say } from './start.js';
+import { say } from './output.js';
 
 export const stopArgs = {
   'timeout-ms': { type: 'string', description: 'How long to wait for a graceful shutdown before SIGKILL (default: the service\'s shutdownGraceMs + 5000)' },

@@ -7,7 +7,7 @@ import { readServiceOptions, statePaths } from '../service/state.js';
 import { installedVersion, installPrefix, planUpdate, runNpm } from '../service/update.js';
 import { packageVersion } from '../core/version.js';
 import { CLIError } from './errors.js';
-import { say } from './start.js';
+import { say } from './output.js';
 
 export default defineCommand({
   meta: { name: 'update', description: 'Install the latest codex-code-router with npm (into the prefix ccrx runs from), then restart the service' },

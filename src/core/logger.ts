@@ -32,8 +32,8 @@ export interface LoggerOptions {
 
 /** Logs go to stderr (stdout stays free for command output such as `print-token`). */
 export function createLogger(options: LoggerOptions = {}): Logger {
-  // A silent logger writes nowhere: no stderr stream, flush timer or pino-pretty to set up.
-  if (options.level === 'silent') return pino({ level: 'silent' });
+  // A silent logger needs no flush timer or pino-pretty; it still points at stderr in case its level is raised.
+  if (options.level === 'silent' && !options.file && !options.destination) return pino({ level: 'silent' }, pino.destination({ dest: 2, sync: true }));
   if (options.file && !options.destination) return createLogger({ ...options, file: undefined, destination: rotatingFile(options.file) });
   const usePretty = options.pretty ?? Boolean(process.stderr.isTTY);
   const destination = options.destination ?? (usePretty ? prettyStderr() : bufferedStderr());

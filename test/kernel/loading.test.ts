@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createLogger, loadRouter } from '../../src/index.js';
 import { responsesTextStream, sendSse, startMockUpstream } from '../support/mock-upstream.js';
 import { onCleanup } from './helpers.js';
+import { startServe } from '../support/serve.js';
 import { tempDir as makeTempDir } from '../support/temp.js';
 
 const run = promisify(execFile);
@@ -102,6 +103,24 @@ describe('CLI basics', () => {
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
     const help = await run(process.execPath, [join(repo, 'bin/ccrx.js'), '--help']);
     expect(help.stdout + help.stderr).toMatch(/serve/);
+  });
+
+  it('a bad --port is one line on stderr, not a stack trace', async () => {
+    const result = await run(process.execPath, [join(repo, 'bin/ccrx.js'), 'serve', '--port', 'abc'], { cwd: tempDir() }).catch((e: { code: number; stderr: string }) => e);
+    expect((result as { code: number }).code).toBe(1);
+    expect((result as { stderr: string }).stderr.trim()).toBe('ccrx: --port must be an integer from 0 to 65535, got abc');
+  });
+
+  it("serve logs at the config file's logLevel", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'router.config.mjs'), `export default { logLevel: 'warn', plugins: [] };`);
+    const gw = await startServe({ cwd: dir });
+    onCleanup(() => gw.stop());
+    await fetch(`${gw.url}/v1/responses`, { method: 'POST', body: '{}' });
+    await gw.stop();
+    // At warn: the failed request's line, but not the info lines (listening, request completed).
+    expect(gw.log()).toContain('request ended: error');
+    expect(gw.log()).not.toContain('codex-code-router listening');
   });
 
   it('refuses a non-loopback bind without --allow-remote', async () => {
