@@ -66,8 +66,8 @@ export async function startService(paths: StatePaths, options: ServiceOptions, i
   ensureStateDir(paths);
   const already = await alreadyRunning(paths, say);
   if (already) return already;
-  const { url } = inspection;
-  const squatter = await probeStatus(url, 500);
+  const { url, apiKey } = inspection;
+  const squatter = await probeStatus(url, 500, apiKey);
   if (squatter.label !== 'connect_failed' && squatter.label !== 'timeout') {
     const who = squatter.body?.pid ? `ccrx (pid ${squatter.body.pid}) is reachable at ${url}, but no pid file exists at ${paths.pidFile}; stop the owning process manually` : `something already answers at ${url}; choose another --port`;
     throw new CLIError(who);
@@ -93,7 +93,7 @@ export async function startService(paths: StatePaths, options: ServiceOptions, i
   writePidFile(paths, { pid, identity: processIdentity(pid), url, startedAt: new Date().toISOString(), shutdownGraceMs: inspection.shutdownGraceMs });
   breadcrumb(paths, 'service_child_spawned', { pid, endpoint: url });
 
-  const health = await waitHealthy(url, o.healthTimeoutMs ?? 20_000, () => exited !== undefined || !isAlive(pid));
+  const health = await waitHealthy(url, o.healthTimeoutMs ?? 20_000, () => exited !== undefined || !isAlive(pid), apiKey);
   if (exited || !isAlive(pid)) {
     // The process can be gone a moment before Node reports its exit code.
     for (let i = 0; i < 20 && !exited; i++) await new Promise((r) => setTimeout(r, 25));

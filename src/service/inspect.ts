@@ -11,6 +11,8 @@ export interface Inspection {
   configFile: string | undefined;
   url: string;
   shutdownGraceMs: number;
+  /** The local API key the service will require (config or CCRX_API_KEY), for the CLI's own health checks. */
+  apiKey: string | undefined;
   /** `providers.default.checks.auth` of `/health`; undefined when no plugin reports auth. */
   auth: HealthCheckView | undefined;
 }
@@ -27,7 +29,7 @@ export async function inspectService(options: ServiceOptions): Promise<Inspectio
     if (port === 0) throw new Error('the background service needs a fixed port: set --port, PORT or server.port (0 picks a random port)');
     const health = (await router.health()) as { providers?: Record<string, { checks?: Record<string, HealthCheckView> }> };
     const shownHost = host.includes(':') ? `[${host}]` : host;
-    return { configFile: router.config.file, url: `http://${shownHost}:${port}`, shutdownGraceMs, auth: health.providers?.default?.checks?.auth };
+    return { configFile: router.config.file, url: `http://${shownHost}:${port}`, shutdownGraceMs, apiKey: router.config.server.apiKey, auth: health.providers?.default?.checks?.auth };
   } finally {
     await router.close().catch(() => {});
   }

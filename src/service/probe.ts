@@ -9,10 +9,17 @@ export interface ProbeResult<T> {
   error?: string;
 }
 
-/** GET `url` with short timeouts; parses a JSON body. Never throws. */
-export function probeJson<T = Record<string, unknown>>(url: string, timeoutMs = 1500): Promise<ProbeResult<T>> {
+/**
+ * The gateway's local API key as the CLI knows it (`CCRX_API_KEY`): a gateway that requires one refuses even
+ * `/health` without it. `start` passes the key of the config it inspected instead.
+ */
+export const localApiKey = (): string | undefined => process.env.CCRX_API_KEY?.trim() || undefined;
+
+/** GET `url` with short timeouts (and the local API key, when there is one); parses a JSON body. Never throws. */
+export function probeJson<T = Record<string, unknown>>(url: string, timeoutMs = 1500, apiKey = localApiKey()): Promise<ProbeResult<T>> {
   return new Promise((resolve) => {
-    const req = request(url, { method: 'GET', headers: { accept: 'application/json', connection: 'close' }, timeout: timeoutMs }, (res) => {
+    const headers = { accept: 'application/json', connection: 'close', ...(apiKey && { 'x-ccrx-api-key': apiKey }) };
+    const req = request(url, { method: 'GET', headers, timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', (err) => resolve({ label: 'connect_failed', error: err.message }));
@@ -36,8 +43,8 @@ export function probeJson<T = Record<string, unknown>>(url: string, timeoutMs = 
   });
 }
 
-export function probeHealth(baseUrl: string, timeoutMs?: number): Promise<ProbeResult<Record<string, unknown>>> {
-  return probeJson(`${baseUrl}/health`, timeoutMs);
+export function probeHealth(baseUrl: string, timeoutMs?: number, apiKey?: string): Promise<ProbeResult<Record<string, unknown>>> {
+  return probeJson(`${baseUrl}/health`, timeoutMs, apiKey);
 }
 
 /** What the running service reports at `GET /_ccrx/status` (see the kernel). */
@@ -62,15 +69,15 @@ export interface HealthCheckView {
   [detail: string]: unknown;
 }
 
-export function probeStatus(baseUrl: string, timeoutMs?: number): Promise<ProbeResult<ServiceStatus>> {
-  return probeJson<ServiceStatus>(`${baseUrl}/_ccrx/status`, timeoutMs);
+export function probeStatus(baseUrl: string, timeoutMs?: number, apiKey?: string): Promise<ProbeResult<ServiceStatus>> {
+  return probeJson<ServiceStatus>(`${baseUrl}/_ccrx/status`, timeoutMs, apiKey);
 }
 
 /** Polls `/health` until it answers 200 or the time is up; returns the last result. */
-export async function waitHealthy(baseUrl: string, timeoutMs: number, isDone: () => boolean = () => false): Promise<ProbeResult<Record<string, unknown>>> {
+export async function waitHealthy(baseUrl: string, timeoutMs: number, isDone: () => boolean = () => false, apiKey?: string): Promise<ProbeResult<Record<string, unknown>>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const result = await probeHealth(baseUrl, 500);
+    const result = await probeHealth(baseUrl, 500, apiKey);
     if (result.label === 'healthy' || isDone() || Date.now() >= deadline) return result;
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -72,6 +72,24 @@ describe('ccrx start / status / restart / stop', () => {
     expect(log).not.toContain(sb.home);
   }, 60_000);
 
+  it('start, status and stop work against a gateway that requires its local API key', async () => {
+    sb = await createSandbox();
+    writeConfig(sb);
+    const env = { CCRX_API_KEY: 'local-key-0123456789' };
+    const started = await sb.ccrx(['start'], { env });
+    expect(started.stderr).toBe('');
+    expect(started.code).toBe(0);
+    const pid = sb.readPid()!;
+    expect((await fetch(`${sb.url}/health`)).status).toBe(401);
+    const status = await sb.ccrx(['status'], { env });
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain(`ccrx is running at ${sb.url} (pid ${pid})`);
+    const stopped = await sb.ccrx(['stop'], { env });
+    expect(stopped.code).toBe(0);
+    expect(stopped.stdout).toContain(`stopped ccrx (pid ${pid})`);
+    expect(isAlive(pid)).toBe(false);
+  }, 60_000);
+
   it('restart keeps the options start was given, from any directory', async () => {
     sb = await createSandbox();
     const config = writeConfig(sb);
