@@ -94,6 +94,8 @@ function streamOptionsOf(request: TranslatedRequest, options: ChatTranslatorOpti
 
 /** Routed mode: translate exchanges an earlier plugin sent to Chat Completions; everything else passes untouched. */
 function applyRouted(api: Api, options: ChatTranslatorOptions, settings: Settings): void {
+  const unused = [Object.keys(options.headers).length > 0 && 'headers', options.apiKey !== undefined && 'apiKey', settings.apiKeyEnv !== undefined && 'apiKeyEnv', options.models.length > 0 && 'models'].filter(Boolean);
+  if (unused.length) api.log.warn({ options: unused }, 'chat-translator: no baseUrl, so it only translates exchanges routed to it by an earlier plugin; these options have no upstream to apply to');
   const cache = new ReasoningCache(options.reasoningCacheSize);
   const translate = translator(options, settings, cache, api.log);
   api.hooks.request.tap(NAME, (ex) => {

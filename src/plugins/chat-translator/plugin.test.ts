@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startMockUpstream, type MockHandler, type MockUpstream } from '../../../test/support/mock-upstream.js';
 import { startRouter, type StartedRouter } from '../../../test/support/router.js';
-import { definePlugin, validateCatalog } from '../../index.js';
+import { createLogger, createRouter, definePlugin, validateCatalog } from '../../index.js';
 import chatTranslator, { type ChatTranslatorOptions } from './index.js';
 
 type Ev = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -229,6 +229,16 @@ describe('chat-translator through the gateway', () => {
 });
 
 describe('chat-translator: routed mode (no baseUrl)', () => {
+  it('warns at startup about upstream options it has no upstream to apply to', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'warn', destination: { write: (line: string) => void lines.push(line) } });
+    const router = await createRouter({ plugins: [[chatTranslator, { headers: { 'x-team': 'blue' }, apiKey: 'sk-routed-0123456789' }]] }, { env: {}, logger });
+    await router.close();
+    const warning = lines.map((l) => JSON.parse(l) as { msg: string; options?: string[] }).find((l) => l.msg.includes('no baseUrl'));
+    expect(warning?.options).toEqual(['headers', 'apiKey']);
+    expect(lines.join('')).not.toContain('sk-routed-0123456789');
+  });
+
   it('translates only the exchanges an earlier plugin sent to Chat Completions, keeping its URL and headers', async () => {
     const mock = await startMockUpstream((req, res) => {
       if (req.url === '/chat/completions') return sendChat(res, [chunk({ content: 'from chat' }), chunk({}, 'stop')]);
