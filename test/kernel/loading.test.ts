@@ -115,7 +115,7 @@ describe('CLI basics', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'router.config.mjs'), `export default { logLevel: 'warn', plugins: [] };`);
     const gw = await startServe({ cwd: dir });
-    onCleanup(() => gw.stop());
+    onCleanup(async () => void (await gw.stop()));
     await fetch(`${gw.url}/v1/responses`, { method: 'POST', body: '{}' });
     await gw.stop();
     // At warn: the failed request's line, but not the info lines (listening, request completed).
