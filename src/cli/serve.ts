@@ -5,10 +5,10 @@ import { loadRouter } from '../router.js';
 
 export const serverArgs = {
   config: { type: 'string', alias: 'c', description: 'Config file (default: search router.config.* from the current directory)' },
-  host: { type: 'string', description: 'Address to bind (default: HOST or 127.0.0.1)' },
-  port: { type: 'string', alias: 'p', description: 'Port to bind (default: PORT or 60001)' },
+  host: { type: 'string', description: 'Address to bind (default: server.host in the config, else HOST, else 127.0.0.1)' },
+  port: { type: 'string', alias: 'p', description: 'Port to bind (default: server.port in the config, else PORT, else 60001)' },
   'allow-remote': { type: 'boolean', description: 'Allow binding a non-loopback address' },
-  'log-level': { type: 'string', description: 'fatal, error, warn, info, debug, trace or silent (default: LOG_LEVEL or info)' },
+  'log-level': { type: 'string', description: 'fatal, error, warn, info, debug, trace or silent (default: logLevel in the config, else LOG_LEVEL, else info)' },
 } as const;
 
 export function serverOverrides(args: { host?: string; port?: string; 'allow-remote'?: boolean; 'log-level'?: string }) {
