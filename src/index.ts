@@ -6,6 +6,7 @@ export { Stage, type Hooks, type HookName } from './core/hooks.js';
 export { eventJson, jsonEvent, serializeEvents, isEventStream } from './core/sse.js';
 export { isLoopbackHost } from './core/net.js';
 export { jsonMembers, jsonItems, jsonKind, jsonString, jsonValue, PEEK_MIN_BYTES, type JsonRange, type JsonKind } from './core/json-peek.js';
+export { requestModel } from './codex/request-model.js';
 export { resolvePluginOptions, type Builtins } from './core/loader.js';
 export { createLogger, type Logger } from './core/logger.js';
 export * from './redact/index.js';

@@ -1,4 +1,4 @@
-import { definePlugin, GatewayError, jsonMembers, jsonString, PEEK_MIN_BYTES, type Exchange, type UpstreamResponse, type Verdict } from '../../index.js';
+import { definePlugin, GatewayError, requestModel, type UpstreamResponse, type Verdict } from '../../index.js';
 import { ModelCache } from './cache.js';
 import { createModelsLoader } from './fetch-models.js';
 import { copilotCatalog, routeOf, type CopilotModel, type Route } from './models.js';
@@ -61,7 +61,7 @@ export default definePlugin<CopilotModelsOptions>({
         if (!models) throw new GatewayError({ status: 503, type: 'server_error', code: 'models_unavailable', message: `Copilot's model list is unavailable (${cache.status().error ?? 'not fetched yet'}); Codex keeps its bundled catalogue`, expose: true });
         return { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: copilotCatalog(models, chatAvailable) };
       }
-      const model = modelOf(ex.inbound);
+      const model = requestModel(ex.inbound);
       if (!model) return undefined;
       const models = await cache.current();
       // Without a list, behave like the original: everything goes to /responses and Copilot answers.
@@ -106,14 +106,6 @@ export default definePlugin<CopilotModelsOptions>({
     });
   },
 });
-
-/** The request's model, peeked at without parsing the body when it is well-formed (Codex bodies are large). */
-function modelOf(inbound: Exchange['inbound']): string | undefined {
-  const members = inbound.body.length >= PEEK_MIN_BYTES ? jsonMembers(inbound.body) : undefined;
-  const body = members ? undefined : inbound.json();
-  const model = members ? jsonString(inbound.body, members.get('model')) : typeof body === 'object' && body !== null ? (body as { model?: unknown }).model : undefined;
-  return typeof model === 'string' && model ? model : undefined;
-}
 
 /** `…/responses` → `…/chat/completions` on the same host, so the account-host routing of the auth plugin still applies. */
 export function chatCompletionsUrl(upstream: URL | undefined, modelsUrl: string): URL {

@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
-import { definePlugin, Stage, type Exchange } from '../../index.js';
+import { definePlugin, requestModel, Stage, type Exchange } from '../../index.js';
 import { CompletedScanner } from './scanner.js';
 import { schema, type MetricsOptions } from './schema.js';
 
@@ -75,12 +75,11 @@ export default definePlugin<MetricsOptions>({
   },
 });
 
-/** The model Codex asked for: the body is parsed at most once per exchange (the parse is cached). */
+/** The model Codex asked for; a body that is not JSON just has none here (other plugins report that). */
 function modelOf(ex: Exchange): string | undefined {
   if (ex.inbound.route !== 'responses') return undefined;
   try {
-    const body = ex.inbound.json() as { model?: unknown } | null;
-    return typeof body?.model === 'string' ? body.model : undefined;
+    return requestModel(ex.inbound);
   } catch {
     return undefined;
   }
