@@ -60,6 +60,15 @@ async function codex(prompt: string, o: Partial<RunCodexOptions> = {}): Promise<
   return run;
 }
 
+/** The gateway's Copilot endpoints, all on the loopback mocks, with the token file to use. */
+const copilotEnv = (tokenFile: string) => ({
+  COPILOT_RESPONSES_URL: `${copilot.url}/responses`,
+  COPILOT_MODELS_URL: `${copilot.url}/models`,
+  COPILOT_TOKEN_URL: `${tokens.url}/copilot_internal/v2/token`,
+  COPILOT_QUOTA_URL: `${tokens.url}/copilot_internal/user`,
+  COPILOT_TOKEN_FILE: tokenFile,
+});
+
 const why = (run: CodexRun) => `${run.output}\n--- gateway ---\n${gw.log().slice(-4000)}`;
 
 beforeAll(async () => {
@@ -79,11 +88,7 @@ beforeAll(async () => {
   rawLog = join(dir, 'raw', 'diagnostics.jsonl');
   gw = await startServe({
     env: {
-      COPILOT_RESPONSES_URL: `${copilot.url}/responses`,
-      COPILOT_MODELS_URL: `${copilot.url}/models`,
-      COPILOT_TOKEN_URL: `${tokens.url}/copilot_internal/v2/token`,
-      COPILOT_QUOTA_URL: `${tokens.url}/copilot_internal/user`,
-      COPILOT_TOKEN_FILE: tokenFile,
+      ...copilotEnv(tokenFile),
       CODEX_CODE_ROUTER_RAW_LOG_LEVEL: 'content_redacted',
       CODEX_CODE_ROUTER_RAW_LOG_FILE: rawLog,
       ...WHOLE_BODIES,
@@ -287,11 +292,7 @@ describe('a Copilot token that expires between two turns of one session', () => 
     writeFileSync(file, JSON.stringify({ githubToken: PLANTED.githubToken, copilotToken: PLANTED.staleCopilotToken, expiresAt: Math.floor(refreshAt / 1000) + buffer }), { mode: 0o600 });
     const second = await startServe({
       env: {
-        COPILOT_RESPONSES_URL: `${copilot.url}/responses`,
-        COPILOT_MODELS_URL: `${copilot.url}/models`,
-        COPILOT_TOKEN_URL: `${tokens.url}/copilot_internal/v2/token`,
-        COPILOT_QUOTA_URL: `${tokens.url}/copilot_internal/user`,
-        COPILOT_TOKEN_FILE: file,
+        ...copilotEnv(file),
       },
     });
     scan.add('gateway log (mid-session refresh)', second.log());

@@ -3,6 +3,9 @@ import { definePlugin, GatewayError, jsonEvent, Stage, type Plugin } from '../..
 import { sendSse, responsesTextStream, sseText, startMockUpstream } from '../support/mock-upstream.js';
 import { gatewayWith, json, onCleanup, started, upstreamTo } from './helpers.js';
 
+/** A stream tap that changes nothing: it puts a chain in event mode. */
+const watcher = definePlugin({ name: 'watcher', apply: ({ hooks }) => void hooks.streamChunk.tap('watcher', (events) => events) });
+
 /** A plugin that appends its mark to `x-order` in request and to `x-attempt-order` in attempt. */
 function marker(name: string, stage?: number): Plugin {
   return definePlugin({
@@ -154,7 +157,6 @@ describe('upstream failures', () => {
   });
 
   it('an event stream cut mid-way ends with response.failed, and an idle upstream is cut by the idle timeout', async () => {
-    const watcher = definePlugin({ name: 'watcher', apply: ({ hooks }) => void hooks.streamChunk.tap('watcher', (events) => events) });
     const { gw } = await gatewayWith(async (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write(sseText([{ type: 'response.created', response: { id: 'r' } }]));
@@ -275,7 +277,6 @@ async function until(check: () => boolean, timeoutMs = 2000): Promise<void> {
 
 describe('terminal events', () => {
   it('an upstream that breaks after its terminal event gets no second terminal event', async () => {
-    const watcher = definePlugin({ name: 'watcher', apply: ({ hooks }) => void hooks.streamChunk.tap('watcher', (events) => events) });
     const { gw } = await gatewayWith(async (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write(sseText([{ type: 'response.completed', response: { id: 'r' } }]));
@@ -307,7 +308,6 @@ describe('upstreamError', () => {
 
 describe('shutdown', () => {
   it('an event stream still running after the grace period ends with response.failed (shutting_down)', async () => {
-    const watcher = definePlugin({ name: 'watcher', apply: ({ hooks }) => void hooks.streamChunk.tap('watcher', (events) => events) });
     const { gw } = await gatewayWith(async (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write(sseText([{ type: 'response.created', response: { id: 'r' } }]));
