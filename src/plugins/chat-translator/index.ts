@@ -4,6 +4,7 @@ import { codexCatalog, parseModelList, type UpstreamModel } from './models.js';
 import { completionChunks, translateCompletion } from './non-stream.js';
 import { resolveSettings, type Settings } from './presets.js';
 import { ReasoningCache } from './reasoning-carrier.js';
+import { deferLargeStrings } from './large-strings.js';
 import { translateRequest, type TranslatedRequest } from './request.js';
 import { optionsSchema, type ChatTranslatorOptions } from './schema.js';
 import { ResponseStream } from './stream-state.js';
@@ -75,9 +76,16 @@ type Api = PluginApi;
 /** Rebuilds an exchange's upstream body as a Chat request and prepares its response stream (both modes). */
 function translator(options: ChatTranslatorOptions, settings: Settings, cache: ReasoningCache, log: Logger) {
   return (ex: Exchange): void => {
-    const request = translateRequest(ex.inbound.json(), settings, { log: ex.log, carrierKey: options.carrierKey, cache });
+    const context = { log: ex.log, carrierKey: options.carrierKey, cache };
+    const deferred = deferLargeStrings(ex.inbound.body);
+    let request = translateRequest(deferred ? deferred.json : ex.inbound.json(), settings, context);
+    let body = deferred?.restore(JSON.stringify(request.body));
+    if (!body) {
+      if (deferred) request = translateRequest(ex.inbound.json(), settings, context);
+      body = Buffer.from(JSON.stringify(request.body));
+    }
     ex.upstream.wire = 'chat-completions';
-    ex.upstream.body = Buffer.from(JSON.stringify(request.body));
+    ex.upstream.body = body;
     Object.assign(ex.upstream.headers, { 'content-type': 'application/json', accept: request.stream ? 'text/event-stream' : 'application/json', 'accept-encoding': 'identity' });
     if (request.stream) {
       ex.keepAlive = { commitAfterMs: options.commitAfterMs, intervalMs: options.keepAliveMs };

@@ -1,0 +1,118 @@
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { codexFixture } from '../../../test/support/fixtures.js';
+import { sendJson, startMockUpstream, type MockUpstream } from '../../../test/support/mock-upstream.js';
+import { startRouter, type StartedRouter } from '../../../test/support/router.js';
+import { createLogger } from '../../index.js';
+import chatTranslator, { type ChatTranslatorOptions } from './index.js';
+import { deferLargeStrings, isValidStringContent } from './large-strings.js';
+import { resolveSettings } from './presets.js';
+import { translateRequest } from './request.js';
+
+const log = createLogger({ level: 'silent', pretty: false });
+const options: ChatTranslatorOptions = { baseUrl: 'http://up.test/v1', headers: {}, modelMap: {}, extraBody: {}, dropParams: {}, commitAfterMs: 1000, keepAliveMs: 10000, contextWindow: 128000, models: [], quirks: {}, reasoningCacheSize: 8 };
+
+/** Code-like text: quotes, backslashes, newlines, tabs, non-ASCII and astral characters, as a pasted file has. */
+const code = (bytes: number, seed = 'a') => `// ${seed} "quoted" \\path\\ é ü 中文 😀\n\tfunction f() { return '</script>'; }\n`.repeat(Math.ceil(bytes / 80));
+const dataUrl = `data:image/png;base64,${Buffer.alloc(60_000, 7).toString('base64')}`;
+const repeated = code(12_000, 'repeated');
+
+/** A real Codex request with large texts at every place a Codex session puts them, and at the places kept out. */
+function largeRequest(): Record<string, unknown> {
+  const body = structuredClone(codexFixture('model-gpt-5.5-apply-patch-custom-tool').body);
+  const input = body.input as unknown[];
+  input.push(
+    { type: 'message', role: 'user', content: [{ type: 'input_text', text: code(100_000, 'pasted') }, { type: 'input_image', image_url: dataUrl }] },
+    { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: repeated }] },
+    { type: 'function_call', call_id: 'c1', name: 'exec_command', arguments: JSON.stringify({ cmd: code(20_000, 'args') }) },
+    { type: 'function_call_output', call_id: 'c1', output: code(50_000, 'output') },
+    { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: repeated }] },
+    { type: 'custom_tool_call', call_id: 'p1', name: 'apply_patch', input: `*** Begin Patch\n*** Add File: big.txt\n${code(20_000, '+patch')}*** End Patch\n` },
+    { type: 'custom_tool_call_output', call_id: 'p1', output: [{ type: 'input_text', text: code(10_000, 'patched') }, { type: 'mystery', text: code(10_000, 'unknown part') }] },
+    { type: 'message', role: 'user', content: [{ type: 'input_text', text: ' \n\t'.repeat(4_000) }, { type: 'input_text', text: '中文'.repeat(3_000) }] },
+    { type: 'message', role: 'developer', content: code(9_000, 'developer') },
+    { type: 'reasoning', summary: [], encrypted_content: `foreign.${'A'.repeat(20_000)}` },
+    { type: 'message', role: 'user', content: [{ type: 'input_text', text: `${code(9_000, 'escapes')}\\u0041\\/` }] },
+  );
+  body.instructions = code(30_000, 'instructions');
+  return body;
+}
+
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanup.length) await cleanup.pop()!();
+});
+
+async function gateway(): Promise<{ mock: MockUpstream; gw: StartedRouter }> {
+  const mock = await startMockUpstream((_req, res) => sendJson(res, 200, { id: 'c', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }] }));
+  cleanup.push(() => mock.close());
+  const gw = await startRouter({ plugins: [[chatTranslator, { baseUrl: `${mock.url}/v1`, apiKey: 'k' }]] });
+  cleanup.push(() => gw.close());
+  return { mock, gw };
+}
+
+const post = (gw: StartedRouter, text: string) => fetch(`${gw.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text });
+
+describe('large texts kept as bytes through translation', () => {
+  it('sends the same Chat request as translating the parsed body, with the texts as Codex sent them', async () => {
+    const { mock, gw } = await gateway();
+    const request = largeRequest();
+    // Escapes JSON.stringify would not write: kept texts reach the provider byte for byte.
+    const text = JSON.stringify(request).replace('\\\\u0041\\\\/', '\\u0041\\/');
+    const res = await post(gw, text);
+    expect(res.status).toBe(200);
+    const sent = mock.requests[0]!;
+    expect(sent.body.toString()).toContain('\\u0041\\/');
+    const parsedAlone = translateRequest(JSON.parse(text), resolveSettings(options), { log });
+    expect(sent.json()).toEqual(parsedAlone.body);
+    // The places kept out still arrive translated: the patch serialized into the call's arguments.
+    expect(JSON.stringify(sent.json())).toContain('+patch');
+  });
+
+  it('refuses a large text that is not valid JSON, as for any body, and sends nothing upstream', async () => {
+    const { mock, gw } = await gateway();
+    for (const bad of ['\u0001', '\\x', '\\u12G4', '\t']) {
+      const text = JSON.stringify(largeRequest()).replace('pasted', `pasted${bad}`);
+      const res = await post(gw, text);
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ error: { type: 'invalid_request_error' } });
+    }
+    expect(mock.requests).toHaveLength(0);
+  });
+
+  it('checks string bytes exactly as JSON.parse does, at any alignment', () => {
+    const piece = fc.constantFrom('a', ' ', 'é', '中', '😀', '/', '"', '\\', '\\"', '\\\\', '\\/', '\\b', '\\f', '\\n', '\\r', '\\t', '\\u00e9', '\\uD83D', '\\u12G4', '\\x', '\\u', '\\u0', '\u0001', '\u001f', '\t', '\n', '\u007f');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 40 }), fc.nat(7), (pieces, pad) => {
+        const content = pieces.join('');
+        const buf = Buffer.from(`${' '.repeat(pad)}"${content}"`);
+        let parses = true;
+        try {
+          parses = typeof JSON.parse(`"${content}"`) === 'string';
+        } catch {
+          parses = false;
+        }
+        // An unescaped quote ends a string early: the walker would never hand over such a range.
+        if (/(^|[^\\])(\\\\)*"/.test(content)) return;
+        expect(isValidStringContent(buf, pad + 1, buf.length - 1)).toBe(parses);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('puts the bytes back wherever a marker went whole, and gives up (the whole body is then parsed) otherwise', () => {
+    const deferred = deferLargeStrings(Buffer.from(JSON.stringify({ model: 'm', input: code(70_000) })))!;
+    const marker = (deferred.json as { input: string }).input;
+    expect(deferred.restore(JSON.stringify({ content: marker }))!.toString()).toBe(JSON.stringify({ content: code(70_000) }));
+    expect(deferred.restore(JSON.stringify({ arguments: JSON.stringify({ text: marker }) }))).toBeUndefined();
+    expect(deferred.restore(JSON.stringify({ content: marker.slice(0, -3) }))).toBeUndefined();
+    // Joined with other text (the translator joins parts): the bytes go in the middle of the joined string.
+    expect(deferred.restore(JSON.stringify({ content: `a\n${marker}\n"b"` }))!.toString()).toBe(JSON.stringify({ content: `a\n${code(70_000)}\n"b"` }));
+  });
+
+  it('leaves small bodies and blank or non-ASCII texts to the usual parse', () => {
+    expect(deferLargeStrings(Buffer.from(JSON.stringify({ model: 'm', input: code(40_000) })))).toBeUndefined();
+    expect(deferLargeStrings(Buffer.from(JSON.stringify({ model: 'm', input: ' '.repeat(70_000) })))).toBeUndefined();
+    expect(deferLargeStrings(Buffer.from(JSON.stringify({ model: 'm', input: '中'.repeat(30_000) })))).toBeUndefined();
+  });
+});

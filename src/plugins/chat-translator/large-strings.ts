@@ -1,0 +1,182 @@
+import { randomBytes } from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
+import { jsonItems, jsonKind, jsonMembers, jsonString, type JsonRange } from '../../index.js';
+
+/**
+ * Large texts kept as bytes through translation. A pasted file, a long tool output or an image's data URL is moved
+ * from one place to another by the translator, never read; decoding it, parsing it, serializing it again and
+ * encoding it again costs about 4 ms per megabyte. Strings at the places the translator only moves are replaced by
+ * short markers before parsing and their original bytes (already valid JSON string content) are put back into the
+ * serialized Chat body. Anything unexpected answers `undefined`, and the caller translates the whole parsed body.
+ */
+
+/** Bodies below this are parsed whole: Codex's everyday 40–50 KB requests gain nothing measurable. */
+export const DEFER_MIN_BODY_BYTES = 64 * 1024;
+/** Strings at least this long (in bytes, as sent) are kept as bytes. */
+export const DEFER_MIN_STRING_BYTES = 8 * 1024;
+
+const TEXT_PARTS = new Set(['input_text', 'output_text', 'text']);
+const IMAGE_PARTS = new Set(['input_image', 'image_url']);
+
+// \u0001 is escaped by JSON.stringify: a marker that was serialized twice (inside another JSON string) no longer
+// matches, and is caught by the nonce check instead of being filled with bytes escaped once.
+const nonce = randomBytes(9).toString('base64url');
+const SERIALIZED_MARK = '\\u0001';
+const SERIALIZED_OPEN = `${SERIALIZED_MARK}${nonce}:`;
+
+export interface DeferredBody {
+  /** The request body, parsed, with its large strings replaced by markers. */
+  json: unknown;
+  /** The serialized Chat body with the original bytes put back; undefined if a marker was not moved whole. */
+  restore(serialized: string): Buffer | undefined;
+}
+
+export function deferLargeStrings(body: Buffer): DeferredBody | undefined {
+  if (body.length < DEFER_MIN_BODY_BYTES || !isUtf8(body)) return undefined;
+  const members = jsonMembers(body);
+  if (!members) return undefined;
+  const ranges = movedStrings(body, members).filter((r) => r.end - r.start >= DEFER_MIN_STRING_BYTES && isPlainText(body, r));
+  if (ranges.length === 0) return undefined;
+  ranges.sort((a, b) => a.start - b.start);
+
+  const contents: Buffer[] = [];
+  const ids: number[] = [];
+  let reduced = '';
+  let at = 0;
+  for (const range of ranges) {
+    const content = body.subarray(range.start + 1, range.end - 1);
+    // Equal texts get one marker: the translator compares assistant texts to drop repeats.
+    let id = contents.findIndex((known) => known.equals(content));
+    if (id === -1) id = contents.push(content) - 1;
+    ids.push(id);
+    reduced += `${body.toString('utf8', at, range.start)}"${SERIALIZED_OPEN}${id}${SERIALIZED_MARK}"`;
+    at = range.end;
+  }
+  reduced += body.toString('utf8', at);
+  let json: unknown;
+  try {
+    json = JSON.parse(reduced);
+  } catch {
+    return undefined;
+  }
+  return { json, restore: (serialized) => restore(serialized, contents) };
+}
+
+function restore(serialized: string, contents: Buffer[]): Buffer | undefined {
+  const pieces: Buffer[] = [];
+  let at = 0;
+  for (;;) {
+    const open = serialized.indexOf(SERIALIZED_OPEN, at);
+    const text = serialized.slice(at, open === -1 ? undefined : open);
+    if (text.includes(nonce)) return undefined;
+    pieces.push(Buffer.from(text));
+    if (open === -1) break;
+    if (escapedAt(serialized, open)) return undefined;
+    const digits = open + SERIALIZED_OPEN.length;
+    const close = serialized.indexOf(SERIALIZED_MARK, digits);
+    const content = close === -1 ? undefined : contents[Number(serialized.slice(digits, close))];
+    if (!content || !/^\d+$/.test(serialized.slice(digits, close))) return undefined;
+    pieces.push(content);
+    at = close + SERIALIZED_MARK.length;
+  }
+  return Buffer.concat(pieces);
+}
+
+/** A backslash preceded by an odd number of backslashes is itself escaped text, not an escape. */
+function escapedAt(text: string, at: number): boolean {
+  let slashes = 0;
+  while (text.charCodeAt(at - 1 - slashes) === 0x5c) slashes += 1;
+  return slashes % 2 === 1;
+}
+
+/**
+ * The strings the translator moves without reading (see messages.ts): instructions, message and tool-output texts
+ * and their parts, image URLs, call arguments. Never `encrypted_content` (decoded), custom tool `input` (serialized
+ * into another JSON string) or names and ids (compared and mapped).
+ */
+function movedStrings(body: Buffer, members: ReadonlyMap<string, JsonRange>): JsonRange[] {
+  const found: JsonRange[] = [];
+  const string = (range: JsonRange | undefined) => {
+    if (range && jsonKind(body, range) === 'string') found.push(range);
+  };
+  const parts = (range: JsonRange | undefined) => {
+    if (!range || jsonKind(body, range) === 'string') return string(range);
+    for (const part of jsonItems(body, range) ?? []) {
+      const fields = jsonKind(body, part) === 'object' ? jsonMembers(body, part) : undefined;
+      const type = jsonString(body, fields?.get('type'));
+      if (!fields || type === undefined) continue;
+      if (TEXT_PARTS.has(type)) string(fields.get('text'));
+      if (IMAGE_PARTS.has(type)) {
+        const image = fields.get('image_url');
+        if (image && jsonKind(body, image) === 'object') string(jsonMembers(body, image)?.get('url'));
+        else string(image);
+      }
+    }
+  };
+  string(members.get('instructions'));
+  const input = members.get('input');
+  if (!input) return found;
+  if (jsonKind(body, input) === 'string') return [...found, input];
+  for (const item of jsonItems(body, input) ?? []) {
+    const fields = jsonKind(body, item) === 'object' ? jsonMembers(body, item) : undefined;
+    if (!fields) continue;
+    parts(fields.get('content'));
+    parts(fields.get('output'));
+    if (jsonString(body, fields.get('type')) === 'function_call') string(fields.get('arguments'));
+  }
+  return found;
+}
+
+/**
+ * The translator drops blank texts and a marker is never blank, so a kept string must not be blank. Conservative:
+ * it needs printable ASCII outside an escape, and a string of only non-ASCII text is parsed the usual way.
+ */
+function isPlainText(body: Buffer, range: JsonRange): boolean {
+  const end = range.end - 1;
+  let printable = false;
+  for (let i = range.start + 1; i < end && !printable; i++) {
+    const c = body[i]!;
+    if (c === BACKSLASH) i += body[i + 1] === 0x75 ? 5 : 1;
+    else printable = c > 0x20 && c < 0x7f;
+  }
+  return printable && isValidStringContent(body, range.start + 1, end);
+}
+
+const BACKSLASH = 0x5c;
+
+/**
+ * What JSON.parse would check in a string's bytes (`start`..`end`, without the quotes): no raw control character,
+ * only known escapes. Four bytes at a time while none of them is a control character or a backslash (the usual
+ * "has a byte below n" bit trick), byte by byte around escapes: twice as fast as a plain byte loop.
+ */
+export function isValidStringContent(buf: Buffer, start: number, end: number): boolean {
+  const aligned = start + ((4 - ((buf.byteOffset + start) & 3)) & 3);
+  const wordCount = aligned < end ? (end - aligned) >> 2 : 0;
+  const words = new Uint32Array(buf.buffer, wordCount ? buf.byteOffset + aligned : 0, wordCount);
+  const wordsEnd = aligned + wordCount * 4;
+  let i = start;
+  while (i < end) {
+    if (i >= aligned && i < wordsEnd && ((i - aligned) & 3) === 0) {
+      const x = words[(i - aligned) >> 2]!;
+      const y = x ^ 0x5c5c5c5c;
+      if (((((x - 0x20202020) & ~x) | ((y - 0x01010101) & ~y)) & 0x80808080) === 0) {
+        i += 4;
+        continue;
+      }
+    }
+    const c = buf[i]!;
+    if (c < 0x20) return false;
+    if (c !== BACKSLASH) i += 1;
+    else if (buf[i + 1] === 0x75) {
+      if (i + 6 > end || !isHex(buf[i + 2]) || !isHex(buf[i + 3]) || !isHex(buf[i + 4]) || !isHex(buf[i + 5])) return false;
+      i += 6;
+    } else if (SIMPLE_ESCAPES.has(buf[i + 1]!) && i + 2 <= end) i += 2;
+    else return false;
+  }
+  return true;
+}
+
+/** `"`, `\`, `/`, `b`, `f`, `n`, `r`, `t` */
+const SIMPLE_ESCAPES = new Set([0x22, 0x5c, 0x2f, 0x62, 0x66, 0x6e, 0x72, 0x74]);
+
+const isHex = (c: number | undefined) => c !== undefined && ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66));
