@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { definePlugin, jsonEvent, eventJson, type StreamEvent } from '../../src/index.js';
 import { sseText } from '../support/mock-upstream.js';
@@ -21,6 +22,25 @@ describe('byte passthrough', () => {
     expect(res.headers.get('keep-alive')).not.toBe('timeout=5');
     expect(Buffer.from(await res.arrayBuffer()).equals(sse)).toBe(true);
     expect(mock.requests[0]!.body.toString()).toBe(body);
+  });
+
+  it('sends upstream the exact body a client wrote in pieces, with or without a declared length', async () => {
+    const { mock, gw } = await setup((_req, res) => void res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+    const body = Buffer.from(JSON.stringify({ model: 'm', input: 'é✓'.repeat(200_000) }));
+    const pieces = [body.subarray(0, 1), body.subarray(1, 70_001), body.subarray(70_001, 300_003), body.subarray(300_003)];
+    for (const declared of [true, false]) {
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = httpRequest(`${gw.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json', ...(declared ? { 'content-length': body.length } : {}) } }, (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        });
+        req.on('error', reject);
+        const next = (i: number) => (i === pieces.length ? req.end() : req.write(pieces[i], () => setTimeout(() => next(i + 1), 5)));
+        next(0);
+      });
+      expect(status).toBe(200);
+    }
+    expect(mock.requests.map((r) => r.body.equals(body))).toEqual([true, true]);
   });
 
   it('passes upstream error statuses and bodies through', async () => {
