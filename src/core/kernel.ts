@@ -331,9 +331,6 @@ function flattenHeaders(req: IncomingMessage): HeaderMap {
   return out;
 }
 
-/** Larger declared bodies are read in chunks: a declared length alone must not reserve a lot of memory. */
-const PREALLOCATE_MAX_BYTES = 64 * 1024 * 1024;
-
 async function readBody(req: IncomingMessage, declared: number | undefined, limit: { bytes: number; error: () => GatewayError } | undefined, refuse: () => void): Promise<Buffer> {
   if (limit && declared !== undefined && declared > limit.bytes) {
     refuse();
@@ -342,17 +339,14 @@ async function readBody(req: IncomingMessage, declared: number | undefined, limi
   // Events rather than an async iterator: this runs once per request, and the iterator costs more than the read.
   return new Promise((resolveBody, reject) => {
     const chunks: Buffer[] = [];
-    // A body in several chunks whose length is declared is copied into place as it arrives, not joined at the end.
-    let whole: Buffer | undefined;
     let total = 0;
     const done = (err?: unknown) => {
       req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
       // One chunk (the usual case on loopback) is the body as it is: no copy.
-      if (err === undefined) resolveBody(whole ? whole.subarray(0, total) : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total));
+      if (err === undefined) resolveBody(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total));
       else reject(err);
     };
     const onData = (chunk: Buffer) => {
-      const at = total;
       total += chunk.length;
       if (limit && total > limit.bytes) {
         refuse();
@@ -360,16 +354,7 @@ async function readBody(req: IncomingMessage, declared: number | undefined, limi
         done(limit.error());
         return;
       }
-      if (whole && total <= whole.length) chunk.copy(whole, at);
-      else if (at === 0 && declared !== undefined && declared > chunk.length && declared <= PREALLOCATE_MAX_BYTES) {
-        whole = Buffer.allocUnsafe(declared);
-        chunk.copy(whole, 0);
-      } else {
-        // Node's parser never passes more than the declared length; this keeps the bytes if it ever did.
-        if (whole) chunks.push(whole.subarray(0, at));
-        whole = undefined;
-        chunks.push(chunk);
-      }
+      chunks.push(chunk);
     };
     const onEnd = () => done();
     const onError = (err: Error) => done(errors.bodyUnreadable(err));
