@@ -5,6 +5,7 @@ export { GatewayError, PluginError, ConfigError, errorBody, type GatewayErrorIni
 export { Stage, type Hooks, type HookName } from './core/hooks.js';
 export { eventJson, jsonEvent, serializeEvents, isEventStream } from './core/sse.js';
 export { isLoopbackHost } from './core/net.js';
+export { isObject, type JsonObject } from './json/is-object.js';
 export { jsonMembers, jsonItems, jsonKind, jsonString, jsonValue, PEEK_MIN_BYTES, type JsonRange, type JsonKind } from './core/json-peek.js';
 export { requestModel } from './codex/request-model.js';
 export { resolvePluginOptions, type Builtins } from './core/loader.js';

@@ -6,6 +6,7 @@ import { parse as parseToml } from 'smol-toml';
 import { defaultConfig } from '../../plugins.config.js';
 import { loadConfig, type ResolvedConfig } from '../core/config.js';
 import { isLoopbackHost } from '../core/net.js';
+import { isObject } from '../json/is-object.js';
 import { readPidFile } from '../service/pidfile.js';
 import type { ServiceStatus } from '../service/probe.js';
 import { statePaths } from '../service/state.js';
@@ -33,7 +34,6 @@ export interface DoctorOptions {
 }
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Checks the whole path Codex takes, in order: config, service, health checks, auth, Codex's config, one tiny

@@ -1,4 +1,4 @@
-import { isObject } from './tools.js';
+import { isObject } from '../../index.js';
 
 type Json = Record<string, unknown>;
 

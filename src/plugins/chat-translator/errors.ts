@@ -1,5 +1,4 @@
-import { GatewayError } from '../../index.js';
-import { isObject } from './tools.js';
+import { GatewayError, isObject } from '../../index.js';
 
 /**
  * Upstream HTTP failures in the vocabulary Codex acts on (`codex-contract.md` §3.4, `chat-translation.md` §8). The

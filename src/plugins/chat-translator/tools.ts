@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
-import { GatewayError, type Logger } from '../../index.js';
+import { GatewayError, isObject, type Logger } from '../../index.js';
+
+// request.ts still imports isObject from here.
+export { isObject };
 
 /** What an upstream tool name stands for on the Codex side. */
 export interface ToolTarget {
@@ -159,8 +162,4 @@ export function convertToolChoice(choice: unknown, map: ToolMap): unknown {
     if (c.type === 'function' && isObject(c.function)) return c;
   }
   return undefined;
-}
-
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { request } from 'undici';
-import { parseTokenFile, resolveTokenFilePath } from '../../index.js';
+import { isObject, parseTokenFile, resolveTokenFilePath } from '../../index.js';
 
 /** One bucket of `quota_snapshots` (chat, completions, premium_interactions). */
 export interface QuotaBucket {
@@ -31,8 +31,6 @@ export interface QuotaFetchSettings {
   timeoutMs: number;
 }
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
 function bucket(value: unknown): QuotaBucket | undefined {

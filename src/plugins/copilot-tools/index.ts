@@ -1,4 +1,4 @@
-import { customInput, definePlugin, eventJson, PEEK_MIN_BYTES, type Exchange, type StreamEvent, type ToolMap } from '../../index.js';
+import { customInput, definePlugin, eventJson, isObject, PEEK_MIN_BYTES, type Exchange, type StreamEvent, type ToolMap } from '../../index.js';
 import { schema, type CopilotToolsOptions } from './schema.js';
 import { hasNoCustomTool, wrapCustomTools } from './wrap.js';
 
@@ -15,7 +15,6 @@ interface State {
 }
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Copilot's `/responses` refuses Codex's freeform (`custom`) tools such as apply_patch. For exchanges that stay on
