@@ -6,6 +6,7 @@ export { Stage, type Hooks, type HookName } from './core/hooks.js';
 export { eventJson, jsonEvent, serializeEvents, isEventStream } from './core/sse.js';
 export { isLoopbackHost } from './core/net.js';
 export { isObject, type JsonObject } from './json/is-object.js';
+export { convertTools, customInput, type ToolMap, type ToolTarget } from './responses-tools/index.js';
 export { jsonMembers, jsonItems, jsonKind, jsonString, jsonValue, PEEK_MIN_BYTES, type JsonRange, type JsonKind } from './core/json-peek.js';
 export { requestModel } from './codex/request-model.js';
 export { resolvePluginOptions, type Builtins } from './core/loader.js';
@@ -18,7 +19,5 @@ export { buildModelInfo, buildCatalog, validateCatalog, DEFAULT_BASE_INSTRUCTION
 export { readModelsAnswer, type DiscoveredModels } from './codex/models-answer.js';
 export { CopilotTokenStore, CopilotAuthError, missingAuthError, stripBearer, refuseInbound, resolveTokenFilePath, type CopilotToken, type InboundAuthPolicy } from './copilot/index.js';
 export { parseTokenFile, type TokenFileData } from './copilot/index.js';
-export { convertTools, type ToolMap, type ToolTarget } from './plugins/chat-translator/tools.js';
-export { customInput } from './plugins/chat-translator/chunk-fields.js';
 export { createRouter, loadRouter, type CreateRouterOptions } from './router.js';
 export { statePaths, type StatePaths } from './service/state.js';

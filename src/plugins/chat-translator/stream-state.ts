@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { isObject, jsonEvent, type StreamEvent } from '../../index.js';
+import { customInput, isObject, jsonEvent, type StreamEvent, type ToolMap, type ToolTarget } from '../../index.js';
 import type { StreamFailure } from './errors.js';
 import { FieldDecoder } from './field-decoder.js';
 import { encodeCarrier, type ReasoningCache } from './reasoning-carrier.js';
-import { contentPieces, customInput, hasContent, reasoningOf } from './chunk-fields.js';
-import type { ToolMap, ToolTarget } from './tools.js';
+import { contentPieces, hasContent, reasoningOf } from './chunk-fields.js';
 import { chunkUsage, mapUsage, type ResponsesUsage } from './usage.js';
 
 type Json = Record<string, unknown>;
