@@ -5,3 +5,4 @@ export { CopilotTokenStore, type CopilotToken, type TokenStoreSettings, type Tok
 export { resolveTokenFilePath, defaultTokenFilePath, validateApiBase, parseTokenFile, serializeTokenFile, type TokenFileData } from './token-file.js';
 export { exchangeCopilotToken, type ExchangeSettings, type ExchangedToken } from './exchange.js';
 export { deviceLogin, DeviceLoginError, type DeviceLoginSettings, type DeviceLoginIO } from './device-login.js';
+export { COPILOT_CLIENT_DEFAULTS, copilotClientProperties, copilotClientEnv, copilotClientHeaders, type CopilotClientVersions, type CopilotClientIds } from './client.js';

@@ -1,4 +1,4 @@
-import { definePlugin, GatewayError, requestModel, type UpstreamResponse, type Verdict } from '../../index.js';
+import { copilotClientEnv, definePlugin, GatewayError, requestModel, type UpstreamResponse, type Verdict } from '../../index.js';
 import { ModelCache } from './cache.js';
 import { createModelsLoader } from './fetch-models.js';
 import { copilotCatalog, routeOf, type CopilotModel, type Route } from './models.js';
@@ -35,10 +35,7 @@ export default definePlugin<CopilotModelsOptions>({
     tokenRefresh: 'COPILOT_TOKEN_REFRESH',
     tokenExpiryBufferSeconds: 'COPILOT_TOKEN_EXPIRY_BUFFER_SECONDS',
     accountEndpoint: 'COPILOT_ACCOUNT_ENDPOINT',
-    chatVersion: 'COPILOT_CHAT_VERSION',
-    editorVersion: 'COPILOT_EDITOR_VERSION',
-    githubApiVersion: 'GITHUB_API_VERSION',
-    integrationId: 'COPILOT_INTEGRATION_ID',
+    ...copilotClientEnv,
   },
   apply(api, options) {
     const { hooks, log } = api;

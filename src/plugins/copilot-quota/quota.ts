@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { request } from 'undici';
-import { isObject, parseTokenFile, resolveTokenFilePath } from '../../index.js';
+import { copilotClientHeaders, isObject, parseTokenFile, resolveTokenFilePath, type CopilotClientVersions } from '../../index.js';
 
 /** One bucket of `quota_snapshots` (chat, completions, premium_interactions). */
 export interface QuotaBucket {
@@ -23,11 +23,9 @@ export interface CopilotQuota {
   fetchedAt: number;
 }
 
-export interface QuotaFetchSettings {
+export interface QuotaFetchSettings extends CopilotClientVersions {
   url: string;
   githubToken: string;
-  chatVersion: string;
-  editorVersion: string;
   timeoutMs: number;
 }
 
@@ -82,9 +80,7 @@ export async function fetchQuota(s: QuotaFetchSettings): Promise<CopilotQuota> {
       headers: {
         accept: 'application/json',
         authorization: `token ${s.githubToken}`,
-        'user-agent': `GitHubCopilotChat/${s.chatVersion}`,
-        'editor-version': s.editorVersion,
-        'editor-plugin-version': `copilot-chat/${s.chatVersion}`,
+        ...copilotClientHeaders(s),
       },
       signal: AbortSignal.timeout(s.timeoutMs),
     });
