@@ -1,4 +1,4 @@
-import { copilotClientEnv, definePlugin, GatewayError, requestModel, type UpstreamResponse, type Verdict } from '../../index.js';
+import { copilotClientEnv, definePlugin, GatewayError, readErrorBody, requestModel, type UpstreamResponse, type Verdict } from '../../index.js';
 import { ModelCache } from './cache.js';
 import { createModelsLoader } from './fetch-models.js';
 import { copilotCatalog, routeOf, type CopilotModel, type Route } from './models.js';
@@ -9,7 +9,6 @@ export { parseCopilotModels, routeOf, copilotCatalog, type CopilotModel, type Ro
 
 const NAME = 'copilot-models';
 const STATE = Symbol(NAME);
-const ERROR_BODY_LIMIT = 64 * 1024;
 /** Copilot's codes for "this model is not served on this endpoint" and "no such model". */
 const MODEL_CODES = new Set(['unsupported_api_for_model', 'model_not_supported', 'model_not_found']);
 
@@ -138,7 +137,9 @@ function modelRefused(state: ExchangeState, code: string, working: string[]): Ve
 
 async function errorCode(response: UpstreamResponse): Promise<string | undefined> {
   try {
-    const body = JSON.parse((await response.readBody(ERROR_BODY_LIMIT)).toString('utf8')) as { error?: { code?: unknown } };
+    const raw = await readErrorBody(response);
+    if (!raw) return undefined;
+    const body = JSON.parse(raw.toString('utf8')) as { error?: { code?: unknown } };
     return typeof body.error?.code === 'string' ? body.error.code.split(':')[0] : undefined;
   } catch {
     return undefined;
