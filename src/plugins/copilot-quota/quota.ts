@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { request } from 'undici';
-import { copilotClientHeaders, isObject, parseTokenFile, resolveTokenFilePath, type CopilotClientVersions } from '../../index.js';
+import { copilotClientHeaders, isObject, readTokenFile, resolveTokenFilePath, type CopilotClientVersions } from '../../index.js';
 
 /** One bucket of `quota_snapshots` (chat, completions, premium_interactions). */
 export interface QuotaBucket {
@@ -58,17 +57,9 @@ export function parseQuota(body: unknown, now = Date.now()): CopilotQuota {
   };
 }
 
-/** The GitHub OAuth token saved by `ccrx login`, through the project's token file parser; undefined when absent. */
+/** The GitHub OAuth token saved by `ccrx login`, read as the token store reads the file; undefined when absent. */
 export async function readGithubToken(tokenFile: string): Promise<string | undefined> {
-  const path = resolveTokenFilePath(tokenFile);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new Error(`cannot read the token file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'read error'}`);
-  }
-  return parseTokenFile(text, path).githubToken;
+  return (await readTokenFile(resolveTokenFilePath(tokenFile)))?.data.githubToken;
 }
 
 /** One call to GitHub's Copilot user endpoint. Redirects are not followed (the token never goes elsewhere). */
