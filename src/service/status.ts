@@ -1,6 +1,7 @@
 import { readPidFile, type PidState } from './pidfile.js';
 import { probeStatus, type HealthCheckView, type ProbeLabel, type ServiceStatus } from './probe.js';
 import { readServiceOptions, type StatePaths } from './state.js';
+import { gatewayUrl } from './url.js';
 
 export type ServiceState = 'running' | 'unhealthy' | 'stopped';
 
@@ -89,7 +90,7 @@ export function guessUrl(paths: StatePaths, env: Readonly<Record<string, string 
   const stored = readServiceOptions(paths);
   const host = stored?.host ?? (env.HOST?.trim() || '127.0.0.1');
   const port = stored?.port ?? (env.PORT?.trim() || '60001');
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return gatewayUrl(host, port);
 }
 
 export function formatDuration(ms: number): string {
