@@ -10,8 +10,8 @@ export interface ProbeResult<T> {
 }
 
 /**
- * The gateway's local API key as the CLI knows it (`CCRX_API_KEY`): a gateway that requires one refuses even
- * `/health` without it. `start` passes the key of the config it inspected instead.
+ * The gateway's local API key from the environment (`CCRX_API_KEY`): a gateway that requires one refuses even
+ * `/health` without it. `start`, `status` and `stop` pass the key of the service's config instead (`serviceApiKey`).
  */
 export const localApiKey = (): string | undefined => process.env.CCRX_API_KEY?.trim() || undefined;
 

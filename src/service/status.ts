@@ -1,3 +1,4 @@
+import { serviceApiKey } from './api-key.js';
 import { readPidFile, type PidState } from './pidfile.js';
 import { probeStatus, type HealthCheckView, type ProbeLabel, type ServiceStatus } from './probe.js';
 import { readServiceOptions, type StatePaths } from './state.js';
@@ -40,7 +41,7 @@ export async function collectStatus(paths: StatePaths, env: Readonly<Record<stri
   }
   const record = pidState.kind === 'none' ? undefined : pidState.record;
   const url = record?.url ?? guessUrl(paths, env);
-  const probe = await probeStatus(url, 2000);
+  const probe = await probeStatus(url, 2000, await serviceApiKey(paths, env));
   const answered = probe.label === 'healthy' && probe.body !== undefined;
 
   if (pidState.kind !== 'running') {

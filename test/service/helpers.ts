@@ -116,9 +116,9 @@ export function run(cmd: string, args: string[], o: { cwd: string; env: Record<s
 /**
  * Writes `router.config.mjs` into the sandbox's working dir: an inline plugin that points the
  * upstream at `upstreamUrl` and reports an auth check read from `auth.json` beside it (so a test
- * can break auth while the service runs). No Copilot plugin involved.
+ * can break auth while the service runs). No Copilot plugin involved. `apiKey` sets `server.apiKey`.
  */
-export function writeConfig(sandbox: Sandbox, o: { upstreamUrl?: string; shutdownGraceMs?: number; auth?: object } = {}): string {
+export function writeConfig(sandbox: Sandbox, o: { upstreamUrl?: string; shutdownGraceMs?: number; auth?: object; apiKey?: string } = {}): string {
   const file = join(sandbox.dir, 'router.config.mjs');
   const authFile = join(sandbox.dir, 'auth.json');
   if (o.auth) writeFileSync(authFile, JSON.stringify(o.auth));
@@ -127,7 +127,7 @@ export function writeConfig(sandbox: Sandbox, o: { upstreamUrl?: string; shutdow
     `import { existsSync, readFileSync } from 'node:fs';
 const authFile = ${JSON.stringify(authFile)};
 export default {
-  server: { shutdownGraceMs: ${o.shutdownGraceMs ?? 5000} },
+  server: { shutdownGraceMs: ${o.shutdownGraceMs ?? 5000}${o.apiKey ? `, apiKey: ${JSON.stringify(o.apiKey)}` : ''} },
   plugins: [{
     name: 'test-upstream',
     apply({ hooks }) {
