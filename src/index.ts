@@ -7,7 +7,7 @@ export { eventJson, jsonEvent, serializeEvents, isEventStream } from './core/sse
 export { isLoopbackHost } from './core/net.js';
 export { isObject, type JsonObject } from './json/is-object.js';
 export { convertTools, customInput, type ToolMap, type ToolTarget } from './responses-tools/index.js';
-export { ERROR_BODY_LIMIT, readErrorBody, headerValue, retryAfter, type ResponseHeaders, type RetryAfter } from './upstream-errors/index.js';
+export { readErrorBody, headerValue, retryAfter, type ResponseHeaders, type RetryAfter } from './upstream-errors/index.js';
 export { jsonMembers, jsonItems, jsonKind, jsonString, jsonValue, PEEK_MIN_BYTES, type JsonRange, type JsonKind } from './core/json-peek.js';
 export { requestModel } from './codex/request-model.js';
 export { resolvePluginOptions, type Builtins } from './core/loader.js';
@@ -19,7 +19,7 @@ export type { ResolvedConfig } from './core/config.js';
 export { buildModelInfo, buildCatalog, validateCatalog, DEFAULT_BASE_INSTRUCTIONS, type ModelInfo, type ModelInfoInput, type ModelCatalog, type CatalogValidation, type ReasoningEffort, type InputModality } from './codex/catalog.js';
 export { readModelsAnswer, type DiscoveredModels } from './codex/models-answer.js';
 export { CopilotTokenStore, CopilotAuthError, missingAuthError, stripBearer, refuseInbound, resolveTokenFilePath, type CopilotToken, type InboundAuthPolicy } from './copilot/index.js';
-export { parseTokenFile, readTokenFile, type TokenFileData, type TokenFileSnapshot } from './copilot/index.js';
-export { COPILOT_CLIENT_DEFAULTS, copilotClientProperties, copilotClientEnv, copilotClientHeaders, type CopilotClientVersions, type CopilotClientIds } from './copilot/index.js';
+export { parseTokenFile, readTokenFile, type TokenFileData } from './copilot/index.js';
+export { copilotClientProperties, copilotClientEnv, copilotClientHeaders, type CopilotClientVersions, type CopilotClientIds } from './copilot/index.js';
 export { createRouter, loadRouter, type CreateRouterOptions } from './router.js';
 export { statePaths, type StatePaths } from './service/state.js';

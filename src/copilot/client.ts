@@ -17,7 +17,7 @@ export interface CopilotClientIds extends CopilotClientVersions {
   integrationId: string;
 }
 
-export const COPILOT_CLIENT_DEFAULTS: Readonly<CopilotClientIds> = Object.freeze({
+const COPILOT_CLIENT_DEFAULTS: Readonly<CopilotClientIds> = Object.freeze({
   chatVersion: '0.35.0',
   editorVersion: 'vscode/1.109.2',
   githubApiVersion: '2025-10-01',

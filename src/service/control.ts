@@ -20,7 +20,7 @@ export function cliScript(): string {
 }
 
 /** The `serve` arguments that reproduce `options`; the log file keeps the service's logs. */
-export function serveArgs(options: ServiceOptions, logFile: string): string[] {
+function serveArgs(options: ServiceOptions, logFile: string): string[] {
   const args = ['serve', '--log-file', logFile];
   if (options.config) args.push('--config', options.config);
   if (options.host) args.push('--host', options.host);
@@ -31,7 +31,7 @@ export function serveArgs(options: ServiceOptions, logFile: string): string[] {
 }
 
 /** Leaves the state dir with no pid file of a dead or foreign process; returns a running record, if any. */
-export function clearStale(paths: StatePaths, say: Say): PidRecord | undefined {
+function clearStale(paths: StatePaths, say: Say): PidRecord | undefined {
   const state = readPidFile(paths);
   if (state.kind === 'unreadable') throw new CLIError(`cannot read the pid file: ${state.reason}; remove it if ccrx is not running`);
   if (state.kind === 'stale') {

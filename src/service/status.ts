@@ -94,7 +94,7 @@ export function guessUrl(paths: StatePaths, env: Readonly<Record<string, string 
   return gatewayUrl(host, port);
 }
 
-export function formatDuration(ms: number): string {
+function formatDuration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
   const d = Math.floor(s / 86400);
   const h = Math.floor((s % 86400) / 3600);

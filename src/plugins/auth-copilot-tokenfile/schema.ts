@@ -28,7 +28,7 @@ export interface AuthCopilotTokenFileOptions extends CopilotClientVersions {
   scope: string;
 }
 
-export const DEFAULT_TOKEN_URL = 'https://api.github.com/copilot_internal/v2/token';
+const DEFAULT_TOKEN_URL = 'https://api.github.com/copilot_internal/v2/token';
 
 export const schema = {
   type: 'object',

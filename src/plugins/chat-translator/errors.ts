@@ -75,7 +75,7 @@ function clip(text: string): string {
 }
 
 /** `Retry-After` as whole seconds (numeric or a future HTTP date), else `retry-after-ms`. */
-export function retryAfterSeconds(headers: Record<string, string | string[]>): number | undefined {
+function retryAfterSeconds(headers: Record<string, string | string[]>): number | undefined {
   const wait = retryAfter(headers, Date.now());
   return wait && Math.max(1, Math.ceil(wait.ms / 1000));
 }

@@ -39,7 +39,7 @@ type Item = ReasoningItem | MessageItem | CallItem;
 
 export type TerminalStatus = 'completed' | 'incomplete' | 'failed';
 
-export const newId = (prefix: string) => `${prefix}_${randomUUID().replace(/-/g, '')}`;
+const newId = (prefix: string) => `${prefix}_${randomUUID().replace(/-/g, '')}`;
 
 /**
  * Chat Completions chunks in, the full Responses event sequence out (`chat-translation.md` §4.2): live deltas, and

@@ -5,7 +5,6 @@ import { copilotCatalog, routeOf, type CopilotModel, type Route } from './models
 import { schema, type CopilotModelsOptions } from './schema.js';
 
 export type { CopilotModelsOptions } from './schema.js';
-export { parseCopilotModels, routeOf, copilotCatalog, type CopilotModel, type Route } from './models.js';
 
 const NAME = 'copilot-models';
 const STATE = Symbol(NAME);
@@ -104,7 +103,7 @@ export default definePlugin<CopilotModelsOptions>({
 });
 
 /** `…/responses` → `…/chat/completions` on the same host, so the account-host routing of the auth plugin still applies. */
-export function chatCompletionsUrl(upstream: URL | undefined, modelsUrl: string): URL {
+function chatCompletionsUrl(upstream: URL | undefined, modelsUrl: string): URL {
   const base = upstream ?? new URL(modelsUrl);
   const url = new URL(base.href);
   url.pathname = url.pathname.replace(/\/(responses|models)\/?$/, '') + '/chat/completions';

@@ -3,7 +3,7 @@ import { describeQuota, fetchQuota, premiumExhausted, quotaHeaders, readGithubTo
 import { schema, type CopilotQuotaOptions } from './schema.js';
 
 export type { CopilotQuotaOptions } from './schema.js';
-export { describeQuota, fetchQuota, parseQuota, premiumExhausted, quotaHeaders, readGithubToken, usedPercent, type CopilotQuota, type QuotaBucket } from './quota.js';
+export { describeQuota, parseQuota, quotaHeaders, usedPercent } from './quota.js';
 
 const NAME = 'copilot-quota';
 

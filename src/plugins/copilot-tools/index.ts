@@ -3,7 +3,6 @@ import { schema, type CopilotToolsOptions } from './schema.js';
 import { hasNoCustomTool, wrapCustomTools } from './wrap.js';
 
 export type { CopilotToolsOptions } from './schema.js';
-export { wrapCustomTools } from './wrap.js';
 
 const NAME = 'copilot-tools';
 const STATE = Symbol(NAME);

@@ -4,8 +4,6 @@ import { schema, type Retry429Options } from './schema.js';
 import { announcedWait, planRetry, type AnnouncedWait } from './wait.js';
 
 export type { Retry429Options } from './schema.js';
-export { announcedWait, backoffMs, planRetry } from './wait.js';
-export { exhaustedQuota, parseErrorBody, quotaError } from './quota.js';
 
 /** Per-exchange retry bookkeeping. */
 interface RetryState {
