@@ -35,6 +35,6 @@ export async function loadRouter(options: CreateRouterOptions & { configFile?: s
  * static import here would make a cycle (root → router → plugins → root) whose outcome depends on which module a
  * program happens to import first.
  */
-export function builtinPlugins() {
+function builtinPlugins() {
   return import('../plugins.config.js');
 }

@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'smol-toml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMockChat, type MockChat } from '../../test/support/mock-chat.js';
+import { freePort } from '../../test/support/ports.js';
 import { startRouter } from '../../test/support/router.js';
 import { validateCatalog } from '../codex/catalog.js';
 import { codexConfig, writeCodexConfig } from './codex-config.js';
@@ -28,14 +28,6 @@ export const fakeTranslator = (listUrl) => ({
 
 let dir: string;
 let chat: MockChat;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 function writeConfig(port: number, extra = ''): string {
   const file = join(dir, `router.config.${port}.mjs`);

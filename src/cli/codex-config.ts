@@ -11,6 +11,7 @@ import { ConfigTomlError, writeCatalogFile, writeCodexSetup, type CodexSetupResu
 import { completeEntries, readModelsAnswer } from '../codex/models-answer.js';
 import { defaultConfig } from '../../plugins.config.js';
 import { loadRouter } from '../router.js';
+import { configGatewayUrl } from '../service/url.js';
 import { CLIError } from './errors.js';
 
 export interface CodexConfigOptions {
@@ -59,7 +60,7 @@ export async function codexConfig(o: CodexConfigOptions = {}): Promise<CodexConf
   const env = o.env ?? process.env;
   const config = await loadConfig({ configFile: o.configFile, cwd: o.cwd, env, defaults: defaultConfig });
   const chains = selectChains(config, o.provider);
-  const gateway = gatewayUrl(config);
+  const gateway = configGatewayUrl(config);
   const notes: string[] = [];
   const instructions = o.instructionsFile ? readFileSync(resolve(o.cwd ?? process.cwd(), o.instructionsFile), 'utf8') : undefined;
 
@@ -136,11 +137,6 @@ function providerId(chain: ResolvedChain): string {
 
 function chainLabel(chain: ResolvedChain): string {
   return chain.prefix === '' ? 'the top-level chain' : `provider ${chain.provider}`;
-}
-
-function gatewayUrl(config: ResolvedConfig): string {
-  const host = ['0.0.0.0', '::', ''].includes(config.server.host) ? '127.0.0.1' : config.server.host;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${config.server.port}`;
 }
 
 function providerTable(chain: ResolvedChain, gateway: string, config: ResolvedConfig): Record<string, unknown> {

@@ -6,9 +6,11 @@ import { parse as parseToml } from 'smol-toml';
 import { defaultConfig } from '../../plugins.config.js';
 import { loadConfig, type ResolvedConfig } from '../core/config.js';
 import { isLoopbackHost } from '../core/net.js';
+import { isObject } from '../json/is-object.js';
 import { readPidFile } from '../service/pidfile.js';
 import type { ServiceStatus } from '../service/probe.js';
 import { statePaths } from '../service/state.js';
+import { configGatewayUrl } from '../service/url.js';
 
 export type StepStatus = 'ok' | 'fail' | 'skip' | 'info';
 
@@ -33,7 +35,6 @@ export interface DoctorOptions {
 }
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Checks the whole path Codex takes, in order: config, service, health checks, auth, Codex's config, one tiny
@@ -55,7 +56,7 @@ export async function runDoctor(o: DoctorOptions = {}): Promise<DoctorStep[]> {
     return steps;
   }
 
-  const url = (o.url ?? serviceUrl(env) ?? configUrl(config)).replace(/\/+$/, '');
+  const url = (o.url ?? serviceUrl(env) ?? configGatewayUrl(config)).replace(/\/+$/, '');
   const headers: Record<string, string> = { accept: 'application/json' };
   if (config.server.apiKey) headers['x-ccrx-api-key'] = config.server.apiKey;
   const timeoutMs = o.timeoutMs ?? 60_000;
@@ -106,11 +107,6 @@ export async function runDoctor(o: DoctorOptions = {}): Promise<DoctorStep[]> {
 function serviceUrl(env: Readonly<Record<string, string | undefined>>): string | undefined {
   const state = readPidFile(statePaths(env));
   return state.kind === 'running' ? state.record.url : undefined;
-}
-
-function configUrl(config: ResolvedConfig): string {
-  const host = ['0.0.0.0', '::', ''].includes(config.server.host) ? '127.0.0.1' : config.server.host;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${config.server.port}`;
 }
 
 /** Codex's config must select a provider whose base_url is one of this gateway's chains, on the responses wire. */

@@ -19,7 +19,7 @@ const subCommands: Record<string, () => Promise<CommandDef>> = {
   doctor: () => import('./doctor.js').then((m) => m.default as CommandDef),
 };
 
-export const mainCommand = defineCommand({
+const mainCommand = defineCommand({
   meta: { name: 'ccrx', version: packageVersion(), description: 'codex-code-router: a plugin-based gateway between Codex CLI and GitHub Copilot or any Chat Completions provider' },
   subCommands,
   default: 'serve',

@@ -9,7 +9,7 @@ import { optionsFromArgs } from './start.js';
 import { stopArgs, stopTimeout } from './stop.js';
 
 /** The options `start` stored, with any flag given now taking their place. */
-export function restartOptions(paths: StatePaths, args: Parameters<typeof optionsFromArgs>[0]): ServiceOptions {
+function restartOptions(paths: StatePaths, args: Parameters<typeof optionsFromArgs>[0]): ServiceOptions {
   const stored = readServiceOptions(paths);
   const given = optionsFromArgs(args);
   if (!stored) return given;

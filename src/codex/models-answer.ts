@@ -1,5 +1,6 @@
 import { buildModelInfo, type InputModality, type ModelInfo, type ModelInfoInput } from './catalog.js';
 import { validateCatalog } from './catalog-schema.js';
+import { isObject } from '../json/is-object.js';
 
 /** What a `/models` answer tells about the models behind a chain. */
 export interface DiscoveredModels {
@@ -78,10 +79,6 @@ function firstNumber(sources: Json[], fields: string[]): number | undefined {
     }
   }
   return undefined;
-}
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Completes discovered models into entries, applying an instructions override to every entry. */

@@ -5,7 +5,7 @@ export function stripBearer(value: string | undefined | null): string {
 }
 
 /** Whether every character is visible ASCII (what an HTTP header value and a token may hold). */
-export function isVisibleAscii(value: string): boolean {
+function isVisibleAscii(value: string): boolean {
   return /^[\x21-\x7e]+$/.test(value);
 }
 
@@ -16,7 +16,7 @@ export type InboundAuthPolicy = 'off' | 'filtered' | 'any';
 const PLACEHOLDER = /(placeholder|dummy|changeme|change-me|not[-_ ]?needed|unused|example|your[-_]?(api[-_]?)?(key|token)|^none$|^null$|^undefined$|^test$|^x+$)/i;
 
 /** Shortest inbound token `filtered` accepts: GitHub and Copilot tokens are far longer. */
-export const MIN_INBOUND_TOKEN_LENGTH = 20;
+const MIN_INBOUND_TOKEN_LENGTH = 20;
 
 /**
  * Why an inbound token must not be forwarded to Copilot, or undefined when it may be. `filtered` refuses

@@ -19,7 +19,7 @@ export type CopilotAuthReason =
   | 'refused_inbound';
 
 /** The command that fixes most auth problems; shown in errors and in `/health`. */
-export const LOGIN_FIX = 'ccrx login';
+const LOGIN_FIX = 'ccrx login';
 
 /**
  * An auth failure Codex can act on. Status 401 for everything the user fixes locally (Codex shows the message),
@@ -42,10 +42,6 @@ export class CopilotAuthError extends GatewayError {
     this.name = 'CopilotAuthError';
     this.reason = reason;
   }
-}
-
-export function isCopilotAuthError(err: unknown): err is CopilotAuthError {
-  return err instanceof CopilotAuthError;
 }
 
 /** The message when no auth source produced a token; keeps the original's leading words (scripts grep them). */

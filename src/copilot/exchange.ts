@@ -1,13 +1,12 @@
 import { stripBearer } from './bearer.js';
+import { copilotClientHeaders, type CopilotClientVersions } from './client.js';
 import { CopilotAuthError } from './errors.js';
 import { callJson, describeNetworkError } from './http.js';
 import { validateApiBase } from './token-file.js';
 
 /** What the token exchange needs besides the GitHub token. */
-export interface ExchangeSettings {
+export interface ExchangeSettings extends CopilotClientVersions {
   tokenUrl: string;
-  chatVersion: string;
-  editorVersion: string;
   timeoutMs: number;
 }
 
@@ -22,13 +21,11 @@ export interface ExchangedToken {
 }
 
 /** The refresh headers of the original (`Bearer`, not `token`). */
-export function githubHeaders(githubToken: string | undefined, s: Pick<ExchangeSettings, 'chatVersion' | 'editorVersion'>): Record<string, string> {
+export function githubHeaders(githubToken: string | undefined, s: CopilotClientVersions): Record<string, string> {
   return {
     accept: 'application/json',
     ...(githubToken !== undefined && { authorization: `Bearer ${githubToken}` }),
-    'user-agent': `GitHubCopilotChat/${s.chatVersion}`,
-    'editor-version': s.editorVersion,
-    'editor-plugin-version': `copilot-chat/${s.chatVersion}`,
+    ...copilotClientHeaders(s),
   };
 }
 

@@ -1,7 +1,7 @@
 // Copilot auth shared by the auth plugins and the `login` / `print-token` commands.
-export { CopilotAuthError, isCopilotAuthError, missingAuthError, LOGIN_FIX, type CopilotAuthReason } from './errors.js';
-export { stripBearer, isVisibleAscii, refuseInbound, MIN_INBOUND_TOKEN_LENGTH, type InboundAuthPolicy } from './bearer.js';
-export { CopilotTokenStore, type CopilotToken, type TokenStoreSettings, type TokenFileStatus } from './store.js';
-export { resolveTokenFilePath, defaultTokenFilePath, validateApiBase, parseTokenFile, serializeTokenFile, type TokenFileData } from './token-file.js';
-export { exchangeCopilotToken, type ExchangeSettings, type ExchangedToken } from './exchange.js';
-export { deviceLogin, DeviceLoginError, type DeviceLoginSettings, type DeviceLoginIO } from './device-login.js';
+export { CopilotAuthError, missingAuthError } from './errors.js';
+export { stripBearer, refuseInbound, type InboundAuthPolicy } from './bearer.js';
+export { CopilotTokenStore, type CopilotToken } from './store.js';
+export { resolveTokenFilePath, parseTokenFile, readTokenFile, serializeTokenFile, type TokenFileData } from './token-file.js';
+export { deviceLogin, DeviceLoginError, type DeviceLoginSettings } from './device-login.js';
+export { copilotClientProperties, copilotClientEnv, copilotClientHeaders, type CopilotClientVersions, type CopilotClientIds } from './client.js';

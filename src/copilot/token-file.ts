@@ -20,7 +20,7 @@ export interface TokenFileData {
 }
 
 /** Default location: `~/.copilot-tokens.json` (`os.homedir()` follows HOME on Unix). */
-export function defaultTokenFilePath(): string {
+function defaultTokenFilePath(): string {
   return join(homedir(), '.copilot-tokens.json');
 }
 
@@ -36,7 +36,7 @@ export function resolveTokenFilePath(option: string | undefined): string {
 /** Epoch values above this are milliseconds (the original's rule). */
 const MS_THRESHOLD = 10_000_000_000;
 
-export function parseExpiresAt(value: unknown): number | undefined {
+function parseExpiresAt(value: unknown): number | undefined {
   const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value.trim()) : NaN;
   if (!Number.isFinite(n) || n < 0) return undefined;
   return n > MS_THRESHOLD ? Math.floor(n / 1000) : n;
@@ -45,7 +45,7 @@ export function parseExpiresAt(value: unknown): number | undefined {
 const CHAT_COMPLETIONS = '/chat/completions';
 
 /** `https://host/chat/completions` → `https://host` when it is a Copilot API host; otherwise undefined. */
-export function apiBaseFromEndpoint(endpoint: unknown): string | undefined {
+function apiBaseFromEndpoint(endpoint: unknown): string | undefined {
   if (typeof endpoint !== 'string') return undefined;
   const base = endpoint.trim().replace(/\/+$/, '');
   return validateApiBase(base.endsWith(CHAT_COMPLETIONS) ? base.slice(0, -CHAT_COMPLETIONS.length) : base);

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, realpathSync } from 'node:fs';
 import { CLIError } from '../cli/errors.js';
+import { serviceApiKey } from './api-key.js';
 import { breadcrumb } from './breadcrumb.js';
 import type { Inspection } from './inspect.js';
 import { readPidFile, removePidFile, writePidFile, type PidRecord } from './pidfile.js';
@@ -19,7 +20,7 @@ export function cliScript(): string {
 }
 
 /** The `serve` arguments that reproduce `options`; the log file keeps the service's logs. */
-export function serveArgs(options: ServiceOptions, logFile: string): string[] {
+function serveArgs(options: ServiceOptions, logFile: string): string[] {
   const args = ['serve', '--log-file', logFile];
   if (options.config) args.push('--config', options.config);
   if (options.host) args.push('--host', options.host);
@@ -30,7 +31,7 @@ export function serveArgs(options: ServiceOptions, logFile: string): string[] {
 }
 
 /** Leaves the state dir with no pid file of a dead or foreign process; returns a running record, if any. */
-export function clearStale(paths: StatePaths, say: Say): PidRecord | undefined {
+function clearStale(paths: StatePaths, say: Say): PidRecord | undefined {
   const state = readPidFile(paths);
   if (state.kind === 'unreadable') throw new CLIError(`cannot read the pid file: ${state.reason}; remove it if ccrx is not running`);
   if (state.kind === 'stale') {
@@ -45,7 +46,7 @@ export function clearStale(paths: StatePaths, say: Say): PidRecord | undefined {
 export async function alreadyRunning(paths: StatePaths, say: Say): Promise<StartResult | undefined> {
   const running = clearStale(paths, say);
   if (!running) return undefined;
-  const health = await probeHealth(running.url);
+  const health = await probeHealth(running.url, undefined, await serviceApiKey(paths));
   if (health.label === 'healthy') {
     say(`ccrx is already running at ${running.url} (pid ${running.pid})`);
     say(`log: ${paths.logFile}`);
@@ -126,7 +127,7 @@ export async function stopService(paths: StatePaths, o: { say: Say; timeoutMs?: 
   if (state.kind === 'unreadable') throw new CLIError(`cannot read the pid file: ${state.reason}; remove it if ccrx is not running`);
   if (state.kind === 'none') {
     const url = guessUrl(paths, process.env);
-    const probe = await probeStatus(url, 500);
+    const probe = await probeStatus(url, 500, await serviceApiKey(paths));
     if (probe.label === 'healthy' && probe.body?.pid) {
       throw new CLIError(`ccrx (pid ${probe.body.pid}) is reachable at ${url}, but no pid file exists at ${paths.pidFile}; it was not started by \`ccrx start\` with this state directory, so stop it where it runs`);
     }

@@ -4,6 +4,7 @@ import { createLogger } from '../core/logger.js';
 import { loadRouter } from '../router.js';
 import type { HealthCheckView } from './probe.js';
 import type { ServiceOptions } from './state.js';
+import { gatewayUrl } from './url.js';
 
 /** What `start` learns by building the gateway in-process (without listening) before it spawns the service. */
 export interface Inspection {
@@ -28,8 +29,7 @@ export async function inspectService(options: ServiceOptions): Promise<Inspectio
     const { host, port, shutdownGraceMs } = router.config.server;
     if (port === 0) throw new Error('the background service needs a fixed port: set --port, PORT or server.port (0 picks a random port)');
     const health = (await router.health()) as { providers?: Record<string, { checks?: Record<string, HealthCheckView> }> };
-    const shownHost = host.includes(':') ? `[${host}]` : host;
-    return { configFile: router.config.file, url: `http://${shownHost}:${port}`, shutdownGraceMs, apiKey: router.config.server.apiKey, auth: health.providers?.default?.checks?.auth };
+    return { configFile: router.config.file, url: gatewayUrl(host, port), shutdownGraceMs, apiKey: router.config.server.apiKey, auth: health.providers?.default?.checks?.auth };
   } finally {
     await router.close().catch(() => {});
   }

@@ -10,13 +10,13 @@ export interface ProbeResult<T> {
 }
 
 /**
- * The gateway's local API key as the CLI knows it (`CCRX_API_KEY`): a gateway that requires one refuses even
- * `/health` without it. `start` passes the key of the config it inspected instead.
+ * The gateway's local API key from the environment (`CCRX_API_KEY`): a gateway that requires one refuses even
+ * `/health` without it. `start`, `status` and `stop` pass the key of the service's config instead (`serviceApiKey`).
  */
-export const localApiKey = (): string | undefined => process.env.CCRX_API_KEY?.trim() || undefined;
+const localApiKey = (): string | undefined => process.env.CCRX_API_KEY?.trim() || undefined;
 
 /** GET `url` with short timeouts (and the local API key, when there is one); parses a JSON body. Never throws. */
-export function probeJson<T = Record<string, unknown>>(url: string, timeoutMs = 1500, apiKey = localApiKey()): Promise<ProbeResult<T>> {
+function probeJson<T = Record<string, unknown>>(url: string, timeoutMs = 1500, apiKey = localApiKey()): Promise<ProbeResult<T>> {
   return new Promise((resolve) => {
     const headers = { accept: 'application/json', connection: 'close', ...(apiKey && { 'x-ccrx-api-key': apiKey }) };
     const req = request(url, { method: 'GET', headers, timeout: timeoutMs }, (res) => {

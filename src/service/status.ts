@@ -1,6 +1,8 @@
+import { serviceApiKey } from './api-key.js';
 import { readPidFile, type PidState } from './pidfile.js';
 import { probeStatus, type HealthCheckView, type ProbeLabel, type ServiceStatus } from './probe.js';
 import { readServiceOptions, type StatePaths } from './state.js';
+import { gatewayUrl } from './url.js';
 
 export type ServiceState = 'running' | 'unhealthy' | 'stopped';
 
@@ -39,7 +41,7 @@ export async function collectStatus(paths: StatePaths, env: Readonly<Record<stri
   }
   const record = pidState.kind === 'none' ? undefined : pidState.record;
   const url = record?.url ?? guessUrl(paths, env);
-  const probe = await probeStatus(url, 2000);
+  const probe = await probeStatus(url, 2000, await serviceApiKey(paths, env));
   const answered = probe.label === 'healthy' && probe.body !== undefined;
 
   if (pidState.kind !== 'running') {
@@ -89,10 +91,10 @@ export function guessUrl(paths: StatePaths, env: Readonly<Record<string, string 
   const stored = readServiceOptions(paths);
   const host = stored?.host ?? (env.HOST?.trim() || '127.0.0.1');
   const port = stored?.port ?? (env.PORT?.trim() || '60001');
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return gatewayUrl(host, port);
 }
 
-export function formatDuration(ms: number): string {
+function formatDuration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
   const d = Math.floor(s / 86400);
   const h = Math.floor((s % 86400) / 3600);

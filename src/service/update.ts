@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { CLIError } from '../cli/errors.js';
 
-export const PACKAGE = 'codex-code-router';
+const PACKAGE = 'codex-code-router';
 
 /**
  * The npm global prefix a script was installed under: `<prefix>/lib/node_modules/codex-code-router/…`

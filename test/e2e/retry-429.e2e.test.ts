@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { definePlugin } from '../../src/index.js';
 import retry429 from '../../src/plugins/retry-429/index.js';
 import { cleanupCodexHomes, runCodex as runCodexCli, type CodexRun } from '../support/codex.js';
 import { responsesTextStream, sendJson, sendSse, startMockUpstream, type MockHandler, type MockUpstream } from '../support/mock-upstream.js';
 import { startRouter, type StartedRouter } from '../support/router.js';
+import { upstreamTo } from '../support/upstream-plugin.js';
 
 // Real Codex 0.169.0 (`codex exec`) → gateway (retry-429) → mock Responses upstream, on loopback.
 const ANSWER = 'The rate limit passed and here is the answer.';
@@ -12,17 +12,6 @@ let mock: MockUpstream;
 let gateway: StartedRouter;
 let responsesHandler: MockHandler;
 
-function upstreamTo(target: MockUpstream) {
-  return definePlugin({
-    name: 'test-upstream',
-    apply({ hooks }) {
-      hooks.request.tapPromise('test-upstream', async (ex) => {
-        ex.upstream.url = new URL(ex.inbound.route === 'models' ? '/models' : '/responses', target.url);
-        return undefined;
-      });
-    },
-  });
-}
 
 function runCodex(prompt: string): Promise<CodexRun> {
   return runCodexCli({ baseUrl: `${gateway.url}/v1`, prompt, sandbox: 'read-only' });

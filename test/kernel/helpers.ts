@@ -1,7 +1,8 @@
 import { afterEach } from 'vitest';
-import { definePlugin, type Plugin, type PluginEntry, type RouterConfig } from '../../src/index.js';
+import type { PluginEntry, RouterConfig } from '../../src/index.js';
 import { startMockUpstream, type MockHandler, type MockUpstream } from '../support/mock-upstream.js';
 import { startRouter, type StartedRouter } from '../support/router.js';
+import { upstreamTo } from '../support/upstream-plugin.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -10,19 +11,6 @@ afterEach(async () => {
 
 export function onCleanup(fn: () => Promise<void>): void {
   cleanup.push(fn);
-}
-
-/** The smallest useful plugin: sends each route to the mock's `/responses` or `/models`. */
-export function upstreamTo(mock: MockUpstream): Plugin {
-  return definePlugin({
-    name: 'test-upstream',
-    apply({ hooks }) {
-      hooks.request.tapPromise('test-upstream', async (ex) => {
-        ex.upstream.url = new URL(ex.inbound.route === 'models' ? '/models' : '/responses', mock.url);
-        return undefined;
-      });
-    },
-  });
 }
 
 export async function gatewayWith(handler: MockHandler, extra: PluginEntry[] = [], config: Omit<RouterConfig, 'plugins'> = {}): Promise<{ mock: MockUpstream; gw: StartedRouter }> {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { definePlugin, GatewayError, jsonEvent, Stage, type Plugin } from '../../src/index.js';
 import { sendSse, responsesTextStream, sseText, startMockUpstream } from '../support/mock-upstream.js';
-import { gatewayWith, json, onCleanup, started, upstreamTo } from './helpers.js';
+import { upstreamTo } from '../support/upstream-plugin.js';
+import { gatewayWith, json, onCleanup, started } from './helpers.js';
 
 /** A stream tap that changes nothing: it puts a chain in event mode. */
 const watcher = definePlugin({ name: 'watcher', apply: ({ hooks }) => void hooks.streamChunk.tap('watcher', (events) => events) });

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../support/ports.js';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const ccrxBin = join(repoRoot, 'bin', 'ccrx.js');
@@ -30,17 +30,6 @@ export interface Sandbox {
   /** Kills whatever the pid file names and every helper process; removes the temp dir. */
   cleanup(): Promise<void>;
   track(child: ChildProcess): ChildProcess;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export async function createSandbox(): Promise<Sandbox> {
@@ -127,9 +116,9 @@ export function run(cmd: string, args: string[], o: { cwd: string; env: Record<s
 /**
  * Writes `router.config.mjs` into the sandbox's working dir: an inline plugin that points the
  * upstream at `upstreamUrl` and reports an auth check read from `auth.json` beside it (so a test
- * can break auth while the service runs). No Copilot plugin involved.
+ * can break auth while the service runs). No Copilot plugin involved. `apiKey` sets `server.apiKey`.
  */
-export function writeConfig(sandbox: Sandbox, o: { upstreamUrl?: string; shutdownGraceMs?: number; auth?: object } = {}): string {
+export function writeConfig(sandbox: Sandbox, o: { upstreamUrl?: string; shutdownGraceMs?: number; auth?: object; apiKey?: string } = {}): string {
   const file = join(sandbox.dir, 'router.config.mjs');
   const authFile = join(sandbox.dir, 'auth.json');
   if (o.auth) writeFileSync(authFile, JSON.stringify(o.auth));
@@ -138,7 +127,7 @@ export function writeConfig(sandbox: Sandbox, o: { upstreamUrl?: string; shutdow
     `import { existsSync, readFileSync } from 'node:fs';
 const authFile = ${JSON.stringify(authFile)};
 export default {
-  server: { shutdownGraceMs: ${o.shutdownGraceMs ?? 5000} },
+  server: { shutdownGraceMs: ${o.shutdownGraceMs ?? 5000}${o.apiKey ? `, apiKey: ${JSON.stringify(o.apiKey)}` : ''} },
   plugins: [{
     name: 'test-upstream',
     apply({ hooks }) {

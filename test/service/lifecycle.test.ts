@@ -90,6 +90,27 @@ describe('ccrx start / status / restart / stop', () => {
     expect(isAlive(pid)).toBe(false);
   }, 60_000);
 
+  it('status, start and stop use the local API key of the config file when CCRX_API_KEY is not set', async () => {
+    sb = await createSandbox();
+    writeConfig(sb, { apiKey: 'config-key-0123456789' });
+    const started = await sb.ccrx(['start']);
+    expect(started.stderr).toBe('');
+    expect(started.code).toBe(0);
+    const pid = sb.readPid()!;
+    expect((await fetch(`${sb.url}/health`)).status).toBe(401);
+    // From another directory: the config is the one start was given, not one found from the cwd.
+    const status = await sb.ccrx(['status'], { cwd: sb.home });
+    expect(status.stdout).toContain(`ccrx is running at ${sb.url} (pid ${pid})`);
+    expect(status.code).toBe(0);
+    const again = await sb.ccrx(['start']);
+    expect(again.stdout).toContain(`ccrx is already running at ${sb.url} (pid ${pid})`);
+    expect(again.code).toBe(0);
+    const stopped = await sb.ccrx(['stop'], { cwd: sb.home });
+    expect(stopped.code).toBe(0);
+    expect(stopped.stdout).toContain(`stopped ccrx (pid ${pid})`);
+    expect(isAlive(pid)).toBe(false);
+  }, 60_000);
+
   it('restart keeps the options start was given, from any directory', async () => {
     sb = await createSandbox();
     const config = writeConfig(sb);
@@ -190,6 +211,21 @@ describe('a gateway ccrx did not start', () => {
     const start = await sb.ccrx(['start']);
     expect(start.code).toBe(1);
     expect(start.stderr).toContain(`ccrx (pid ${serve.pid}) is reachable at ${sb.url}, but no pid file exists`);
+  }, 30_000);
+
+  it('finds a foreground ccrx serve that requires the config file\'s local API key', async () => {
+    sb = await createSandbox();
+    writeConfig(sb, { apiKey: 'config-key-0123456789' });
+    const serve = sb.track(spawn(process.execPath, [ccrxBin, 'serve'], { cwd: sb.dir, env: sb.env, stdio: 'ignore' }));
+    for (let i = 0; i < 100 && (await fetch(`${sb.url}/health`).then((r) => r.status, () => 0)) !== 401; i++) await new Promise((r) => setTimeout(r, 100));
+
+    const status = await sb.ccrx(['status']);
+    expect(status.stdout).toContain(`ccrx is reachable at ${sb.url}, but no pid file exists`);
+    expect(status.code).toBe(1);
+    const stop = await sb.ccrx(['stop']);
+    expect(stop.stderr).toContain(`ccrx (pid ${serve.pid}) is reachable at ${sb.url}, but no pid file exists`);
+    expect(stop.code).toBe(1);
+    expect(isAlive(serve.pid!)).toBe(true);
   }, 30_000);
 });
 

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './codex.js';
+import { freePort } from './ports.js';
 
 /**
  * `ccrx serve` as a child process (the real CLI from `dist/`), on a free loopback port, with only the environment
@@ -33,14 +33,6 @@ export interface ServedGateway {
   log(): string;
   /** SIGTERM, then the exit code once it is gone (flushes logs and diagnostics files). Idempotent. */
   stop(): Promise<number | null>;
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 export const CCRX_BIN = join(ROOT, 'bin', 'ccrx.js');

@@ -1,4 +1,4 @@
-import { CopilotAuthError, CopilotTokenStore, definePlugin, resolveTokenFilePath, type Logger } from '../../index.js';
+import { CopilotAuthError, copilotClientEnv, CopilotTokenStore, definePlugin, resolveTokenFilePath, type Logger } from '../../index.js';
 import { schema, type AuthCopilotTokenFileOptions } from './schema.js';
 
 export type { AuthCopilotTokenFileOptions } from './schema.js';
@@ -40,8 +40,8 @@ export default definePlugin<AuthCopilotTokenFileOptions>({
     refresh: 'COPILOT_TOKEN_REFRESH',
     tokenUrl: 'COPILOT_TOKEN_URL',
     accountEndpoint: 'COPILOT_ACCOUNT_ENDPOINT',
-    chatVersion: 'COPILOT_CHAT_VERSION',
-    editorVersion: 'COPILOT_EDITOR_VERSION',
+    chatVersion: copilotClientEnv.chatVersion,
+    editorVersion: copilotClientEnv.editorVersion,
     deviceCodeUrl: 'GITHUB_DEVICE_CODE_URL',
     accessTokenUrl: 'GITHUB_ACCESS_TOKEN_URL',
     clientId: 'GITHUB_OAUTH_CLIENT_ID',

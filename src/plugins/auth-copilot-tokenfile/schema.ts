@@ -1,5 +1,7 @@
+import { copilotClientProperties, type CopilotClientVersions } from '../../index.js';
+
 /** Options of the auth-copilot-tokenfile plugin (also read by `ccrx login` and `ccrx print-token`). */
-export interface AuthCopilotTokenFileOptions {
+export interface AuthCopilotTokenFileOptions extends CopilotClientVersions {
   /** Token file path; empty = `~/.copilot-tokens.json` (resolved with the user's home directory). @default "" */
   tokenFile: string;
   /** Refresh when the token expires within this many seconds. @default 300 */
@@ -14,10 +16,6 @@ export interface AuthCopilotTokenFileOptions {
    * @default true
    */
   accountEndpoint: boolean;
-  /** Copilot Chat version in the exchange's `user-agent` / `editor-plugin-version`. @default "0.35.0" */
-  chatVersion: string;
-  /** `editor-version` of the exchange. @default "vscode/1.109.2" */
-  editorVersion: string;
   /** Timeout of one call to the token endpoint, in ms. @default 30000 */
   requestTimeoutMs: number;
   /** Device-login start URL (`ccrx login`). @default "https://github.com/login/device/code" */
@@ -30,7 +28,7 @@ export interface AuthCopilotTokenFileOptions {
   scope: string;
 }
 
-export const DEFAULT_TOKEN_URL = 'https://api.github.com/copilot_internal/v2/token';
+const DEFAULT_TOKEN_URL = 'https://api.github.com/copilot_internal/v2/token';
 
 export const schema = {
   type: 'object',
@@ -41,8 +39,8 @@ export const schema = {
     refresh: { type: 'boolean', default: true, description: 'Mint new Copilot tokens from the saved GitHub token (env COPILOT_TOKEN_REFRESH).' },
     tokenUrl: { type: 'string', minLength: 1, default: DEFAULT_TOKEN_URL, description: 'Copilot token exchange URL (env COPILOT_TOKEN_URL).' },
     accountEndpoint: { type: 'boolean', default: true, description: 'Route to the account API host from the token exchange when the upstream is the public api.githubcopilot.com (env COPILOT_ACCOUNT_ENDPOINT).' },
-    chatVersion: { type: 'string', minLength: 1, default: '0.35.0', description: 'Copilot Chat version sent to the token endpoint (env COPILOT_CHAT_VERSION).' },
-    editorVersion: { type: 'string', minLength: 1, default: 'vscode/1.109.2', description: 'editor-version sent to the token endpoint (env COPILOT_EDITOR_VERSION).' },
+    chatVersion: copilotClientProperties.chatVersion,
+    editorVersion: copilotClientProperties.editorVersion,
     requestTimeoutMs: { type: 'integer', minimum: 1, default: 30_000, description: 'Timeout of one token-endpoint call, in ms.' },
     deviceCodeUrl: { type: 'string', minLength: 1, default: 'https://github.com/login/device/code', description: 'Device-login start URL for ccrx login (env GITHUB_DEVICE_CODE_URL).' },
     accessTokenUrl: { type: 'string', minLength: 1, default: 'https://github.com/login/oauth/access_token', description: 'Device-login poll URL for ccrx login (env GITHUB_ACCESS_TOKEN_URL).' },

@@ -1,25 +1,14 @@
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { definePlugin } from '../../index.js';
-import { sendJson, startMockUpstream, type MockUpstream } from '../../../test/support/mock-upstream.js';
+import { sendJson, startMockUpstream } from '../../../test/support/mock-upstream.js';
 import { startRouter } from '../../../test/support/router.js';
+import { upstreamTo } from '../../../test/support/upstream-plugin.js';
 import bodyLimit, { type BodyLimitOptions } from './index.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
   while (cleanup.length) await cleanup.pop()!();
 });
-
-const upstreamTo = (mock: MockUpstream) =>
-  definePlugin({
-    name: 'test-upstream',
-    apply({ hooks }) {
-      hooks.request.tapPromise('test-upstream', async (ex) => {
-        ex.upstream.url = new URL('/responses', mock.url);
-        return undefined;
-      });
-    },
-  });
 
 async function setup(options?: Partial<BodyLimitOptions>, env: Record<string, string> = {}) {
   const mock = await startMockUpstream((req, res) => sendJson(res, 200, { received: req.body.length }));

@@ -1,20 +1,8 @@
-import { isObject } from './tools.js';
+import { isObject } from '../../index.js';
 
 type Json = Record<string, unknown>;
 
 // How the fields of a Chat chunk's delta are read, across providers.
-
-/** The raw input of a custom tool call: the declared string field, else the whole arguments text. */
-export function customInput(args: string, field: string): string {
-  try {
-    const parsed = JSON.parse(args) as unknown;
-    if (isObject(parsed) && typeof parsed[field] === 'string') return parsed[field];
-    if (typeof parsed === 'string') return parsed;
-  } catch {
-    // not JSON: the model sent the raw text itself
-  }
-  return args;
-}
 
 export function reasoningOf(delta: Json): { text: string; field: string } {
   for (const field of ['reasoning_content', 'reasoning']) {

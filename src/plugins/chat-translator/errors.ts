@@ -1,5 +1,4 @@
-import { GatewayError } from '../../index.js';
-import { isObject } from './tools.js';
+import { GatewayError, isObject, retryAfter } from '../../index.js';
 
 /**
  * Upstream HTTP failures in the vocabulary Codex acts on (`codex-contract.md` §3.4, `chat-translation.md` §8). The
@@ -75,21 +74,10 @@ function clip(text: string): string {
   return text.length > 500 ? `${text.slice(0, 500)}…` : text;
 }
 
-/** `Retry-After` as whole seconds (numeric or an HTTP date), else `retry-after-ms`. */
-export function retryAfterSeconds(headers: Record<string, string | string[]>): number | undefined {
-  const get = (name: string) => {
-    const v = headers[name];
-    return Array.isArray(v) ? v[0] : v;
-  };
-  const raw = get('retry-after')?.trim();
-  if (raw) {
-    if (/^\d+(\.\d+)?$/.test(raw)) return Math.max(1, Math.ceil(Number(raw)));
-    const date = Date.parse(raw);
-    if (!Number.isNaN(date)) return Math.max(1, Math.ceil((date - Date.now()) / 1000));
-  }
-  const ms = get('retry-after-ms')?.trim();
-  if (ms && /^\d+$/.test(ms)) return Math.max(1, Math.ceil(Number(ms) / 1000));
-  return undefined;
+/** `Retry-After` as whole seconds (numeric or a future HTTP date), else `retry-after-ms`. */
+function retryAfterSeconds(headers: Record<string, string | string[]>): number | undefined {
+  const wait = retryAfter(headers, Date.now());
+  return wait && Math.max(1, Math.ceil(wait.ms / 1000));
 }
 
 /** A failure found while reading the upstream stream (after commit), as `response.failed` will carry it. */

@@ -1,6 +1,5 @@
-import type { Logger } from '../../index.js';
+import { isObject, type Logger, type ToolMap } from '../../index.js';
 import { CARRIER_PREFIX, decodeCarrier, type ReasoningCache } from './reasoning-carrier.js';
-import { isObject, type ToolMap } from './tools.js';
 
 type Json = Record<string, unknown>;
 

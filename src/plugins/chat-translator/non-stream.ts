@@ -1,6 +1,5 @@
-import { GatewayError } from '../../index.js';
+import { GatewayError, isObject } from '../../index.js';
 import { ResponseStream, type StreamOptions } from './stream-state.js';
-import { isObject } from './tools.js';
 
 /**
  * A whole Chat completion → the Responses object, built by replaying it through the stream translator as one chunk,

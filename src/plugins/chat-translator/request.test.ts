@@ -5,7 +5,7 @@ import { resolveSettings } from './presets.js';
 import { encodeCarrier } from './reasoning-carrier.js';
 import { IMAGE_OMITTED, translateRequest, type ChatMessage } from './request.js';
 import type { ChatTranslatorOptions } from './schema.js';
-import { flattenName } from './tools.js';
+import { flattenName } from '../../responses-tools/index.js';
 
 const log = createLogger({ level: 'silent', pretty: false });
 const base: ChatTranslatorOptions = { baseUrl: 'http://up.test/v1', headers: {}, modelMap: {}, extraBody: {}, dropParams: {}, commitAfterMs: 1000, keepAliveMs: 10000, contextWindow: 128000, models: [], quirks: {}, reasoningCacheSize: 8 };

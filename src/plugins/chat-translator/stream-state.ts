@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { jsonEvent, type StreamEvent } from '../../index.js';
+import { customInput, isObject, jsonEvent, type StreamEvent, type ToolMap, type ToolTarget } from '../../index.js';
 import type { StreamFailure } from './errors.js';
 import { FieldDecoder } from './field-decoder.js';
 import { encodeCarrier, type ReasoningCache } from './reasoning-carrier.js';
-import { contentPieces, customInput, hasContent, reasoningOf } from './chunk-fields.js';
-import { isObject, type ToolMap, type ToolTarget } from './tools.js';
+import { contentPieces, hasContent, reasoningOf } from './chunk-fields.js';
 import { chunkUsage, mapUsage, type ResponsesUsage } from './usage.js';
 
 type Json = Record<string, unknown>;
@@ -40,7 +39,7 @@ type Item = ReasoningItem | MessageItem | CallItem;
 
 export type TerminalStatus = 'completed' | 'incomplete' | 'failed';
 
-export const newId = (prefix: string) => `${prefix}_${randomUUID().replace(/-/g, '')}`;
+const newId = (prefix: string) => `${prefix}_${randomUUID().replace(/-/g, '')}`;
 
 /**
  * Chat Completions chunks in, the full Responses event sequence out (`chat-translation.md` §4.2): live deltas, and

@@ -1,10 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../index.js';
+import { convertTools, createLogger } from '../../index.js';
 import { translateCompletion } from './non-stream.js';
 import { decodeCarrier } from './reasoning-carrier.js';
 import { ResponseStream } from './stream-state.js';
-import { convertTools } from './tools.js';
 
 type Ev = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 

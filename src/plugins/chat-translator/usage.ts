@@ -1,4 +1,4 @@
-import { isObject } from './tools.js';
+import { isObject } from '../../index.js';
 
 /** The Responses usage object Codex reads (`codex-contract.md` §3.2). */
 export interface ResponsesUsage {

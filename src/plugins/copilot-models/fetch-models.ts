@@ -1,5 +1,5 @@
 import { request } from 'undici';
-import { CopilotTokenStore, resolveTokenFilePath, stripBearer, type Logger } from '../../index.js';
+import { copilotClientHeaders, CopilotTokenStore, resolveTokenFilePath, stripBearer, type Logger } from '../../index.js';
 import { parseCopilotModels, type CopilotModel } from './models.js';
 import type { CopilotModelsOptions } from './schema.js';
 
@@ -39,9 +39,7 @@ export function createModelsLoader(options: CopilotModelsOptions, log: Logger): 
         accept: 'application/json',
         authorization: `Bearer ${token}`,
         'copilot-integration-id': options.integrationId,
-        'editor-version': options.editorVersion,
-        'editor-plugin-version': `copilot-chat/${options.chatVersion}`,
-        'user-agent': `GitHubCopilotChat/${options.chatVersion}`,
+        ...copilotClientHeaders(options),
         'x-github-api-version': options.githubApiVersion,
       },
       signal: AbortSignal.timeout(options.timeoutMs),

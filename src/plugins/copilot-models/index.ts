@@ -1,15 +1,13 @@
-import { definePlugin, GatewayError, requestModel, type UpstreamResponse, type Verdict } from '../../index.js';
+import { copilotClientEnv, definePlugin, GatewayError, readErrorBody, requestModel, type UpstreamResponse, type Verdict } from '../../index.js';
 import { ModelCache } from './cache.js';
 import { createModelsLoader } from './fetch-models.js';
 import { copilotCatalog, routeOf, type CopilotModel, type Route } from './models.js';
 import { schema, type CopilotModelsOptions } from './schema.js';
 
 export type { CopilotModelsOptions } from './schema.js';
-export { parseCopilotModels, routeOf, copilotCatalog, type CopilotModel, type Route } from './models.js';
 
 const NAME = 'copilot-models';
 const STATE = Symbol(NAME);
-const ERROR_BODY_LIMIT = 64 * 1024;
 /** Copilot's codes for "this model is not served on this endpoint" and "no such model". */
 const MODEL_CODES = new Set(['unsupported_api_for_model', 'model_not_supported', 'model_not_found']);
 
@@ -35,10 +33,7 @@ export default definePlugin<CopilotModelsOptions>({
     tokenRefresh: 'COPILOT_TOKEN_REFRESH',
     tokenExpiryBufferSeconds: 'COPILOT_TOKEN_EXPIRY_BUFFER_SECONDS',
     accountEndpoint: 'COPILOT_ACCOUNT_ENDPOINT',
-    chatVersion: 'COPILOT_CHAT_VERSION',
-    editorVersion: 'COPILOT_EDITOR_VERSION',
-    githubApiVersion: 'GITHUB_API_VERSION',
-    integrationId: 'COPILOT_INTEGRATION_ID',
+    ...copilotClientEnv,
   },
   apply(api, options) {
     const { hooks, log } = api;
@@ -108,7 +103,7 @@ export default definePlugin<CopilotModelsOptions>({
 });
 
 /** `…/responses` → `…/chat/completions` on the same host, so the account-host routing of the auth plugin still applies. */
-export function chatCompletionsUrl(upstream: URL | undefined, modelsUrl: string): URL {
+function chatCompletionsUrl(upstream: URL | undefined, modelsUrl: string): URL {
   const base = upstream ?? new URL(modelsUrl);
   const url = new URL(base.href);
   url.pathname = url.pathname.replace(/\/(responses|models)\/?$/, '') + '/chat/completions';
@@ -141,7 +136,9 @@ function modelRefused(state: ExchangeState, code: string, working: string[]): Ve
 
 async function errorCode(response: UpstreamResponse): Promise<string | undefined> {
   try {
-    const body = JSON.parse((await response.readBody(ERROR_BODY_LIMIT)).toString('utf8')) as { error?: { code?: unknown } };
+    const raw = await readErrorBody(response);
+    if (!raw) return undefined;
+    const body = JSON.parse(raw.toString('utf8')) as { error?: { code?: unknown } };
     return typeof body.error?.code === 'string' ? body.error.code.split(':')[0] : undefined;
   } catch {
     return undefined;

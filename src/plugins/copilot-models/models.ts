@@ -1,4 +1,4 @@
-import { buildCatalog, validateCatalog, type InputModality, type ModelCatalog, type ModelInfoInput, type ReasoningEffort } from '../../index.js';
+import { buildCatalog, isObject, validateCatalog, type InputModality, type ModelCatalog, type ModelInfoInput, type ReasoningEffort } from '../../index.js';
 
 /** Which upstream API an exchange for a model goes to. `none`: the model cannot serve Codex through this chain. */
 export type Route = 'responses' | 'chat-completions' | 'none';
@@ -25,8 +25,6 @@ export interface CopilotModel {
   reasoningEfforts: string[];
 }
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.trunc(v) : undefined);
 
 /** Reads Copilot's `{"data":[…]}` (tolerates a bare array); entries without an id are skipped. */

@@ -1,5 +1,7 @@
+import { copilotClientProperties, type CopilotClientIds } from '../../index.js';
+
 /** Options of the copilot-models plugin. */
-export interface CopilotModelsOptions {
+export interface CopilotModelsOptions extends CopilotClientIds {
   /** Copilot's model list. @default "https://api.githubcopilot.com/models" */
   modelsUrl: string;
   /** Chat Completions URL for chat-only models; empty = the `/responses` upstream URL with `/chat/completions` instead. @default "" */
@@ -16,14 +18,6 @@ export interface CopilotModelsOptions {
   tokenExpiryBufferSeconds: number;
   /** Fetch the list from the account's API host (Business/Enterprise) when `modelsUrl` is on the public host. @default true */
   accountEndpoint: boolean;
-  /** Copilot Chat version (`editor-plugin-version`, `user-agent`), as header-injector sends it. @default "0.35.0" */
-  chatVersion: string;
-  /** `editor-version`. @default "vscode/1.109.2" */
-  editorVersion: string;
-  /** `x-github-api-version`. @default "2025-10-01" */
-  githubApiVersion: string;
-  /** `copilot-integration-id`. @default "vscode-chat" */
-  integrationId: string;
   /** Refresh the list in the background this often (seconds); 0 = only when used after that long. @default 900 */
   refreshSeconds: number;
   /** After a failed fetch with no list cached, requests pass through unrouted for this long (seconds). @default 30 */
@@ -44,10 +38,10 @@ export const schema = {
     tokenRefresh: { type: 'boolean', default: true, description: 'Mint a new Copilot token from the saved GitHub token when the file token is near expiry (env COPILOT_TOKEN_REFRESH).' },
     tokenExpiryBufferSeconds: { type: 'integer', minimum: 0, default: 300, description: 'Refresh the file token when it expires within this many seconds, as auth-copilot-tokenfile does (env COPILOT_TOKEN_EXPIRY_BUFFER_SECONDS).' },
     accountEndpoint: { type: 'boolean', default: true, description: 'Fetch from the account API host when modelsUrl is on the public host (env COPILOT_ACCOUNT_ENDPOINT).' },
-    chatVersion: { type: 'string', minLength: 1, default: '0.35.0', description: 'Copilot Chat version for editor-plugin-version and user-agent (env COPILOT_CHAT_VERSION).' },
-    editorVersion: { type: 'string', minLength: 1, default: 'vscode/1.109.2', description: 'editor-version header (env COPILOT_EDITOR_VERSION).' },
-    githubApiVersion: { type: 'string', minLength: 1, default: '2025-10-01', description: 'x-github-api-version header (env GITHUB_API_VERSION).' },
-    integrationId: { type: 'string', minLength: 1, default: 'vscode-chat', description: 'copilot-integration-id header (env COPILOT_INTEGRATION_ID).' },
+    chatVersion: copilotClientProperties.chatVersion,
+    editorVersion: copilotClientProperties.editorVersion,
+    githubApiVersion: copilotClientProperties.githubApiVersion,
+    integrationId: copilotClientProperties.integrationId,
     refreshSeconds: { type: 'integer', minimum: 0, default: 900, description: 'Background refresh period of the model list, in seconds (0: refresh on use only).' },
     retrySeconds: { type: 'integer', minimum: 0, default: 30, description: 'After a failed fetch with no list cached, requests pass through unrouted for this many seconds.' },
     timeoutMs: { type: 'integer', minimum: 1, default: 10_000, description: 'Timeout of one model list fetch, in ms.' },

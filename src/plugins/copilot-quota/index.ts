@@ -1,9 +1,9 @@
-import { definePlugin, stripBearer, type Logger } from '../../index.js';
+import { copilotClientEnv, definePlugin, stripBearer, type Logger } from '../../index.js';
 import { describeQuota, fetchQuota, premiumExhausted, quotaHeaders, readGithubToken, type CopilotQuota } from './quota.js';
 import { schema, type CopilotQuotaOptions } from './schema.js';
 
 export type { CopilotQuotaOptions } from './schema.js';
-export { describeQuota, fetchQuota, parseQuota, premiumExhausted, quotaHeaders, readGithubToken, usedPercent, type CopilotQuota, type QuotaBucket } from './quota.js';
+export { describeQuota, parseQuota, quotaHeaders, usedPercent } from './quota.js';
 
 const NAME = 'copilot-quota';
 
@@ -21,7 +21,7 @@ export async function loadQuota(options: CopilotQuotaOptions): Promise<CopilotQu
 export default definePlugin<CopilotQuotaOptions>({
   name: NAME,
   schema,
-  env: { url: 'COPILOT_QUOTA_URL', tokenFile: 'COPILOT_TOKEN_FILE', chatVersion: 'COPILOT_CHAT_VERSION', editorVersion: 'COPILOT_EDITOR_VERSION' },
+  env: { url: 'COPILOT_QUOTA_URL', tokenFile: 'COPILOT_TOKEN_FILE', chatVersion: copilotClientEnv.chatVersion, editorVersion: copilotClientEnv.editorVersion },
   apply({ hooks, log }, options) {
     const tracker = new QuotaTracker(options, log);
     let timer: NodeJS.Timeout | undefined;

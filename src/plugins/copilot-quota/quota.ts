@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { request } from 'undici';
-import { parseTokenFile, resolveTokenFilePath } from '../../index.js';
+import { copilotClientHeaders, isObject, readTokenFile, resolveTokenFilePath, type CopilotClientVersions } from '../../index.js';
 
 /** One bucket of `quota_snapshots` (chat, completions, premium_interactions). */
 export interface QuotaBucket {
@@ -23,16 +22,12 @@ export interface CopilotQuota {
   fetchedAt: number;
 }
 
-export interface QuotaFetchSettings {
+export interface QuotaFetchSettings extends CopilotClientVersions {
   url: string;
   githubToken: string;
-  chatVersion: string;
-  editorVersion: string;
   timeoutMs: number;
 }
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
 function bucket(value: unknown): QuotaBucket | undefined {
@@ -62,17 +57,9 @@ export function parseQuota(body: unknown, now = Date.now()): CopilotQuota {
   };
 }
 
-/** The GitHub OAuth token saved by `ccrx login`, through the project's token file parser; undefined when absent. */
+/** The GitHub OAuth token saved by `ccrx login`, read as the token store reads the file; undefined when absent. */
 export async function readGithubToken(tokenFile: string): Promise<string | undefined> {
-  const path = resolveTokenFilePath(tokenFile);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new Error(`cannot read the token file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'read error'}`);
-  }
-  return parseTokenFile(text, path).githubToken;
+  return (await readTokenFile(resolveTokenFilePath(tokenFile)))?.data.githubToken;
 }
 
 /** One call to GitHub's Copilot user endpoint. Redirects are not followed (the token never goes elsewhere). */
@@ -84,9 +71,7 @@ export async function fetchQuota(s: QuotaFetchSettings): Promise<CopilotQuota> {
       headers: {
         accept: 'application/json',
         authorization: `token ${s.githubToken}`,
-        'user-agent': `GitHubCopilotChat/${s.chatVersion}`,
-        'editor-version': s.editorVersion,
-        'editor-plugin-version': `copilot-chat/${s.chatVersion}`,
+        ...copilotClientHeaders(s),
       },
       signal: AbortSignal.timeout(s.timeoutMs),
     });

@@ -1,5 +1,7 @@
+import { copilotClientProperties, type CopilotClientVersions } from '../../index.js';
+
 /** Options of the copilot-quota plugin (also read by `ccrx usage`). */
-export interface CopilotQuotaOptions {
+export interface CopilotQuotaOptions extends CopilotClientVersions {
   /** GitHub's Copilot user endpoint. @default "https://api.github.com/copilot_internal/user" */
   url: string;
   /** Token file holding the GitHub token saved by `ccrx login`; empty = `~/.copilot-tokens.json`. @default "" */
@@ -10,10 +12,6 @@ export interface CopilotQuotaOptions {
   refreshSeconds: number;
   /** Add Codex's `x-codex-primary-*` rate-limit headers to successful `/v1/responses` answers. @default true */
   rateLimitHeaders: boolean;
-  /** Copilot Chat version in `user-agent` / `editor-plugin-version`. @default "0.35.0" */
-  chatVersion: string;
-  /** `editor-version`. @default "vscode/1.109.2" */
-  editorVersion: string;
   /** Timeout of one quota fetch (ms). @default 10000 */
   timeoutMs: number;
 }
@@ -27,8 +25,8 @@ export const schema = {
     githubToken: { type: 'string', default: '', description: "GitHub OAuth token to use instead of the token file's." },
     refreshSeconds: { type: 'integer', minimum: 10, default: 300, description: 'Background refresh period of the quota, in seconds.' },
     rateLimitHeaders: { type: 'boolean', default: true, description: "Add Codex's x-codex-primary-* rate-limit headers to successful /v1/responses answers." },
-    chatVersion: { type: 'string', minLength: 1, default: '0.35.0', description: 'Copilot Chat version in user-agent and editor-plugin-version (env COPILOT_CHAT_VERSION).' },
-    editorVersion: { type: 'string', minLength: 1, default: 'vscode/1.109.2', description: 'editor-version header (env COPILOT_EDITOR_VERSION).' },
+    chatVersion: copilotClientProperties.chatVersion,
+    editorVersion: copilotClientProperties.editorVersion,
     timeoutMs: { type: 'integer', minimum: 1, default: 10_000, description: 'Timeout of one quota fetch, in ms.' },
   },
 } as const;

@@ -1,9 +1,8 @@
-import { customInput, definePlugin, eventJson, PEEK_MIN_BYTES, type Exchange, type StreamEvent, type ToolMap } from '../../index.js';
+import { customInput, definePlugin, eventJson, isObject, PEEK_MIN_BYTES, type Exchange, type StreamEvent, type ToolMap } from '../../index.js';
 import { schema, type CopilotToolsOptions } from './schema.js';
 import { hasNoCustomTool, wrapCustomTools } from './wrap.js';
 
 export type { CopilotToolsOptions } from './schema.js';
-export { wrapCustomTools } from './wrap.js';
 
 const NAME = 'copilot-tools';
 const STATE = Symbol(NAME);
@@ -15,7 +14,6 @@ interface State {
 }
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Copilot's `/responses` refuses Codex's freeform (`custom`) tools such as apply_patch. For exchanges that stay on

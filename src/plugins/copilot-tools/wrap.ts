@@ -1,7 +1,6 @@
-import { convertTools, jsonItems, jsonMembers, jsonString, type Logger, type ToolMap } from '../../index.js';
+import { convertTools, isObject, jsonItems, jsonMembers, jsonString, type Logger, type ToolMap } from '../../index.js';
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * The request body with every top-level `custom` tool as a Responses function tool (the translator's conversion,

@@ -6,8 +6,8 @@ export interface CopilotUpstreamOptions {
   modelsUrl: string;
 }
 
-export const DEFAULT_RESPONSES_URL = 'https://api.githubcopilot.com/responses';
-export const DEFAULT_MODELS_URL = 'https://api.githubcopilot.com/models';
+const DEFAULT_RESPONSES_URL = 'https://api.githubcopilot.com/responses';
+const DEFAULT_MODELS_URL = 'https://api.githubcopilot.com/models';
 
 export const schema = {
   type: 'object',

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { definePlugin, type HeaderMap } from '../../index.js';
+import { copilotClientEnv, copilotClientHeaders, definePlugin, type HeaderMap } from '../../index.js';
 import { classifyInitiator } from './initiator.js';
 import { schema, type HeaderInjectorOptions } from './schema.js';
 
@@ -14,13 +14,12 @@ const FORWARDED = new Set(['content-type', 'accept', 'accept-encoding', 'content
 export default definePlugin<HeaderInjectorOptions>({
   name: 'header-injector',
   schema,
-  env: { chatVersion: 'COPILOT_CHAT_VERSION', editorVersion: 'COPILOT_EDITOR_VERSION', githubApiVersion: 'GITHUB_API_VERSION', integrationId: 'COPILOT_INTEGRATION_ID', initiator: 'COPILOT_INITIATOR' },
+  env: { ...copilotClientEnv, initiator: 'COPILOT_INITIATOR' },
   apply({ hooks, log }, options) {
     const fixed: HeaderMap = {
       'copilot-integration-id': options.integrationId,
-      'editor-plugin-version': `copilot-chat/${options.chatVersion}`,
-      'editor-version': options.editorVersion,
-      'user-agent': options.userAgent || `GitHubCopilotChat/${options.chatVersion}`,
+      ...copilotClientHeaders(options),
+      ...(options.userAgent && { 'user-agent': options.userAgent }),
       'openai-intent': options.openaiIntent,
       'x-github-api-version': options.githubApiVersion,
       ...(options.libraryVersion && { 'x-vscode-user-agent-library-version': options.libraryVersion }),

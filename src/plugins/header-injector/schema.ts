@@ -1,16 +1,10 @@
+import { copilotClientProperties, type CopilotClientIds } from '../../index.js';
+
 /** Who started a request, as Copilot bills it (`x-initiator`). */
 export type InitiatorMode = 'auto' | 'agent' | 'user';
 
 /** Options of the header-injector plugin. */
-export interface HeaderInjectorOptions {
-  /** Copilot Chat version: `editor-plugin-version: copilot-chat/<v>`, `user-agent: GitHubCopilotChat/<v>`. @default "0.35.0" */
-  chatVersion: string;
-  /** `editor-version`. @default "vscode/1.109.2" */
-  editorVersion: string;
-  /** `x-github-api-version`. @default "2025-10-01" */
-  githubApiVersion: string;
-  /** `copilot-integration-id`. @default "vscode-chat" */
-  integrationId: string;
+export interface HeaderInjectorOptions extends CopilotClientIds {
   /** `openai-intent`. @default "conversation-agent" */
   openaiIntent: string;
   /** `x-vscode-user-agent-library-version`; empty = not sent. @default "electron-fetch" */
@@ -27,10 +21,10 @@ export const schema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    chatVersion: { type: 'string', minLength: 1, default: '0.35.0', description: 'Copilot Chat version for editor-plugin-version and user-agent (env COPILOT_CHAT_VERSION).' },
-    editorVersion: { type: 'string', minLength: 1, default: 'vscode/1.109.2', description: 'editor-version header (env COPILOT_EDITOR_VERSION).' },
-    githubApiVersion: { type: 'string', minLength: 1, default: '2025-10-01', description: 'x-github-api-version header (env GITHUB_API_VERSION).' },
-    integrationId: { type: 'string', minLength: 1, default: 'vscode-chat', description: 'copilot-integration-id header (env COPILOT_INTEGRATION_ID).' },
+    chatVersion: copilotClientProperties.chatVersion,
+    editorVersion: copilotClientProperties.editorVersion,
+    githubApiVersion: copilotClientProperties.githubApiVersion,
+    integrationId: copilotClientProperties.integrationId,
     openaiIntent: { type: 'string', minLength: 1, default: 'conversation-agent', description: 'openai-intent header.' },
     libraryVersion: { type: 'string', default: 'electron-fetch', description: 'x-vscode-user-agent-library-version header; empty = not sent.' },
     userAgent: { type: 'string', default: '', description: 'user-agent header; empty = GitHubCopilotChat/<chatVersion>.' },

@@ -4,7 +4,7 @@ import { CompletedScanner } from './scanner.js';
 import { schema, type MetricsOptions } from './schema.js';
 
 export type { MetricsOptions } from './schema.js';
-export { CompletedScanner, type Usage } from './scanner.js';
+export { CompletedScanner } from './scanner.js';
 
 const NAME = 'metrics';
 const SCANNER = Symbol('metrics.scanner');

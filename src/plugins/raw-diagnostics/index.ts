@@ -7,8 +7,6 @@ import { requestSnapshot, responseSnapshot } from './snapshot.js';
 import { acquireWriter, releaseWriter, type JsonlWriter } from './writer.js';
 
 export type { RawDiagnosticsOptions, RawLogLevel } from './schema.js';
-export { parseLevel } from './schema.js';
-export { JsonlWriter } from './writer.js';
 
 /** Per-exchange diagnostics state. */
 interface DiagState {
@@ -39,7 +37,7 @@ function stateOf(ex: Exchange): DiagState {
 const target = (ex: Exchange) => (ex.inbound.route === 'models' ? 'Models' : 'Responses');
 const first = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
 
-export function resolveFile(file: string): string {
+function resolveFile(file: string): string {
   return file === '~' || file.startsWith('~/') ? join(homedir(), file.slice(1)) : file;
 }
 

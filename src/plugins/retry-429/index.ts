@@ -1,11 +1,9 @@
-import { definePlugin, type Exchange, type UpstreamResponse, type Verdict } from '../../index.js';
+import { definePlugin, readErrorBody, type Exchange, type UpstreamResponse, type Verdict } from '../../index.js';
 import { exhaustedQuota, parseErrorBody, quotaError } from './quota.js';
 import { schema, type Retry429Options } from './schema.js';
 import { announcedWait, planRetry, type AnnouncedWait } from './wait.js';
 
 export type { Retry429Options } from './schema.js';
-export { announcedWait, backoffMs, planRetry } from './wait.js';
-export { exhaustedQuota, parseErrorBody, quotaError } from './quota.js';
 
 /** Per-exchange retry bookkeeping. */
 interface RetryState {
@@ -15,8 +13,6 @@ interface RetryState {
 
 const STATE = Symbol('retry-429');
 const SERVER_ERRORS = new Set([502, 503, 504]);
-/** Error bodies are small; a larger one is not worth holding in memory to classify. */
-const ERROR_BODY_LIMIT = 64 * 1024;
 
 function stateOf(ex: Exchange): RetryState {
   let state = ex.state.get(STATE) as RetryState | undefined;
@@ -25,16 +21,6 @@ function stateOf(ex: Exchange): RetryState {
     ex.state.set(STATE, state);
   }
   return state;
-}
-
-async function readErrorBody(response: UpstreamResponse): Promise<Buffer | undefined> {
-  const declared = Number(response.headers['content-length']);
-  if (Number.isFinite(declared) && declared > ERROR_BODY_LIMIT) return undefined;
-  try {
-    return await response.readBody(ERROR_BODY_LIMIT);
-  } catch {
-    return undefined;
-  }
 }
 
 /** Codex honours `retry-after` in whole seconds only (codex-contract §3.5). */

@@ -33,7 +33,7 @@ export interface Retry429Options {
   retryServerErrors: boolean;
 }
 
-export const defaultQuotaCodes = [
+const defaultQuotaCodes = [
   'quota_exceeded',
   'free_quota_exceeded',
   'overage_limit_reached',

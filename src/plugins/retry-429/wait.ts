@@ -1,18 +1,11 @@
+import { headerValue, retryAfter, type ResponseHeaders } from '../../index.js';
+
 /** Where a wait came from, for logs and diagnostics. */
 export type WaitSource = 'retry-after' | 'retry-after-ms' | 'x-ratelimit-reset' | 'x-ratelimit-reset-ms' | 'x-ratelimit-user-retry-after' | 'backoff';
 
 export interface AnnouncedWait {
   ms: number;
   source: Exclude<WaitSource, 'backoff'>;
-}
-
-type Headers = Readonly<Record<string, string | string[] | undefined>>;
-
-function header(headers: Headers, name: string): string | undefined {
-  const value = headers[name];
-  const text = Array.isArray(value) ? value[0] : value;
-  const trimmed = text?.trim();
-  return trimmed ? trimmed : undefined;
 }
 
 const SECONDS = /^\d+(\.\d+)?$/;
@@ -22,20 +15,14 @@ const SECONDS = /^\d+(\.\d+)?$/;
  * `x-ratelimit-reset` (epoch s), `x-ratelimit-reset-ms` (epoch ms), then Copilot's `x-ratelimit-user-retry-after`
  * (seconds). A time in the past, or a value that does not parse, falls through to the next header.
  */
-export function announcedWait(headers: Headers, now: number): AnnouncedWait | undefined {
-  const retryAfter = header(headers, 'retry-after');
-  if (retryAfter !== undefined) {
-    if (SECONDS.test(retryAfter)) return { ms: Math.round(Number(retryAfter) * 1000), source: 'retry-after' };
-    const date = Date.parse(retryAfter);
-    if (Number.isFinite(date) && date > now) return { ms: date - now, source: 'retry-after' };
-  }
-  const retryAfterMs = header(headers, 'retry-after-ms');
-  if (retryAfterMs !== undefined && SECONDS.test(retryAfterMs)) return { ms: Math.round(Number(retryAfterMs)), source: 'retry-after-ms' };
-  const reset = header(headers, 'x-ratelimit-reset');
+export function announcedWait(headers: ResponseHeaders, now: number): AnnouncedWait | undefined {
+  const announced = retryAfter(headers, now);
+  if (announced) return announced;
+  const reset = headerValue(headers, 'x-ratelimit-reset');
   if (reset !== undefined && SECONDS.test(reset) && Number(reset) * 1000 > now) return { ms: Math.round(Number(reset) * 1000 - now), source: 'x-ratelimit-reset' };
-  const resetMs = header(headers, 'x-ratelimit-reset-ms');
+  const resetMs = headerValue(headers, 'x-ratelimit-reset-ms');
   if (resetMs !== undefined && SECONDS.test(resetMs) && Number(resetMs) > now) return { ms: Math.round(Number(resetMs) - now), source: 'x-ratelimit-reset-ms' };
-  const userRetry = header(headers, 'x-ratelimit-user-retry-after');
+  const userRetry = headerValue(headers, 'x-ratelimit-user-retry-after');
   if (userRetry !== undefined && SECONDS.test(userRetry)) return { ms: Math.round(Number(userRetry) * 1000), source: 'x-ratelimit-user-retry-after' };
   return undefined;
 }

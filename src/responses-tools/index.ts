@@ -1,0 +1,4 @@
+// Codex's Responses tools mapped to function tools and back: the chat-translator and copilot-tools plugins share this.
+export { ToolMap, flattenName, type ToolTarget } from './tool-map.js';
+export { convertTools, type ChatTool } from './convert.js';
+export { customInput } from './custom-input.js';
