@@ -1,4 +1,4 @@
-import { definePlugin, GatewayError, isEventStream, serializeEvents, type Exchange, type Logger, type PluginApi, type Reply } from '../../index.js';
+import { definePlugin, GatewayError, readErrorBody, isEventStream, serializeEvents, type Exchange, type Logger, type PluginApi, type Reply } from '../../index.js';
 import { failureOf, upstreamHttpError } from './errors.js';
 import { codexCatalog, parseModelList, type UpstreamModel } from './models.js';
 import { completionChunks, translateCompletion } from './non-stream.js';
@@ -9,16 +9,14 @@ import { translateRequest, type TranslatedRequest } from './request.js';
 import { optionsSchema, type ChatTranslatorOptions } from './schema.js';
 import { ResponseStream } from './stream-state.js';
 
-export type { ChatTranslatorOptions, Quirks, PresetName } from './schema.js';
-export { presets } from './presets.js';
+export type { ChatTranslatorOptions } from './schema.js';
 
 const NAME = 'chat-translator';
 const STATE = Symbol(NAME);
 
 type ExchangeState = { kind: 'models' } | { kind: 'responses'; request: TranslatedRequest; stream: ResponseStream | undefined };
 
-/** Largest upstream error or blocking body read whole. */
-const ERROR_BODY_LIMIT = 64 * 1024;
+/** Largest blocking (non-stream) completion read whole. */
 const COMPLETION_BODY_LIMIT = 32 * 1024 * 1024;
 const CATALOG_TTL_MS = 60_000;
 const MODELS_TIMEOUT_MS = 5_000;
@@ -128,7 +126,7 @@ function tapResponseSide(api: Api, options: ChatTranslatorOptions, settings: Set
       const s = state(ex);
       if (!s || s.kind === 'models') return undefined;
       if (response.status >= 400) {
-        const body = await response.readBody(ERROR_BODY_LIMIT).catch(() => Buffer.alloc(0));
+        const body = (await readErrorBody(response)) ?? Buffer.alloc(0);
         return { fail: upstreamHttpError(response.status, body, response.headers, apiKey ? undefined : settings.apiKeyEnv) };
       }
       const streaming = isEventStream(response.headers['content-type']);

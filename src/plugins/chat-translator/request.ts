@@ -1,8 +1,8 @@
-import { GatewayError, type Logger } from '../../index.js';
+import { convertTools, GatewayError, isObject, type Logger, type ToolMap } from '../../index.js';
 import { allMatching, lookupPattern, matchPattern, type Settings } from './presets.js';
 import { MessageBuilder } from './messages.js';
 import type { ReasoningCache } from './reasoning-carrier.js';
-import { convertToolChoice, convertTools, isObject, type ToolMap } from './tools.js';
+import { convertToolChoice } from './tools.js';
 
 export { IMAGE_OMITTED, type ChatMessage } from './messages.js';
 

@@ -1,7 +1,4 @@
-import { convertTools, isObject, type JsonObject as Json, type ToolMap, type ToolTarget } from '../../index.js';
-
-// request.ts imports these from here.
-export { convertTools, isObject, type ToolMap, type ToolTarget };
+import { isObject, type JsonObject as Json, type ToolMap } from '../../index.js';
 
 /** Responses `tool_choice` → Chat; undefined when it should not be sent. */
 export function convertToolChoice(choice: unknown, map: ToolMap): unknown {
