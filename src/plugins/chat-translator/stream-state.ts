@@ -339,8 +339,10 @@ export class ResponseStream {
     this.emit({ type: 'response.in_progress', response: this.snapshot() });
   }
 
+  /** Every caller passes a fresh literal, so it takes its number in place: a copy per event cost more than its JSON. */
   private emit(payload: { type: string } & Json): void {
-    this.out.push(jsonEvent({ ...payload, sequence_number: this.seq++ }));
+    payload.sequence_number = this.seq++;
+    this.out.push(jsonEvent(payload));
   }
 
   private flush(): StreamEvent[] {
