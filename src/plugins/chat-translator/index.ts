@@ -152,7 +152,9 @@ function tapResponseSide(api: Api, options: ChatTranslatorOptions, settings: Set
     });
     api.hooks.streamChunk.tap(NAME, (events, ex) => {
       const stream = streamOf(ex);
-      return stream ? events.flatMap((event) => stream.chunk(event.data)) : events;
+      if (!stream) return events;
+      // The kernel passes one event at a time: no intermediate arrays per event on a long stream.
+      return events.length === 1 ? stream.chunk(events[0]!.data) : events.flatMap((event) => stream.chunk(event.data));
     });
     api.hooks.streamIdle.tap(NAME, (events, ex) => {
       const stream = streamOf(ex);
