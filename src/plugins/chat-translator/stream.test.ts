@@ -240,3 +240,47 @@ function checkSequence(events: Ev[]): void {
     }
   }
 }
+
+describe('event text', () => {
+  const keys: Record<string, string[]> = {
+    'response.output_text.delta': ['type', 'item_id', 'output_index', 'content_index', 'delta', 'logprobs', 'sequence_number'],
+    'response.reasoning_summary_text.delta': ['type', 'item_id', 'output_index', 'summary_index', 'delta', 'sequence_number'],
+    'response.function_call_arguments.delta': ['type', 'item_id', 'output_index', 'delta', 'sequence_number'],
+    'response.custom_tool_call_input.delta': ['type', 'item_id', 'output_index', 'delta', 'sequence_number'],
+  };
+
+  it('is what JSON.stringify writes, for deltas of any text (control characters, quotes, lone surrogates)', () => {
+    const text = fc.oneof(fc.string({ unit: 'binary', minLength: 1 }), fc.constantFrom('"', '\\', '\n', '\u2028', '\ud800', '</script>'));
+    fc.assert(
+      fc.property(fc.array(text, { minLength: 1, maxLength: 6 }), (texts) => {
+        const s = newStream();
+        const patch = JSON.stringify({ patch: texts.join('') });
+        const datas = [
+          ...texts.map((t) => chunk({ reasoning_content: t })),
+          ...texts.map((t) => chunk({ content: t })),
+          chunk(tc(0, { name: 'exec_command', arguments: JSON.stringify({ cmd: texts.join('') }) }, 'call_1')),
+          chunk(tc(1, { name: 'apply_patch', arguments: patch.slice(0, 12) }, 'call_2')),
+          chunk(tc(1, { arguments: patch.slice(12) })),
+          chunk({}, 'tool_calls'),
+        ];
+        const events = [...s.open(), ...datas.flatMap((d) => s.chunk(d)), ...s.end()];
+        for (const event of events) {
+          const parsed = JSON.parse(event.data) as Ev;
+          expect(JSON.stringify(parsed)).toBe(event.data);
+          expect(event.event).toBe(parsed.type);
+          if (keys[parsed.type]) expect(Object.keys(parsed)).toEqual(keys[parsed.type]);
+        }
+        const parsed = events.map((e) => JSON.parse(e.data) as Ev);
+        const indexOf = new Map(parsed.filter((e) => e.type === 'response.output_item.added').map((e) => [e.item.id, e.output_index]));
+        for (const e of parsed.filter((x) => keys[x.type])) {
+          expect(e.output_index).toBe(indexOf.get(e.item_id));
+          if (e.type === 'response.output_text.delta') expect(e).toMatchObject({ content_index: 0, logprobs: [] });
+          if (e.type === 'response.reasoning_summary_text.delta') expect(e.summary_index).toBe(0);
+        }
+        expect(events.map((e) => (JSON.parse(e.data) as Ev).type)).toEqual(expect.arrayContaining(Object.keys(keys)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
