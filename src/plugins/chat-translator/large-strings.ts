@@ -40,7 +40,6 @@ export function deferLargeStrings(body: Buffer): DeferredBody | undefined {
   ranges.sort((a, b) => a.start - b.start);
 
   const contents: Buffer[] = [];
-  const ids: number[] = [];
   let reduced = '';
   let at = 0;
   for (const range of ranges) {
@@ -48,7 +47,6 @@ export function deferLargeStrings(body: Buffer): DeferredBody | undefined {
     // Equal texts get one marker: the translator compares assistant texts to drop repeats.
     let id = contents.findIndex((known) => known.equals(content));
     if (id === -1) id = contents.push(content) - 1;
-    ids.push(id);
     reduced += `${body.toString('utf8', at, range.start)}"${SERIALIZED_OPEN}${id}${SERIALIZED_MARK}"`;
     at = range.end;
   }
