@@ -1,18 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runChild, type ChildOutput } from '../support/child.js';
 import { freePort } from '../support/ports.js';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const ccrxBin = join(repoRoot, 'bin', 'ccrx.js');
 
-export interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type RunResult = ChildOutput;
 
 /** A temporary HOME, state dir and free port: one user's machine, as far as the CLI can tell. */
 export interface Sandbox {
@@ -102,15 +99,7 @@ export async function createSandbox(): Promise<Sandbox> {
 }
 
 export function run(cmd: string, args: string[], o: { cwd: string; env: Record<string, string> }): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: o.cwd, env: o.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runChild(cmd, args, o.env, 60_000, { cwd: o.cwd });
 }
 
 /**

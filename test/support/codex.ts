@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'smol-toml';
+import { runChild } from './child.js';
 
 /**
  * The real Codex CLI (`@openai/codex`, a pinned dev dependency) for end-to-end tests: a fresh `CODEX_HOME` per run,
@@ -89,24 +89,11 @@ export async function runCodex(o: RunCodexOptions): Promise<CodexRun> {
 }
 
 /** Any Codex command (e.g. `['debug', 'models']`) with the given home. */
-export function spawnCodex(args: string[], home: string, o: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<Omit<CodexRun, 'home' | 'cwd'>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(CODEX_BIN, args, {
-      // OPENAI_API_KEY emptied: Codex must not pick up a developer's real key or login.
-      env: { ...process.env, CODEX_HOME: home, OPENAI_API_KEY: '', NO_COLOR: '1', RUST_LOG: 'off', ...o.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 90_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, output: `${stdout}\n${stderr}` });
-    });
-  });
+export async function spawnCodex(args: string[], home: string, o: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<Omit<CodexRun, 'home' | 'cwd'>> {
+  // OPENAI_API_KEY emptied: Codex must not pick up a developer's real key or login.
+  const env = { ...process.env, CODEX_HOME: home, OPENAI_API_KEY: '', NO_COLOR: '1', RUST_LOG: 'off', ...o.env };
+  const { code, stdout, stderr } = await runChild(CODEX_BIN, args, env, o.timeoutMs ?? 90_000);
+  return { code, stdout, stderr, output: `${stdout}\n${stderr}` };
 }
 
 /** The JSONL events of `codex exec --json` (non-JSON lines skipped). */

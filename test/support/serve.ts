@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runChild, type ChildOutput } from './child.js';
 import { ROOT } from './codex.js';
 import { freePort } from './ports.js';
 
@@ -89,19 +90,7 @@ export async function startServe(o: ServeOptions = {}): Promise<ServedGateway> {
 }
 
 /** Runs another `ccrx` command (e.g. `status`, `print-token`) with the given environment; stdin closed. */
-export function runCcrx(args: string[], env: Record<string, string>, o: { timeoutMs?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCcrx(args: string[], env: Record<string, string>, o: { timeoutMs?: number } = {}): Promise<ChildOutput> {
   assertBuilt();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CCRX_BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runChild(process.execPath, [CCRX_BIN, ...args], { PATH: process.env.PATH ?? '', ...env }, o.timeoutMs ?? 30_000);
 }
