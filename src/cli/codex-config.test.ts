@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'smol-toml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMockChat, type MockChat } from '../../test/support/mock-chat.js';
+import { runChild } from '../../test/support/child.js';
+import { USER_TOML } from '../../test/support/codex-toml.js';
 import { freePort } from '../../test/support/ports.js';
 import { startRouter } from '../../test/support/router.js';
 import { validateCatalog } from '../codex/catalog.js';
@@ -122,31 +123,6 @@ describe('ccrx codex-config', () => {
   });
 });
 
-// A config.toml as people keep it: comments at the top, inline and inside a table, another provider, profiles and
-// unrelated tables.
-const USER_TOML = `# My Codex settings -- keep this comment
-model = "gpt-5.4" # my favourite
-approval_policy = "on-request"
-sandbox_mode = "workspace-write"
-
-# Local models
-[model_providers.ollama-local]
-name = "Ollama" # inline comment in a table
-base_url = "http://localhost:11434/v1"
-# a comment inside a table
-
-[profiles.fast]
-model = "gpt-5.4-mini"
-model_reasoning_effort = "low"
-
-[tui]
-notifications = true
-
-[mcp_servers.docs]
-command = "npx"
-args = ["-y", "docs-mcp"]
-`;
-
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 function codexHome(name: string, toml?: string): string {
@@ -158,13 +134,7 @@ function codexHome(name: string, toml?: string): string {
 
 const backups = (home: string) => readdirSync(home).filter((f) => f.startsWith('config.toml.bak-'));
 
-function run(cmd: string, args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 20_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const run = (cmd: string, args: string[], env: Record<string, string>) => runChild(cmd, args, { PATH: process.env.PATH ?? '', ...env }, 20_000, { cwd: dir });
 
 describe('ccrx codex-config --write', () => {
   it('adds our blocks to config.toml keeping comments and other settings, with a backup; a second run is a no-op', async () => {

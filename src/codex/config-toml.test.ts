@@ -1,35 +1,12 @@
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'smol-toml';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { USER_TOML } from '../../test/support/codex-toml.js';
+import { tempDir } from '../testing/temp.js';
 import { commitCodexToml, ConfigTomlError, diffCodexToml, editCodexToml, prepareCodexToml, type CodexTomlPlan } from './config-toml.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-
-// A hand-kept config: top, inline and in-table comments, another provider, profiles, unrelated tables, a date.
-const USER_TOML = `# My Codex settings -- do not lose this comment
-model = "gpt-5.4" # my favourite
-approval_policy = "on-request"
-
-# Local models
-[model_providers.ollama-local]
-name = "Ollama" # inline comment in a table
-base_url = "http://localhost:11434/v1"
-# a comment inside a table
-
-[profiles.fast]
-model = "gpt-5.4-mini"
-model_reasoning_effort = "low"
-
-[tui]
-theme = "dark"
-since = 2024-01-15
-
-[mcp_servers.docs]
-command = "npx"
-args = ["-y", "docs-mcp"]
-`;
 
 const plan: CodexTomlPlan = {
   providers: {
@@ -56,15 +33,6 @@ const plan: CodexTomlPlan = {
   model: 'deepseek-chat',
 };
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ccrx-config-toml-'));
-  dirs.push(dir);
-  return dir;
-}
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
 
 /** Every line of `original` appears in `edited`, in order (the edit only inserts lines or changes values we own). */
 function keptLines(original: string, edited: string, except: RegExp[] = []): void {
