@@ -269,16 +269,21 @@ export type Responder = ReturnType<typeof createResponder>;
 function pumpBytes(body: Readable, res: ServerResponse, write: (chunk: Buffer) => boolean, end?: () => void, afterWrites?: () => void): Promise<void> {
   return new Promise((done, fail) => {
     let draining = false;
+    let corked: NodeJS.Immediate | undefined;
     const uncork = () => {
+      corked = undefined;
       res.uncork();
       afterWrites?.();
     };
     const onReadable = () => {
       if (draining) return;
-      // Corked until the end of this tick: when the upstream's last bytes and its end arrive together (a short
-      // answer), `end` runs first and Codex gets the data and the end of the answer in one write.
-      res.cork();
-      process.nextTick(uncork);
+      // Corked until this event-loop turn has run its callbacks: when the upstream's last bytes and its end arrive
+      // together (a short answer), the end of the answer (and a translator's closing events) is written before the
+      // uncork, and Codex gets all of it in one write.
+      if (!corked) {
+        res.cork();
+        corked = setImmediate(uncork);
+      }
       try {
         for (let chunk = body.read() as Buffer | null; chunk !== null; chunk = body.read() as Buffer | null) {
           if (!write(chunk)) {
