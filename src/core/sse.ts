@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder';
 import { createParser } from 'eventsource-parser';
 import type { StreamEvent } from './types.js';
 
@@ -11,11 +12,14 @@ export function isEventStream(contentType: string | string[] | undefined): boole
 
 /**
  * Incremental SSE reader over upstream bytes. Multi-byte characters split across chunks are decoded
- * correctly, and `end()` flushes a last event that lacks its trailing blank line (some providers end with
- * `data: [DONE]` and no newline).
+ * correctly, a leading byte-order mark is dropped (as the SSE format requires), and `end()` flushes a last event that
+ * lacks its trailing blank line (some providers end with `data: [DONE]` and no newline).
  */
 export function createEventReader(onEvent: (event: StreamEvent) => void) {
-  const decoder = new TextDecoder('utf-8');
+  // StringDecoder rather than TextDecoder: a stream's reader is made per exchange, and a TextDecoder costs about
+  // a microsecond to create. Unlike TextDecoder it keeps a byte-order mark, so the first text is checked for one.
+  const decoder = new StringDecoder('utf8');
+  let started = false;
   const parser = createParser({
     onEvent: (message) => {
       const event: StreamEvent = { data: message.data };
@@ -24,14 +28,23 @@ export function createEventReader(onEvent: (event: StreamEvent) => void) {
       onEvent(event);
     },
   });
+  const feed = (text: string): void => {
+    if (!started && text) {
+      started = true;
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
+    if (text) parser.feed(text);
+  };
   return {
     push(chunk: Uint8Array): void {
-      parser.feed(decoder.decode(chunk, { stream: true }));
+      feed(decoder.write(chunk as Buffer));
     },
     end(): void {
-      const rest = decoder.decode();
-      if (rest) parser.feed(rest);
-      parser.reset({ consume: true });
+      feed(decoder.end());
+      // The SSE format would drop an event left without its blank line at the end of the stream; a lenient reader
+      // dispatches it (a provider that ends with `data: [DONE]` would otherwise lose it).
+      parser.feed('\n\n');
+      parser.reset();
     },
   };
 }
