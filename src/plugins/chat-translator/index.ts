@@ -41,9 +41,10 @@ const plugin = definePlugin<ChatTranslatorOptions>({
     const cache = new ReasoningCache(options.reasoningCacheSize);
     const catalog = catalogSource(baseUrl, settings, options, apiKey, api.log);
     const translate = translator(options, settings, cache, api.log);
+    const extraHeaders = lowerKeys(settings.headers);
 
     api.hooks.request.tapPromise(NAME, async (ex) => {
-      setUpstreamHeaders(ex, settings, 'application/json');
+      setUpstreamHeaders(ex, extraHeaders, 'application/json');
       if (ex.inbound.route === 'models') {
         if (ex.inbound.query.has('client_version')) return catalog();
         ex.upstream.url = new URL(`${baseUrl}/models`);
@@ -181,9 +182,9 @@ function missingKey(env: string): GatewayError {
   return new GatewayError({ status: 400, type: 'invalid_request_error', code: 'missing_api_key', message: `chat-translator has no upstream API key: set the ${env} environment variable or the apiKey option` });
 }
 
-function setUpstreamHeaders(ex: Exchange, settings: Settings, accept: string): void {
-  for (const name of Object.keys(ex.upstream.headers)) delete ex.upstream.headers[name];
-  Object.assign(ex.upstream.headers, { 'content-type': 'application/json', accept, 'accept-encoding': 'identity' }, lowerKeys(settings.headers));
+/** The translator owns the upstream's headers: whatever an earlier plugin set is replaced. */
+function setUpstreamHeaders(ex: Exchange, extra: Record<string, string>, accept: string): void {
+  ex.upstream.headers = { 'content-type': 'application/json', accept, 'accept-encoding': 'identity', ...extra };
 }
 
 function lowerKeys(headers: Record<string, string>): Record<string, string> {
