@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { ResolvedConfig } from './config.js';
 import { ConfigError, errorBody, errors, toGatewayError, type GatewayError } from './errors.js';
 import { ExchangeAbort } from './abort.js';
+import { InFlight } from './in-flight.js';
 import { createExchange, setInboundBody, type KernelExchange } from './exchange.js';
 import { createHooks, hasTaps, streamHookNames, type Hooks } from './hooks.js';
 import { applyChain, resolveChain, type Builtins } from './loader.js';
@@ -67,7 +68,7 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
 
   const stats = { requests: 0, errors: 0, replays: 0 };
   /** Requests under way, each with the way to end it early at shutdown. */
-  const inFlight = new Map<ExchangeAbort, Responder>();
+  const inFlight = new InFlight<{ abort: ExchangeAbort; out: Responder }>();
   const startedAt = Date.now();
   let closing = false;
   let url: string | undefined;
@@ -172,7 +173,7 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
       abort,
     });
     const out = createResponder(res, ex, chain.hooks, () => chain.anyStreamTaps && (ex.streamEvents ?? chain.eventMode));
-    inFlight.set(abort, out);
+    const settled = inFlight.add({ abort, out });
     let upstreamStatus: number | undefined;
     try {
       if (closing) throw errors.shuttingDown();
@@ -186,7 +187,7 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
     } catch (err) {
       await out.fail(toGatewayError(err));
     } finally {
-      inFlight.delete(abort);
+      settled();
       const summary = out.summary(upstreamStatus);
       if (summary.outcome === 'error' || summary.outcome === 'cut') stats.errors += 1;
       // One metadata line per request: never a body, a header value or a token.
@@ -267,8 +268,9 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
       const deadline = Date.now() + config.server.shutdownGraceMs;
       while (inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
       // Past the grace period: event streams get a terminal response.failed (shutting_down), then everything stops.
-      await Promise.all([...inFlight.values()].map((out) => out.terminate(errors.shuttingDown())));
-      for (const abort of inFlight.keys()) abort.abort();
+      const left = inFlight.values();
+      await Promise.all(left.map(({ out }) => out.terminate(errors.shuttingDown())));
+      for (const { abort } of left) abort.abort();
       server.closeAllConnections();
       await closed;
       for (const chain of chains) {
