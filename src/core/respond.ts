@@ -26,6 +26,7 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
   let commitTimer: NodeJS.Timeout | undefined;
   let idleTimer: NodeJS.Timeout | undefined;
   const observeBytes = hasTaps(hooks.responseBytes);
+  const hold = turnHold(res);
 
   /** Writes now; false when Codex's socket wants the writer to wait for `drain`. */
   function writeNow(chunk: Buffer | string): boolean {
@@ -50,22 +51,10 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
     ex.headersSent = true;
   }
 
-  /**
-   * The head of an event stream and its opening events wait for the first upstream bytes, so they leave in the same
-   * write; at the latest at the end of this event-loop turn (an upstream that is slow to send its first bytes).
-   */
-  let openHeld: NodeJS.Immediate | undefined;
-  function releaseOpen(): void {
-    if (!openHeld) return;
-    clearImmediate(openHeld);
-    openHeld = undefined;
-    res.uncork();
-  }
-
   function openEvents(status: number, headers: Record<string, string | string[]>): Promise<void> {
     mode = 'events';
-    res.cork();
-    openHeld = setImmediate(releaseOpen);
+    // The head and the opening events leave with the first upstream bytes when these arrive in the same turn.
+    hold();
     writeHead(status, { ...forwardableHeaders(headers, ['content-length', 'content-encoding']), 'content-type': SSE_CONTENT_TYPE, 'cache-control': 'no-cache' });
     return writeEvents(hooks.streamOpen.call([], ex));
   }
@@ -128,16 +117,10 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
     };
     const flush = () => writeEvents(take());
     try {
-      await pumpBytes(
-        upstream.body,
-        res,
-        (chunk) => {
-          reader.push(chunk);
-          return writeEventsNow(take());
-        },
-        undefined,
-        releaseOpen,
-      );
+      await pumpBytes(upstream.body, res, hold, (chunk) => {
+        reader.push(chunk);
+        return writeEventsNow(take());
+      });
       reader.end();
       await flush();
     } catch (err) {
@@ -160,7 +143,8 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
     mode = 'bytes';
     writeHead(upstream.status, forwardableHeaders(upstream.headers));
     try {
-      await pumpBytes(upstream.body, res, writeNow, () => res.end());
+      await pumpBytes(upstream.body, res, hold, writeNow);
+      res.end();
     } catch (err) {
       if (ex.abort.aborted) return markAborted();
       // Mid-stream there is no honest way to finish a byte stream: cut the connection so Codex retries.
@@ -266,24 +250,12 @@ export type Responder = ReturnType<typeof createResponder>;
  * buffered at once, so a fast stream goes out in fewer, larger writes. A body that closes without ending is an error
  * (the upstream connection broke).
  */
-function pumpBytes(body: Readable, res: ServerResponse, write: (chunk: Buffer) => boolean, end?: () => void, afterWrites?: () => void): Promise<void> {
+function pumpBytes(body: Readable, res: ServerResponse, hold: () => void, write: (chunk: Buffer) => boolean): Promise<void> {
   return new Promise((done, fail) => {
     let draining = false;
-    let corked: NodeJS.Immediate | undefined;
-    const uncork = () => {
-      corked = undefined;
-      res.uncork();
-      afterWrites?.();
-    };
     const onReadable = () => {
       if (draining) return;
-      // Corked until this event-loop turn has run its callbacks: when the upstream's last bytes and its end arrive
-      // together (a short answer), the end of the answer (and a translator's closing events) is written before the
-      // uncork, and Codex gets all of it in one write.
-      if (!corked) {
-        res.cork();
-        corked = setImmediate(uncork);
-      }
+      hold();
       try {
         for (let chunk = body.read() as Buffer | null; chunk !== null; chunk = body.read() as Buffer | null) {
           if (!write(chunk)) {
@@ -308,14 +280,31 @@ function pumpBytes(body: Readable, res: ServerResponse, write: (chunk: Buffer) =
       if (err) fail(err);
       else done();
     };
-    const onEnd = () => {
-      end?.();
-      finish();
-    };
+    const onEnd = () => finish();
     const onError = (err: Error) => finish(err);
     const onClose = () => finish(new Error('the upstream body closed before its end'));
     body.on('readable', onReadable).on('end', onEnd).on('error', onError).on('close', onClose);
   });
+}
+
+/**
+ * Makes `hold()` for a response: it holds the response's writes until this event-loop turn has run its callbacks
+ * (timers and I/O of the next turn come after), so what is written meanwhile leaves in one write. A short answer's
+ * last bytes, its end (the upstream reports it a tick after the bytes) and a translator's closing events then reach
+ * Codex together, where ending the hold with the tick took two writes.
+ */
+function turnHold(res: ServerResponse): () => void {
+  let held = false;
+  const release = () => {
+    held = false;
+    res.uncork();
+  };
+  return () => {
+    if (held) return;
+    held = true;
+    res.cork();
+    setImmediate(release);
+  };
 }
 
 /** Waits for `drain` or `close`, whichever comes first, and leaves no listener behind. */
