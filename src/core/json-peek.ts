@@ -138,7 +138,21 @@ function walkArray(buf: Buffer, at: number, end: number, found: JsonRange[] | un
   }
 }
 
+/** Longest string (quotes included) decoded byte by byte; longer ones, and any with an escape or non-ASCII, by `toString`. */
+const SHORT_STRING = 34;
+
 function decodeString(buf: Buffer, start: number, end: number): string {
+  // Keys and enum values are short ASCII: building them here is cheaper than a call into Buffer#toString.
+  if (end - start <= SHORT_STRING) {
+    let text = '';
+    let i = start + 1;
+    for (; i < end - 1; i += 1) {
+      const c = buf[i]!;
+      if (c >= 0x80 || c === BACKSLASH) break;
+      text += String.fromCharCode(c);
+    }
+    if (i === end - 1) return text;
+  }
   const raw = buf.toString('utf8', start, end);
   return raw.includes('\\') ? (JSON.parse(raw) as string) : raw.slice(1, -1);
 }
@@ -162,18 +176,24 @@ function attempt<T>(read: () => T): T | undefined {
   }
 }
 
-/** Whole-body walks, kept per buffer: several plugins peek at the same request body. */
-const walked = new WeakMap<Buffer, Map<string, JsonRange> | null>();
+/**
+ * The last whole-buffer walk, kept until the event loop turns: the plugins of an exchange peek at its body one after
+ * another in the same turn. One entry rather than a WeakMap keyed by buffer: an entry per request body cost about
+ * 2 µs of garbage-collection work, and the body is not held once the turn is over.
+ */
+let lastWalk: { buf: Buffer; members: Map<string, JsonRange> | undefined } | undefined;
+let forgetScheduled = false;
+const forgetWalk = () => {
+  lastWalk = undefined;
+  forgetScheduled = false;
+};
 
 /**
  * The members of a JSON object (the whole buffer, or `range`) as ranges of their values; undefined if it is not a
- * well-formed object. A whole buffer is walked once however many times it is asked.
+ * well-formed object. A whole buffer asked again in the same event-loop turn is not walked again.
  */
 export function jsonMembers(buf: Buffer, range?: JsonRange): ReadonlyMap<string, JsonRange> | undefined {
-  if (!range) {
-    const known = walked.get(buf);
-    if (known !== undefined) return known ?? undefined;
-  }
+  if (!range && lastWalk?.buf === buf) return lastWalk.members;
   const { start, end } = bounds(buf, range);
   const members =
     buf[start] !== OPEN_OBJECT
@@ -183,7 +203,13 @@ export function jsonMembers(buf: Buffer, range?: JsonRange): ReadonlyMap<string,
           if (walkObject(buf, start, end, found) !== end) malformed();
           return found;
         });
-  if (!range) walked.set(buf, members ?? null);
+  if (!range) {
+    lastWalk = { buf, members };
+    if (!forgetScheduled) {
+      forgetScheduled = true;
+      setImmediate(forgetWalk);
+    }
+  }
   return members;
 }
 
