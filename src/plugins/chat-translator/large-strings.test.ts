@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { codexFixture } from '../../../test/support/fixtures.js';
+import { codexFixture, codexFixtureNames } from '../../../test/support/fixtures.js';
 import { sendJson, startMockUpstream, type MockUpstream } from '../../../test/support/mock-upstream.js';
 import { startRouter, type StartedRouter } from '../../../test/support/router.js';
 import { createLogger } from '../../index.js';
@@ -100,6 +100,16 @@ describe('large texts kept as bytes through translation', () => {
     );
   });
 
+  it("keeps the instructions of Codex's own requests as bytes, and sends what translating them parsed would send", () => {
+    for (const name of codexFixtureNames()) {
+      const body = Buffer.from(JSON.stringify(codexFixture(name).body));
+      const deferred = deferLargeStrings(body);
+      expect(deferred, name).toBeDefined();
+      const kept = deferred!.restore(JSON.stringify(translateRequest(deferred!.json, resolveSettings(options), { log }).body));
+      expect(kept!.toString(), name).toBe(JSON.stringify(translateRequest(JSON.parse(body.toString()), resolveSettings(options), { log }).body));
+    }
+  });
+
   it('puts the bytes back wherever a marker went whole, and gives up (the whole body is then parsed) otherwise', () => {
     const deferred = deferLargeStrings(Buffer.from(JSON.stringify({ model: 'm', input: code(70_000) })))!;
     const marker = (deferred.json as { input: string }).input;
@@ -111,7 +121,7 @@ describe('large texts kept as bytes through translation', () => {
   });
 
   it('leaves small bodies and blank or non-ASCII texts to the usual parse', () => {
-    expect(deferLargeStrings(Buffer.from(JSON.stringify({ model: 'm', input: code(40_000) })))).toBeUndefined();
+    expect(deferLargeStrings(Buffer.from(JSON.stringify({ model: 'm', input: code(12_000) })))).toBeUndefined();
     expect(deferLargeStrings(Buffer.from(JSON.stringify({ model: 'm', input: ' '.repeat(70_000) })))).toBeUndefined();
     expect(deferLargeStrings(Buffer.from(JSON.stringify({ model: 'm', input: '中'.repeat(30_000) })))).toBeUndefined();
   });
