@@ -39,6 +39,9 @@ describe('json-peek', () => {
     const members = jsonMembers(buf)!;
     expect(jsonString(buf, members.get('model'))).toBe('gpt-"5"\\');
     expect(jsonString(buf, members.get('role'))).toBe('user');
+    // Short keys and values are decoded byte by byte when plain ASCII; anything else as UTF-8.
+    const unicode = Buffer.from('{"modèle":"été","路径":"中文😀","k":""}');
+    expect(Object.fromEntries([...jsonMembers(unicode)!].map(([key, range]) => [key, jsonString(unicode, range)]))).toEqual({ modèle: 'été', 路径: '中文😀', k: '' });
   });
 
   it('lists array items and tells kinds apart', () => {
