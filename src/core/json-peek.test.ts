@@ -44,6 +44,15 @@ describe('json-peek', () => {
     expect(Object.fromEntries([...jsonMembers(unicode)!].map(([key, range]) => [key, jsonString(unicode, range)]))).toEqual({ modèle: 'été', 路径: '中文😀', k: '' });
   });
 
+  it('shares a whole-body walk within an event-loop turn and walks the body again after it', async () => {
+    const buf = Buffer.from('{"model":"a"}');
+    const first = jsonMembers(buf);
+    expect(jsonMembers(buf)).toBe(first);
+    buf.write('{"model":"b"}');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(jsonString(buf, jsonMembers(buf)?.get('model'))).toBe('b');
+  });
+
   it('lists array items and tells kinds apart', () => {
     const buf = Buffer.from('{"input":[ {"type":"message"} , "text", 12, null, true, [] ]}');
     const items = jsonItems(buf, jsonMembers(buf)!.get('input'))!;

@@ -182,10 +182,8 @@ function attempt<T>(read: () => T): T | undefined {
  * 2 µs of garbage-collection work, and the body is not held once the turn is over.
  */
 let lastWalk: { buf: Buffer; members: Map<string, JsonRange> | undefined } | undefined;
-let forgetScheduled = false;
 const forgetWalk = () => {
   lastWalk = undefined;
-  forgetScheduled = false;
 };
 
 /**
@@ -204,11 +202,9 @@ export function jsonMembers(buf: Buffer, range?: JsonRange): ReadonlyMap<string,
           return found;
         });
   if (!range) {
+    // A walk kept means its forgetting is already scheduled.
+    if (!lastWalk) setImmediate(forgetWalk);
     lastWalk = { buf, members };
-    if (!forgetScheduled) {
-      forgetScheduled = true;
-      setImmediate(forgetWalk);
-    }
   }
   return members;
 }
