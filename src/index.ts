@@ -18,7 +18,7 @@ export type { RouterHandle } from './core/kernel.js';
 export type { ResolvedConfig } from './core/config.js';
 export { buildModelInfo, buildCatalog, validateCatalog, DEFAULT_BASE_INSTRUCTIONS, type ModelInfo, type ModelInfoInput, type ModelCatalog, type CatalogValidation, type ReasoningEffort, type InputModality } from './codex/catalog.js';
 export { readModelsAnswer, type DiscoveredModels } from './codex/models-answer.js';
-export { CopilotTokenStore, CopilotAuthError, missingAuthError, stripBearer, refuseInbound, resolveTokenFilePath, type CopilotToken, type InboundAuthPolicy } from './copilot/index.js';
+export { CopilotTokenStore, COPILOT_TOKEN_URL, CopilotAuthError, missingAuthError, stripBearer, refuseInbound, resolveTokenFilePath, type CopilotToken, type InboundAuthPolicy } from './copilot/index.js';
 export { parseTokenFile, readTokenFile, type TokenFileData } from './copilot/index.js';
 export { copilotClientProperties, copilotClientEnv, copilotClientHeaders, type CopilotClientVersions, type CopilotClientIds } from './copilot/index.js';
 export { createRouter, loadRouter, type CreateRouterOptions } from './router.js';

@@ -3,6 +3,9 @@ import { CopilotAuthError, missingAuthError } from './errors.js';
 import { exchangeCopilotToken, type ExchangeSettings } from './exchange.js';
 import { readTokenFile, serializeTokenFile, statTokenFile, writeTokenFile, type TokenFileSnapshot } from './token-file.js';
 
+/** GitHub's Copilot token exchange: the default of every plugin that mints tokens from the token file. */
+export const COPILOT_TOKEN_URL = 'https://api.github.com/copilot_internal/v2/token';
+
 export interface TokenStoreSettings extends ExchangeSettings {
   /** Absolute token file path. */
   path: string;

@@ -17,7 +17,7 @@ export interface RawUpstreamResponse {
 }
 
 /** Response headers that describe one hop only and never travel on (RFC 9110 §7.6.1). */
-export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-connection']);
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-connection']);
 
 /**
  * One keep-alive pool per upstream origin, shared by all calls of a chain. undici's `request` never decompresses,

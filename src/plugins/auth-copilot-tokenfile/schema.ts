@@ -1,4 +1,4 @@
-import { copilotClientProperties, type CopilotClientVersions } from '../../index.js';
+import { COPILOT_TOKEN_URL, copilotClientProperties, type CopilotClientVersions } from '../../index.js';
 
 /** Options of the auth-copilot-tokenfile plugin (also read by `ccrx login` and `ccrx print-token`). */
 export interface AuthCopilotTokenFileOptions extends CopilotClientVersions {
@@ -28,8 +28,6 @@ export interface AuthCopilotTokenFileOptions extends CopilotClientVersions {
   scope: string;
 }
 
-const DEFAULT_TOKEN_URL = 'https://api.github.com/copilot_internal/v2/token';
-
 export const schema = {
   type: 'object',
   additionalProperties: false,
@@ -37,7 +35,7 @@ export const schema = {
     tokenFile: { type: 'string', default: '', description: 'Token file path (env COPILOT_TOKEN_FILE); empty = ~/.copilot-tokens.json.' },
     expiryBufferSeconds: { type: 'integer', minimum: 0, default: 300, description: 'Refresh when the token expires within this many seconds (env COPILOT_TOKEN_EXPIRY_BUFFER_SECONDS).' },
     refresh: { type: 'boolean', default: true, description: 'Mint new Copilot tokens from the saved GitHub token (env COPILOT_TOKEN_REFRESH).' },
-    tokenUrl: { type: 'string', minLength: 1, default: DEFAULT_TOKEN_URL, description: 'Copilot token exchange URL (env COPILOT_TOKEN_URL).' },
+    tokenUrl: { type: 'string', minLength: 1, default: COPILOT_TOKEN_URL, description: 'Copilot token exchange URL (env COPILOT_TOKEN_URL).' },
     accountEndpoint: { type: 'boolean', default: true, description: 'Route to the account API host from the token exchange when the upstream is the public api.githubcopilot.com (env COPILOT_ACCOUNT_ENDPOINT).' },
     chatVersion: copilotClientProperties.chatVersion,
     editorVersion: copilotClientProperties.editorVersion,

@@ -1,4 +1,4 @@
-import { copilotClientProperties, type CopilotClientIds } from '../../index.js';
+import { COPILOT_TOKEN_URL, copilotClientProperties, type CopilotClientIds } from '../../index.js';
 
 /** Options of the copilot-models plugin. */
 export interface CopilotModelsOptions extends CopilotClientIds {
@@ -34,7 +34,7 @@ export const schema = {
     chatUrl: { type: 'string', default: '', description: 'Chat Completions URL for chat-only models; empty = the /responses upstream URL with /chat/completions instead.' },
     token: { type: 'string', default: '', description: 'Copilot bearer token for the list fetch (env COPILOT_BEARER_TOKEN); empty = the token file.' },
     tokenFile: { type: 'string', default: '', description: 'Token file path (env COPILOT_TOKEN_FILE); empty = ~/.copilot-tokens.json.' },
-    tokenUrl: { type: 'string', minLength: 1, default: 'https://api.github.com/copilot_internal/v2/token', description: 'Copilot token exchange URL (env COPILOT_TOKEN_URL).' },
+    tokenUrl: { type: 'string', minLength: 1, default: COPILOT_TOKEN_URL, description: 'Copilot token exchange URL (env COPILOT_TOKEN_URL).' },
     tokenRefresh: { type: 'boolean', default: true, description: 'Mint a new Copilot token from the saved GitHub token when the file token is near expiry (env COPILOT_TOKEN_REFRESH).' },
     tokenExpiryBufferSeconds: { type: 'integer', minimum: 0, default: 300, description: 'Refresh the file token when it expires within this many seconds, as auth-copilot-tokenfile does (env COPILOT_TOKEN_EXPIRY_BUFFER_SECONDS).' },
     accountEndpoint: { type: 'boolean', default: true, description: 'Fetch from the account API host when modelsUrl is on the public host (env COPILOT_ACCOUNT_ENDPOINT).' },
