@@ -6,7 +6,7 @@ import { parse as parseToml } from 'smol-toml';
 import { defaultConfig } from '../../plugins.config.js';
 import { loadConfig, type ResolvedConfig } from '../core/config.js';
 import { isLoopbackHost } from '../core/net.js';
-import { isObject } from '../json/is-object.js';
+import { isObject, type JsonObject } from '../json/is-object.js';
 import { readPidFile } from '../service/pidfile.js';
 import type { ServiceStatus } from '../service/probe.js';
 import { statePaths } from '../service/state.js';
@@ -33,8 +33,6 @@ export interface DoctorOptions {
   env?: Readonly<Record<string, string | undefined>>;
   timeoutMs?: number;
 }
-
-type Json = Record<string, unknown>;
 
 /**
  * Checks the whole path Codex takes, in order: config, service, health checks, auth, Codex's config, one tiny
@@ -114,9 +112,9 @@ function checkCodexConfig(env: Readonly<Record<string, string | undefined>>, gat
   const home = env.CODEX_HOME?.trim() || join(env.HOME?.trim() || homedir(), '.codex');
   const file = join(home, 'config.toml');
   const fix = '`ccrx codex-config` prints the block to add to it';
-  let doc: Json;
+  let doc: JsonObject;
   try {
-    doc = parseToml(readFileSync(file, 'utf8')) as Json;
+    doc = parseToml(readFileSync(file, 'utf8')) as JsonObject;
   } catch (err) {
     const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
     return { step: { name: 'codex config', status: 'fail', message: missing ? `${file} does not exist` : `${file} is not valid TOML: ${(err as Error).message.split('\n')[0]}`, fix } };

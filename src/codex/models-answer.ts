@@ -1,6 +1,6 @@
 import { buildModelInfo, type InputModality, type ModelInfo, type ModelInfoInput } from './catalog.js';
 import { validateCatalog } from './catalog-schema.js';
-import { isObject } from '../json/is-object.js';
+import { isObject, type JsonObject } from '../json/is-object.js';
 
 /** What a `/models` answer tells about the models behind a chain. */
 export interface DiscoveredModels {
@@ -9,8 +9,6 @@ export interface DiscoveredModels {
   /** Partial facts (an OpenAI or Copilot list), to be completed with `buildModelInfo`. */
   inputs: ModelInfoInput[];
 }
-
-type Json = Record<string, unknown>;
 
 // Field names under which OpenAI-compatible providers report a model's context length.
 const CONTEXT_FIELDS = ['context_window', 'context_length', 'max_context_length', 'max_model_len', 'max_context_window', 'max_context_window_tokens', 'input_token_limit'];
@@ -44,7 +42,7 @@ export function readModelsAnswer(body: unknown): DiscoveredModels {
   return out;
 }
 
-function inputFrom(model: Json): ModelInfoInput | undefined {
+function inputFrom(model: JsonObject): ModelInfoInput | undefined {
   const slug = [model.slug, model.id, model.name, model.model].find((v): v is string => typeof v === 'string' && v !== '');
   if (!slug) return undefined;
   const limits = isObject(model.capabilities) && isObject(model.capabilities.limits) ? model.capabilities.limits : {};
@@ -62,7 +60,7 @@ function inputFrom(model: Json): ModelInfoInput | undefined {
   return input;
 }
 
-function imageSupport(model: Json, supports: Json): InputModality[] | undefined {
+function imageSupport(model: JsonObject, supports: JsonObject): InputModality[] | undefined {
   if (supports.vision === true) return ['text', 'image'];
   const declared = model.input_modalities ?? (isObject(model.architecture) ? model.architecture.input_modalities : undefined);
   if (Array.isArray(declared)) return declared.includes('image') ? ['text', 'image'] : ['text'];
@@ -71,7 +69,7 @@ function imageSupport(model: Json, supports: Json): InputModality[] | undefined 
   return undefined;
 }
 
-function firstNumber(sources: Json[], fields: string[]): number | undefined {
+function firstNumber(sources: JsonObject[], fields: string[]): number | undefined {
   for (const source of sources) {
     for (const field of fields) {
       const value = source[field];

@@ -1,5 +1,5 @@
 import type { Logger } from '../core/logger.js';
-import { isObject, type JsonObject as Json } from '../json/is-object.js';
+import { isObject, type JsonObject } from '../json/is-object.js';
 import { defaultField, flattenName, ToolMap, type ToolTarget } from './tool-map.js';
 
 // Codex's Responses tool declarations as Chat Completions functions; copilot-tools reuses this for Copilot.
@@ -15,12 +15,12 @@ export interface ChatTool {
 export function convertTools(tools: unknown, log: Logger): { tools: ChatTool[]; map: ToolMap } {
   const map = new ToolMap();
   const out: ChatTool[] = [];
-  for (const tool of Array.isArray(tools) ? (tools as Json[]) : []) {
+  for (const tool of Array.isArray(tools) ? (tools as JsonObject[]) : []) {
     if (!isObject(tool)) continue;
     if (tool.type === 'function') addFunction(tool, undefined, map, out);
     else if (tool.type === 'custom') addCustom(tool, undefined, map, out);
     else if (tool.type === 'namespace' && typeof tool.name === 'string') {
-      for (const child of Array.isArray(tool.tools) ? (tool.tools as Json[]) : []) {
+      for (const child of Array.isArray(tool.tools) ? (tool.tools as JsonObject[]) : []) {
         if (!isObject(child)) continue;
         if (child.type === 'function') addFunction(child, tool.name, map, out);
         // Codex executes a namespaced freeform tool under its bare name (codex-relay issue #61).
@@ -32,9 +32,9 @@ export function convertTools(tools: unknown, log: Logger): { tools: ChatTool[]; 
   return { tools: out, map };
 }
 
-function addFunction(tool: Json, namespace: string | undefined, map: ToolMap, out: ChatTool[]): void {
+function addFunction(tool: JsonObject, namespace: string | undefined, map: ToolMap, out: ChatTool[]): void {
   // An already-nested Chat function passes through unchanged.
-  const nested = isObject(tool.function) ? (tool.function as Json) : undefined;
+  const nested = isObject(tool.function) ? (tool.function as JsonObject) : undefined;
   const name = typeof (nested ?? tool).name === 'string' ? ((nested ?? tool).name as string) : undefined;
   if (!name) return;
   const upstream = flattenName(namespace, name);
@@ -55,13 +55,13 @@ function addFunction(tool: Json, namespace: string | undefined, map: ToolMap, ou
   map.add(upstream, target);
 }
 
-function addCustom(tool: Json, namespace: string | undefined, map: ToolMap, out: ChatTool[]): void {
+function addCustom(tool: JsonObject, namespace: string | undefined, map: ToolMap, out: ChatTool[]): void {
   if (typeof tool.name !== 'string' || !tool.name) return;
   const field = defaultField(tool.name);
   const upstream = flattenName(namespace, tool.name);
   let description = typeof tool.description === 'string' && tool.description ? tool.description : 'Provide the raw custom tool input.';
   description += `\n\nPut the raw input text, unchanged, in the \`${field}\` string parameter.`;
-  const format = isObject(tool.format) ? (tool.format as Json) : undefined;
+  const format = isObject(tool.format) ? (tool.format as JsonObject) : undefined;
   if (format?.type === 'grammar' && typeof format.definition === 'string') {
     description += ` It must match this ${typeof format.syntax === 'string' ? format.syntax : ''} grammar:\n${format.definition}`;
   }
@@ -77,8 +77,8 @@ function addCustom(tool: Json, namespace: string | undefined, map: ToolMap, out:
 }
 
 function singleStringField(parameters: unknown): string | undefined {
-  if (!isObject(parameters) || !isObject((parameters as Json).properties)) return undefined;
-  const props = Object.entries((parameters as Json).properties as Json).filter(([, v]) => isObject(v) && (v as Json).type === 'string');
-  const required = Array.isArray((parameters as Json).required) ? ((parameters as Json).required as string[]) : [];
+  if (!isObject(parameters) || !isObject((parameters as JsonObject).properties)) return undefined;
+  const props = Object.entries((parameters as JsonObject).properties as JsonObject).filter(([, v]) => isObject(v) && (v as JsonObject).type === 'string');
+  const required = Array.isArray((parameters as JsonObject).required) ? ((parameters as JsonObject).required as string[]) : [];
   return props.find(([k]) => required.includes(k))?.[0] ?? props[0]?.[0];
 }

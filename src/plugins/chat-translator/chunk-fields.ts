@@ -1,10 +1,8 @@
-import { isObject } from '../../index.js';
-
-type Json = Record<string, unknown>;
+import { isObject, type JsonObject } from '../../index.js';
 
 // How the fields of a Chat chunk's delta are read, across providers.
 
-export function reasoningOf(delta: Json): { text: string; field: string } {
+export function reasoningOf(delta: JsonObject): { text: string; field: string } {
   for (const field of ['reasoning_content', 'reasoning']) {
     const value = delta[field];
     if (typeof value === 'string' && value) return { text: value, field };
@@ -31,6 +29,6 @@ export function contentPieces(content: unknown): { text: string; thinking: boole
   return out;
 }
 
-export function hasContent(delta: Json): boolean {
+export function hasContent(delta: JsonObject): boolean {
   return Boolean(reasoningOf(delta).text) || contentPieces(delta.content).length > 0 || (Array.isArray(delta.tool_calls) && delta.tool_calls.length > 0);
 }

@@ -1,11 +1,9 @@
-import { isObject, type Logger, type ToolMap } from '../../index.js';
+import { isObject, type JsonObject, type Logger, type ToolMap } from '../../index.js';
 import { CARRIER_PREFIX, decodeCarrier, type ReasoningCache } from './reasoning-carrier.js';
-
-type Json = Record<string, unknown>;
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant' | 'tool';
-  content: string | Json[] | null;
+  content: string | JsonObject[] | null;
   tool_calls?: { id: string; type: 'function'; function: { name: string; arguments: string } }[];
   tool_call_id?: string;
   [field: string]: unknown;
@@ -26,7 +24,7 @@ interface ToolGroup {
   message: ChatMessage;
   ids: string[];
   answered: Set<string>;
-  images: Json[];
+  images: JsonObject[];
 }
 
 /** Walks Codex's input items in order and keeps the Chat message list valid as it goes. */
@@ -78,7 +76,7 @@ export class MessageBuilder {
     return system ? [{ role: 'system', content: system }, ...this.messages] : this.messages;
   }
 
-  private message(item: Json, index: number): void {
+  private message(item: JsonObject, index: number): void {
     const role = item.role;
     if (role === 'developer' || role === 'system') {
       // Merged in order into the one leading system message: never dropped, never between tool calls and outputs.
@@ -104,7 +102,7 @@ export class MessageBuilder {
     this.push({ role: 'user', content });
   }
 
-  private reasoning(item: Json): void {
+  private reasoning(item: JsonObject): void {
     // Codex puts a response's reasoning before its message and calls: a reasoning item starts a new response.
     this.mergeable = undefined;
     const carried = decodeCarrier(item.encrypted_content, this.o.carrierKey);
@@ -115,7 +113,7 @@ export class MessageBuilder {
     }
   }
 
-  private call(item: Json, index: number): void {
+  private call(item: JsonObject, index: number): void {
     const callId = typeof item.call_id === 'string' && item.call_id ? item.call_id : typeof item.id === 'string' ? item.id : '';
     if (!callId || typeof item.name !== 'string' || this.seenCalls.has(callId)) return;
     this.seenCalls.add(callId);
@@ -144,7 +142,7 @@ export class MessageBuilder {
     this.group.ids.push(callId);
   }
 
-  private output(item: Json): void {
+  private output(item: JsonObject): void {
     const callId = typeof item.call_id === 'string' ? item.call_id : '';
     const group = this.group;
     if (!group || !group.ids.includes(callId) || group.answered.has(callId)) {
@@ -180,10 +178,10 @@ export class MessageBuilder {
     if (text && this.o.reasoningField && index > this.replayFrom) message[this.o.reasoningField] = text;
   }
 
-  private userContent(content: unknown): string | Json[] | undefined {
+  private userContent(content: unknown): string | JsonObject[] | undefined {
     if (typeof content === 'string') return content.trim() ? content : undefined;
     if (!Array.isArray(content)) return undefined;
-    const parts: Json[] = [];
+    const parts: JsonObject[] = [];
     for (const part of content as unknown[]) {
       if (!isObject(part)) continue;
       const text = partText(part);
@@ -221,11 +219,11 @@ export class MessageBuilder {
   }
 }
 
-function partText(part: Json): string | undefined {
+function partText(part: JsonObject): string | undefined {
   return (part.type === 'input_text' || part.type === 'output_text' || part.type === 'text') && typeof part.text === 'string' ? part.text : undefined;
 }
 
-function imageUrl(part: Json): string | undefined {
+function imageUrl(part: JsonObject): string | undefined {
   const value = part.image_url;
   if (typeof value === 'string') return value;
   if (isObject(value) && typeof value.url === 'string') return value.url;

@@ -1,4 +1,4 @@
-import { convertTools, GatewayError, isObject, type Logger, type ToolMap } from '../../index.js';
+import { convertTools, GatewayError, isObject, type JsonObject, type Logger, type ToolMap } from '../../index.js';
 import { allMatching, lookupPattern, matchPattern, type Settings } from './presets.js';
 import { MessageBuilder } from './messages.js';
 import type { ReasoningCache } from './reasoning-carrier.js';
@@ -6,10 +6,8 @@ import { convertToolChoice } from './tools.js';
 
 export { IMAGE_OMITTED, type ChatMessage } from './messages.js';
 
-type Json = Record<string, unknown>;
-
 export interface TranslatedRequest {
-  body: Json;
+  body: JsonObject;
   map: ToolMap;
   stream: boolean;
   /** The model name Codex asked for; every response reports it. */
@@ -43,7 +41,7 @@ export function translateRequest(raw: unknown, settings: Settings, ctx: Translat
   const messages = builder.finish();
 
   const stream = raw.stream === true;
-  const body: Json = { model: upstreamModel, messages, stream };
+  const body: JsonObject = { model: upstreamModel, messages, stream };
   if (stream && quirks.streamOptions) body.stream_options = { include_usage: true };
   if (tools.length) {
     body.tools = tools;
@@ -85,12 +83,12 @@ function mapEffort(effort: unknown): string | undefined {
   return ['low', 'medium', 'high'].includes(effort) ? effort : undefined;
 }
 
-function mapResponseFormat(format: unknown, support: Settings['quirks']['responseFormat']): Json | undefined {
+function mapResponseFormat(format: unknown, support: Settings['quirks']['responseFormat']): JsonObject | undefined {
   if (!support || !isObject(format)) return undefined;
   if (format.type === 'json_object') return { type: 'json_object' };
   if (format.type !== 'json_schema') return undefined;
   if (support === 'json_object') return { type: 'json_object' };
-  const schema: Json = { name: typeof format.name === 'string' ? format.name : 'output', schema: format.schema ?? {} };
+  const schema: JsonObject = { name: typeof format.name === 'string' ? format.name : 'output', schema: format.schema ?? {} };
   if (typeof format.strict === 'boolean') schema.strict = format.strict;
   if (typeof format.description === 'string') schema.description = format.description;
   return { type: 'json_schema', json_schema: schema };

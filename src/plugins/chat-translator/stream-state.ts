@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { customInput, isObject, jsonEvent, type StreamEvent, type ToolMap, type ToolTarget } from '../../index.js';
+import { customInput, isObject, jsonEvent, type JsonObject, type StreamEvent, type ToolMap, type ToolTarget } from '../../index.js';
 import type { StreamFailure } from './errors.js';
 import { FieldDecoder } from './field-decoder.js';
 import { encodeCarrier, type ReasoningCache } from './reasoning-carrier.js';
 import { contentPieces, hasContent, reasoningOf } from './chunk-fields.js';
 import { chunkUsage, mapUsage, type ResponsesUsage } from './usage.js';
-
-type Json = Record<string, unknown>;
 
 export interface StreamOptions {
   /** Model name reported to Codex (the one it asked for). */
@@ -51,7 +49,7 @@ export class ResponseStream {
   readonly id: string;
   readonly createdAt = Math.floor(Date.now() / 1000);
   /** The terminal `response` object, once decided. */
-  result: Json | undefined;
+  result: JsonObject | undefined;
   private seq = 0;
   private opened = false;
   private nextIndex = 0;
@@ -139,7 +137,7 @@ export class ResponseStream {
     if (typeof choice.finish_reason === 'string' && choice.finish_reason) this.finishReason = choice.finish_reason;
   }
 
-  private applyDelta(delta: Json): void {
+  private applyDelta(delta: JsonObject): void {
     const reasoning = reasoningOf(delta);
     if (reasoning.text) this.addReasoning(reasoning.text, reasoning.field);
     for (const piece of contentPieces(delta.content)) {
@@ -177,7 +175,7 @@ export class ResponseStream {
     this.emitDelta('response.output_text.delta', this.message.id, this.message.index, text);
   }
 
-  private addCallPiece(tc: Json, position: number): void {
+  private addCallPiece(tc: JsonObject, position: number): void {
     const slot = typeof tc.index === 'number' ? tc.index : position;
     let call = this.calls.get(slot);
     if (!call) {
@@ -242,9 +240,9 @@ export class ResponseStream {
     }
   }
 
-  private functionItem(call: CallItem, args: string, status: string): Json {
+  private functionItem(call: CallItem, args: string, status: string): JsonObject {
     const target = call.target!;
-    const item: Json = { id: call.id, type: 'function_call', status, call_id: call.callId, name: target.name, arguments: args };
+    const item: JsonObject = { id: call.id, type: 'function_call', status, call_id: call.callId, name: target.name, arguments: args };
     if (target.namespace) item.namespace = target.namespace;
     if (target.plaintextArgs) item.encrypted_function_args = [];
     return item;
@@ -266,7 +264,7 @@ export class ResponseStream {
     }
     const items: Item[] = [this.reasoning, this.message, ...(status === 'completed' ? calls : [])].filter((i): i is Item => i !== undefined);
     items.sort((a, b) => a.index - b.index);
-    const output: Json[] = [];
+    const output: JsonObject[] = [];
     for (const item of items) output.push(this.closeItem(item));
     const response = this.responseObject(status, output);
     if (incomplete) response.incomplete_details = { reason: incomplete };
@@ -274,13 +272,13 @@ export class ResponseStream {
     this.emit({ type: `response.${status}`, response });
   }
 
-  private closeItem(item: Item): Json {
+  private closeItem(item: Item): JsonObject {
     const base = { item_id: item.id, output_index: item.index };
     if (item.kind === 'reasoning') {
       const part = { type: 'summary_text', text: item.text };
       this.emit({ type: 'response.reasoning_summary_text.done', ...base, summary_index: 0, text: item.text });
       this.emit({ type: 'response.reasoning_summary_part.done', ...base, summary_index: 0, part });
-      const done: Json = { id: item.id, type: 'reasoning', summary: [part], encrypted_content: encodeCarrier({ text: item.text, field: item.field, model: this.o.upstreamModel }, this.o.carrierKey) };
+      const done: JsonObject = { id: item.id, type: 'reasoning', summary: [part], encrypted_content: encodeCarrier({ text: item.text, field: item.field, model: this.o.upstreamModel }, this.o.carrierKey) };
       this.o.cache?.set(item.id, item.text);
       this.emit({ type: 'response.output_item.done', output_index: item.index, item: done });
       return done;
@@ -322,7 +320,7 @@ export class ResponseStream {
     this.emit({ type: 'response.failed', response });
   }
 
-  private responseObject(status: TerminalStatus, output: Json[]): Json {
+  private responseObject(status: TerminalStatus, output: JsonObject[]): JsonObject {
     return { id: this.id, object: 'response', created_at: this.createdAt, status, model: this.o.model, output, usage: this.finalUsage() };
   }
 
@@ -330,7 +328,7 @@ export class ResponseStream {
     return mapUsage(this.usage);
   }
 
-  private snapshot(): Json {
+  private snapshot(): JsonObject {
     return { id: this.id, object: 'response', created_at: this.createdAt, status: 'in_progress', model: this.o.model, output: [], usage: null };
   }
 
@@ -354,7 +352,7 @@ export class ResponseStream {
   }
 
   /** Every caller passes a fresh literal, so it takes its number in place: a copy per event cost more than its JSON. */
-  private emit(payload: { type: string } & Json): void {
+  private emit(payload: { type: string } & JsonObject): void {
     payload.sequence_number = this.seq++;
     this.out.push(jsonEvent(payload));
   }

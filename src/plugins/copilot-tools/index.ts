@@ -1,4 +1,4 @@
-import { customInput, definePlugin, eventJson, isObject, PEEK_MIN_BYTES, type Exchange, type StreamEvent, type ToolMap } from '../../index.js';
+import { customInput, definePlugin, eventJson, isObject, PEEK_MIN_BYTES, type Exchange, type JsonObject, type StreamEvent, type ToolMap } from '../../index.js';
 import { schema, type CopilotToolsOptions } from './schema.js';
 import { hasNoCustomTool, wrapCustomTools } from './wrap.js';
 
@@ -12,8 +12,6 @@ interface State {
   /** Ids of function_call items that are wrapped custom calls (their argument deltas are dropped). */
   wrapped: Set<string>;
 }
-
-type Json = Record<string, unknown>;
 
 /**
  * Copilot's `/responses` refuses Codex's freeform (`custom`) tools such as apply_patch. For exchanges that stay on
@@ -60,7 +58,7 @@ export default definePlugin<CopilotToolsOptions>({
 });
 
 /** The event with wrapped calls turned back into custom calls; null drops it; the same object when untouched. */
-function unwrapEvent(payload: Json, state: State): Json | null {
+function unwrapEvent(payload: JsonObject, state: State): JsonObject | null {
   switch (payload.type) {
     case 'response.function_call_arguments.delta':
     case 'response.function_call_arguments.done':

@@ -1,15 +1,13 @@
-import { convertTools, isObject, jsonItems, jsonMembers, jsonString, type Logger, type ToolMap } from '../../index.js';
-
-type Json = Record<string, unknown>;
+import { convertTools, isObject, jsonItems, jsonMembers, jsonString, type JsonObject, type Logger, type ToolMap } from '../../index.js';
 
 /**
  * The request body with every top-level `custom` tool as a Responses function tool (the translator's conversion,
  * so names, the single string field and the grammar hint are the same on both paths), and the history's custom
  * calls and outputs as function calls and outputs. Undefined when the request has no custom tool.
  */
-export function wrapCustomTools(body: unknown, log: Logger): { body: Json; map: ToolMap } | undefined {
+export function wrapCustomTools(body: unknown, log: Logger): { body: JsonObject; map: ToolMap } | undefined {
   if (!isObject(body) || !Array.isArray(body.tools)) return undefined;
-  const customs = body.tools.filter((t): t is Json => isObject(t) && t.type === 'custom' && typeof t.name === 'string' && t.name !== '');
+  const customs = body.tools.filter((t): t is JsonObject => isObject(t) && t.type === 'custom' && typeof t.name === 'string' && t.name !== '');
   if (customs.length === 0) return undefined;
   const { tools: converted, map } = convertTools(customs, log);
   const byName = new Map(converted.map((t) => [t.function.name, t.function]));
@@ -19,7 +17,7 @@ export function wrapCustomTools(body: unknown, log: Logger): { body: Json; map: 
     return fn ? { type: 'function', name: fn.name, description: fn.description, parameters: fn.parameters, strict: false } : tool;
   });
   const input = Array.isArray(body.input) ? body.input.map((item) => wrapItem(item, map)) : body.input;
-  const out: Json = { ...body, tools, input };
+  const out: JsonObject = { ...body, tools, input };
   const choice = body.tool_choice;
   if (isObject(choice) && choice.type === 'custom' && typeof choice.name === 'string') out.tool_choice = { type: 'function', name: map.upstreamName('custom', choice.name) };
   return { body: out, map };
