@@ -33,7 +33,6 @@ const plan: CodexTomlPlan = {
   model: 'deepseek-chat',
 };
 
-
 /** Every line of `original` appears in `edited`, in order (the edit only inserts lines or changes values we own). */
 function keptLines(original: string, edited: string, except: RegExp[] = []): void {
   const lines = edited.split('\n');
