@@ -15,12 +15,12 @@ export interface ChatTool {
 export function convertTools(tools: unknown, log: Logger): { tools: ChatTool[]; map: ToolMap } {
   const map = new ToolMap();
   const out: ChatTool[] = [];
-  for (const tool of Array.isArray(tools) ? (tools as JsonObject[]) : []) {
+  for (const tool of Array.isArray(tools) ? (tools as unknown[]) : []) {
     if (!isObject(tool)) continue;
     if (tool.type === 'function') addFunction(tool, undefined, map, out);
     else if (tool.type === 'custom') addCustom(tool, undefined, map, out);
     else if (tool.type === 'namespace' && typeof tool.name === 'string') {
-      for (const child of Array.isArray(tool.tools) ? (tool.tools as JsonObject[]) : []) {
+      for (const child of Array.isArray(tool.tools) ? (tool.tools as unknown[]) : []) {
         if (!isObject(child)) continue;
         if (child.type === 'function') addFunction(child, tool.name, map, out);
         // Codex executes a namespaced freeform tool under its bare name (codex-relay issue #61).
@@ -34,7 +34,7 @@ export function convertTools(tools: unknown, log: Logger): { tools: ChatTool[]; 
 
 function addFunction(tool: JsonObject, namespace: string | undefined, map: ToolMap, out: ChatTool[]): void {
   // An already-nested Chat function passes through unchanged.
-  const nested = isObject(tool.function) ? (tool.function as JsonObject) : undefined;
+  const nested = isObject(tool.function) ? tool.function : undefined;
   const name = typeof (nested ?? tool).name === 'string' ? ((nested ?? tool).name as string) : undefined;
   if (!name) return;
   const upstream = flattenName(namespace, name);
@@ -61,7 +61,7 @@ function addCustom(tool: JsonObject, namespace: string | undefined, map: ToolMap
   const upstream = flattenName(namespace, tool.name);
   let description = typeof tool.description === 'string' && tool.description ? tool.description : 'Provide the raw custom tool input.';
   description += `\n\nPut the raw input text, unchanged, in the \`${field}\` string parameter.`;
-  const format = isObject(tool.format) ? (tool.format as JsonObject) : undefined;
+  const format = isObject(tool.format) ? tool.format : undefined;
   if (format?.type === 'grammar' && typeof format.definition === 'string') {
     description += ` It must match this ${typeof format.syntax === 'string' ? format.syntax : ''} grammar:\n${format.definition}`;
   }
@@ -77,8 +77,8 @@ function addCustom(tool: JsonObject, namespace: string | undefined, map: ToolMap
 }
 
 function singleStringField(parameters: unknown): string | undefined {
-  if (!isObject(parameters) || !isObject((parameters as JsonObject).properties)) return undefined;
-  const props = Object.entries((parameters as JsonObject).properties as JsonObject).filter(([, v]) => isObject(v) && (v as JsonObject).type === 'string');
-  const required = Array.isArray((parameters as JsonObject).required) ? ((parameters as JsonObject).required as string[]) : [];
+  if (!isObject(parameters) || !isObject(parameters.properties)) return undefined;
+  const props = Object.entries(parameters.properties).filter(([, v]) => isObject(v) && v.type === 'string');
+  const required = Array.isArray(parameters.required) ? (parameters.required as string[]) : [];
   return props.find(([k]) => required.includes(k))?.[0] ?? props[0]?.[0];
 }

@@ -1,14 +1,13 @@
-import { isObject, type JsonObject, type ToolMap } from '../../index.js';
+import { isObject, type ToolMap } from '../../index.js';
 
 /** Responses `tool_choice` → Chat; undefined when it should not be sent. */
 export function convertToolChoice(choice: unknown, map: ToolMap): unknown {
   if (choice === 'auto' || choice === 'none' || choice === 'required') return choice;
   if (isObject(choice)) {
-    const c = choice as JsonObject;
-    if ((c.type === 'function' || c.type === 'custom') && typeof c.name === 'string') {
-      return { type: 'function', function: { name: map.upstreamName(c.type, c.name, typeof c.namespace === 'string' ? c.namespace : undefined) } };
+    if ((choice.type === 'function' || choice.type === 'custom') && typeof choice.name === 'string') {
+      return { type: 'function', function: { name: map.upstreamName(choice.type, choice.name, typeof choice.namespace === 'string' ? choice.namespace : undefined) } };
     }
-    if (c.type === 'function' && isObject(c.function)) return c;
+    if (choice.type === 'function' && isObject(choice.function)) return choice;
   }
   return undefined;
 }
