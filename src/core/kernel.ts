@@ -16,7 +16,6 @@ import { createResponder, type Responder } from './respond.js';
 import { createUpstreamClient, type UpstreamClient } from './upstream.js';
 import { isLoopbackHost } from './net.js';
 import { createGuardCheck, guardMiddleware } from './guard.js';
-import compose from 'koa-compose';
 import { packageVersion } from './version.js';
 import type { ChainInfo, HeaderMap, HealthReport, InboundHead, LocalRoute, RouteName } from './types.js';
 
@@ -156,7 +155,7 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
   };
   const { allowedHosts, allowedOrigins, apiKey } = config.server;
   const guard = createGuardCheck({ host, allowedHosts, allowedOrigins, apiKey });
-  app.use(compose([errorBoundary, guardMiddleware(guard), router.routes(), notFound]));
+  for (const middleware of [errorBoundary, guardMiddleware(guard), router.routes(), notFound]) app.use(middleware);
 
   async function serve({ req, res, path, search }: RequestTarget, chain: ChainRuntime, route: RouteName): Promise<void> {
     stats.requests += 1;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runChild } from '../support/child.js';
 import { startListening, type Listening } from '../support/listening.js';
-import { npm, pack } from '../support/packed.js';
+import { npm, pack, type NpmResult } from '../support/packed.js';
 import { freePort } from '../support/ports.js';
 import { tempDir } from '../support/temp.js';
 import { repoRoot } from './helpers.js';
@@ -18,6 +18,7 @@ describe('a global install of the packed package', () => {
   let prefix: string;
   let elsewhere: string;
   let env: NodeJS.ProcessEnv;
+  let install: NpmResult;
   const running: Listening[] = [];
 
   beforeAll(() => {
@@ -27,7 +28,7 @@ describe('a global install of the packed package', () => {
     mkdirSync(join(tmp, 'home'));
     mkdirSync(elsewhere);
     const tarball = pack(repoRoot, tmp).file;
-    npm(['install', '--global', '--prefix', prefix, tarball], elsewhere);
+    install = npm(['install', '--global', '--prefix', prefix, tarball], elsewhere);
     env = { PATH: `${join(prefix, 'bin')}:${process.env.PATH ?? ''}`, HOME: join(tmp, 'home') };
   }, 180_000);
 
@@ -38,6 +39,12 @@ describe('a global install of the packed package', () => {
   it('is the install the README describes', () => {
     expect(readme).toContain(`npm install -g ./codex-code-router-${version}.tgz`);
     expect(readme).toContain('npm ci && npm pack');
+  });
+
+  it('prints no npm warning (no deprecated dependency, no install script)', () => {
+    expect(install.stderr).not.toMatch(/npm warn/i);
+    const installed = JSON.parse(readFileSync(join(prefix, 'lib', 'node_modules', 'codex-code-router', 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    for (const script of ['preinstall', 'install', 'postinstall', 'prepare']) expect(installed.scripts).not.toHaveProperty(script);
   });
 
   it('puts ccrx on the PATH: --help and --version answer from an unrelated folder', async () => {
@@ -56,6 +63,6 @@ describe('a global install of the packed package', () => {
     const health = (await (await fetch(`${url}/health`)).json()) as { service: string; version: string; providers: { default: { plugins: string[] } } };
     expect(health).toMatchObject({ service: 'codex-code-router', version });
     expect(health.providers.default.plugins).toContain('copilot-upstream');
-    expect(gw.output()).toContain('"configFile":"built-in default"');
+    await gw.waitForOutput('"configFile":"built-in default"');
   });
 });
