@@ -18,8 +18,16 @@ export interface GuardOptions {
 const forbidden = (message: string, code: string) => new GatewayError({ status: 403, type: 'invalid_request_error', code, message });
 
 /**
+ * `Sec-Fetch-Site` values a browser sends for requests no other site started: `none` (the user typed the URL) and
+ * `same-origin` (a page the gateway itself served). `same-site` is refused too: another port of localhost is the same
+ * site, and any local dev server or tool's page could then read `/v1/models` with the user's token.
+ */
+const OWN_FETCH_SITES = new Set(['none', 'same-origin']);
+
+/**
  * A web page must not be able to spend the user's quota: DNS rebinding shows up as a foreign `Host`, a cross-site
- * POST as an `Origin` header (Codex sends neither). Remote binds can require a local key. Answers the refusal, or
+ * fetch or POST as an `Origin` header, and a cross-site `<img>` or `<script>` GET (which carries no `Origin`) as
+ * `Sec-Fetch-Site` (Codex sends none of these). Remote binds can require a local key. Answers the refusal, or
  * undefined to let the request through (having removed the local key if it came as `authorization`).
  */
 export function createGuardCheck(o: GuardOptions): (req: IncomingMessage) => GatewayError | undefined {
@@ -41,8 +49,13 @@ export function createGuardCheck(o: GuardOptions): (req: IncomingMessage) => Gat
       if (accepted.size < 64) accepted.add(host);
     }
     const origin = headers.origin ?? '';
-    if (origin && !origins.has(origin.toLowerCase())) {
-      return forbidden(`requests from browser origin ${origin} are refused; add it to server.allowedOrigins to allow it`, 'origin_not_allowed');
+    if (origin) {
+      if (!origins.has(origin.toLowerCase())) return forbidden(`requests from browser origin ${origin} are refused; add it to server.allowedOrigins to allow it`, 'origin_not_allowed');
+    } else {
+      const site = headerText(headers['sec-fetch-site']).toLowerCase();
+      if (site && !OWN_FETCH_SITES.has(site)) {
+        return forbidden(`a ${site} browser request (Sec-Fetch-Site: ${site}) is refused: web pages may not use the gateway; a page of an origin in server.allowedOrigins must send its Origin`, 'cross_site_request');
+      }
     }
     if (key) {
       const bearer = /^bearer\s+(.+)$/i.exec(headers.authorization ?? '')?.[1]?.trim();
