@@ -16,6 +16,19 @@ export interface GuardOptions {
 }
 
 const forbidden = (message: string, code: string) => new GatewayError({ status: 403, type: 'invalid_request_error', code, message });
+// RFC 9112 §3.2: a 400 for an HTTP/1.1 request without Host and for any request with more than one. A client that
+// framed its request so oddly gets the connection closed too.
+const badHost = (message: string, code: string) => new GatewayError({ status: 400, type: 'invalid_request_error', code, message, headers: { connection: 'close' } });
+
+/** How many `Host` field lines a request carried (Node keeps only the first in `headers`). */
+function hostLines(raw: readonly string[]): number {
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 4 && name.toLowerCase() === 'host') count += 1;
+  }
+  return count;
+}
 
 /**
  * `Sec-Fetch-Site` values a browser sends for requests no other site started: `none` (the user typed the URL) and
@@ -40,7 +53,12 @@ export function createGuardCheck(o: GuardOptions): (req: IncomingMessage) => Gat
 
   return (req) => {
     const headers = req.headers;
-    const host = headers.host ?? '';
+    const host = headers.host;
+    if (host === undefined) {
+      if (req.httpVersion === '1.1') return badHost('an HTTP/1.1 request must carry a Host header', 'missing_host');
+    } else if (hostLines(req.rawHeaders) > 1) {
+      return badHost('the request carries more than one Host header', 'duplicate_host');
+    }
     if (host && (loopbackBind || o.allowedHosts.length > 0) && !accepted.has(host)) {
       const name = host.replace(/:\d+$/, '').toLowerCase();
       if (!isLoopbackHost(name) && !hosts.has(name) && !hosts.has(host.toLowerCase())) {

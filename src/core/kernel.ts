@@ -16,6 +16,7 @@ import { createResponder, type Responder } from './respond.js';
 import { createUpstreamClient, type UpstreamClient } from './upstream.js';
 import { isLoopbackHost } from './net.js';
 import { createGuardCheck, guardMiddleware } from './guard.js';
+import { answerMalformed, answerOnSocket } from './raw-answer.js';
 import compose from 'koa-compose';
 import { packageVersion } from './version.js';
 import type { ChainInfo, HeaderMap, HealthReport, InboundHead, LocalRoute, RouteName } from './types.js';
@@ -222,7 +223,8 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
   // errors into bytes); skipping Koa's context for it measured about 10 % of the CPU of a request. Everything
   // else (refusals, other routes, other spellings) goes through Koa's middleware and error boundary.
   const koa = app.callback();
-  const server: Server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+  // Node's own answer to an HTTP/1.1 request without Host is a bare 400: the guard answers it (JSON) instead.
+  const server: Server = createServer({ keepAliveTimeout: 65_000, requireHostHeader: false }, (req, res) => {
     const url = req.url ?? '/';
     const query = url.indexOf('?');
     const path = query < 0 ? url : url.slice(0, query);
@@ -237,6 +239,8 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
     });
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => answerMalformed(err, socket));
+  // The gateway is no proxy: CONNECT gets the same JSON refusal as any other method it does not serve.
+  server.on('connect', (req: IncomingMessage, socket: import('node:stream').Duplex) => answerOnSocket(socket, errors.methodNotAllowed('CONNECT', req.url ?? '', ['GET', 'POST'])));
 
   for (const chain of chains) await chain.hooks.startup.promise(chain.info);
 
@@ -280,21 +284,6 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
     },
     health,
   };
-}
-
-/** A request Node's HTTP parser refused still gets an OpenAI-shaped answer before the connection closes. */
-function answerMalformed(err: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void {
-  if (!socket.writable || err.code === 'ECONNRESET') {
-    socket.destroy();
-    return;
-  }
-  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
-  const status = tooLarge ? 431 : 400;
-  const body = JSON.stringify({
-    error: { message: tooLarge ? 'request headers are too large' : `malformed HTTP request: ${err.code ?? err.message}`, type: 'invalid_request_error', code: tooLarge ? 'headers_too_large' : 'malformed_request' },
-  });
-  const reason = tooLarge ? 'Request Header Fields Too Large' : 'Bad Request';
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }
 
 /** The request as `requestHead` taps see it (no body yet); the query is parsed only if a tap reads it. */
