@@ -101,6 +101,8 @@ export const errors = {
     new GatewayError({ status: 400, type: 'invalid_request_error', code: 'invalid_json', message: `request body is not valid JSON: ${describe(cause)}`, cause }),
   bodyUnreadable: (cause: unknown) =>
     new GatewayError({ status: 400, type: 'invalid_request_error', code: 'body_unreadable', message: 'the request body could not be read', cause }),
+  bodyTimeout: (idleMs: number) =>
+    new GatewayError({ status: 408, type: 'invalid_request_error', code: 'request_timeout', message: `the request body stalled: nothing arrived for ${idleMs} ms (server.bodyIdleTimeoutMs)` }),
   noUpstream: (provider: string, route: string) =>
     new GatewayError({ status: 500, type: 'server_error', code: 'no_upstream', message: `no plugin in chain "${provider}" set an upstream URL for ${route}`, expose: true }),
   upstreamUnreachable: (cause: unknown) =>

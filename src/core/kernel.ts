@@ -67,6 +67,7 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
     chains.push({ info, routes, hooks, upstream: createUpstreamClient(chain.upstream), eventMode: streamEventsByDefault, anyStreamTaps, maxAttempts: chain.upstream.maxAttempts });
   }
 
+  const { headersTimeoutMs, requestTimeoutMs, bodyIdleTimeoutMs } = config.server;
   const stats = { requests: 0, errors: 0, replays: 0 };
   /** Requests under way, each with the way to end it early at shutdown. */
   const inFlight = new InFlight<{ abort: ExchangeAbort; out: Responder }>();
@@ -131,7 +132,7 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
       if (taken.has(path)) throw new ConfigError(`${chain.info.provider} chain > ${local.plugin}: route ${path} is already served`);
       taken.add(path);
       router.register(path, [local.method], async (ctx) => {
-        const body = local.method === 'POST' ? await readBody(ctx.req, undefined, undefined, () => {}) : Buffer.alloc(0);
+        const body = local.method === 'POST' ? await readBody(ctx.req, { declared: undefined, limit: undefined, idleMs: bodyIdleTimeoutMs, refuse: () => ctx.set('connection', 'close') }) : Buffer.alloc(0);
         const reply = await local.handle({ query: new URLSearchParams(ctx.querystring), headers: flattenHeaders(ctx.req), body });
         ctx.status = reply.status;
         if (reply.headers) ctx.set(reply.headers);
@@ -182,7 +183,7 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
       const local = hasTaps(chain.hooks.requestHead) ? await chain.hooks.requestHead.promise(requestHead(ex, (bytes, error) => void (limit = { bytes, error }))) : undefined;
       if (local) await out.reply(local);
       else {
-        setInboundBody(ex, await readBody(req, ex.inbound.contentLength, limit, () => res.setHeader('connection', 'close')));
+        setInboundBody(ex, await readBody(req, { declared: ex.inbound.contentLength, limit, idleMs: bodyIdleTimeoutMs, refuse: () => res.setHeader('connection', 'close') }));
         upstreamStatus = await runExchange({ hooks: chain.hooks, upstream: chain.upstream, maxAttempts: chain.maxAttempts, stats }, ex, out);
       }
     } catch (err) {
@@ -223,8 +224,7 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
   // errors into bytes); skipping Koa's context for it measured about 10 % of the CPU of a request. Everything
   // else (refusals, other routes, other spellings) goes through Koa's middleware and error boundary.
   const koa = app.callback();
-  // Node's own answer to an HTTP/1.1 request without Host is a bare 400: the guard answers it (JSON) instead.
-  const server: Server = createServer({ keepAliveTimeout: 65_000, requireHostHeader: false }, (req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '/';
     const query = url.indexOf('?');
     const path = query < 0 ? url : url.slice(0, query);
@@ -237,7 +237,21 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
       log.error({ err: toGatewayError(err).message }, 'exchange failed outside its responder');
       res.destroy();
     });
-  });
+  };
+  // Node's own answer to an HTTP/1.1 request without Host is a bare 400: the guard answers it (JSON) instead.
+  // The header and request timeouts bound how long a client may take to send its request, never the answer: a
+  // stream to Codex lasts as long as it talks. Node checks them on an interval (30 s by default, which let a
+  // silent client stay 90 s): a tenth of the shorter one, at most a second.
+  const server: Server = createServer(
+    {
+      keepAliveTimeout: 65_000,
+      requireHostHeader: false,
+      headersTimeout: headersTimeoutMs,
+      requestTimeout: requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1_000, Math.max(10, Math.floor(headersTimeoutMs / 10))),
+    },
+    onRequest,
+  );
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => answerMalformed(err, socket));
   // The gateway is no proxy: CONNECT gets the same JSON refusal as any other method it does not serve.
   server.on('connect', (req: IncomingMessage, socket: import('node:stream').Duplex) => answerOnSocket(socket, errors.methodNotAllowed('CONNECT', req.url ?? '', ['GET', 'POST'])));
@@ -322,7 +336,16 @@ function flattenHeaders(req: IncomingMessage): HeaderMap {
   return out;
 }
 
-async function readBody(req: IncomingMessage, declared: number | undefined, limit: { bytes: number; error: () => GatewayError } | undefined, refuse: () => void): Promise<Buffer> {
+interface BodyRead {
+  declared: number | undefined;
+  limit: { bytes: number; error: () => GatewayError } | undefined;
+  /** Longest silence between two body chunks. */
+  idleMs: number;
+  /** Marks the answer to close the connection: the rest of the body is never read. */
+  refuse: () => void;
+}
+
+async function readBody(req: IncomingMessage, { declared, limit, idleMs, refuse }: BodyRead): Promise<Buffer> {
   if (limit && declared !== undefined && declared > limit.bytes) {
     refuse();
     throw limit.error();
@@ -331,13 +354,22 @@ async function readBody(req: IncomingMessage, declared: number | undefined, limi
   return new Promise((resolveBody, reject) => {
     const chunks: Buffer[] = [];
     let total = 0;
+    // One timer per body, refreshed per chunk: a client that stops sending must not hold its socket until the
+    // request timeout (or forever, between its drips).
+    const idle = setTimeout(() => {
+      refuse();
+      req.pause();
+      done(errors.bodyTimeout(idleMs));
+    }, idleMs);
     const done = (err?: unknown) => {
+      clearTimeout(idle);
       req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
       // One chunk (the usual case on loopback) is the body as it is: no copy.
       if (err === undefined) resolveBody(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total));
       else reject(err);
     };
     const onData = (chunk: Buffer) => {
+      idle.refresh();
       total += chunk.length;
       if (limit && total > limit.bytes) {
         refuse();

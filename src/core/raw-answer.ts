@@ -26,7 +26,9 @@ export function answerOnSocket(socket: Duplex, err: GatewayError): void {
 
 /** A request Node's HTTP parser refused (or timed out) still gets an OpenAI-shaped answer before the connection closes. */
 export function answerMalformed(err: NodeJS.ErrnoException, socket: Duplex): void {
-  if (err.code === 'ECONNRESET') {
+  // As Node's own handler does: bytes after an answer already under way would corrupt it for the client.
+  const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (err.code === 'ECONNRESET' || inFlight?.headersSent) {
     socket.destroy();
     return;
   }

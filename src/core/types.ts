@@ -289,6 +289,12 @@ export interface ServerConfig {
   allowRemote?: boolean;
   /** Milliseconds to let in-flight streams finish on shutdown. */
   shutdownGraceMs?: number;
+  /** Milliseconds a client may take to send its request headers. */
+  headersTimeoutMs?: number;
+  /** Milliseconds a client may take to send its whole request (never the answer). */
+  requestTimeoutMs?: number;
+  /** Longest silence between two chunks of a request body. */
+  bodyIdleTimeoutMs?: number;
   /** Host header names accepted besides loopback names and the bound address. */
   allowedHosts?: string[];
   /** Browser origins accepted; any other request carrying `Origin` is refused. */
