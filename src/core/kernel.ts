@@ -67,7 +67,10 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
     chains.push({ info, routes, hooks, upstream: createUpstreamClient(chain.upstream), eventMode: streamEventsByDefault, anyStreamTaps, maxAttempts: chain.upstream.maxAttempts });
   }
 
-  const { headersTimeoutMs, requestTimeoutMs, bodyIdleTimeoutMs } = config.server;
+  const { headersTimeoutMs, requestTimeoutMs, bodyIdleTimeoutMs, maxBodyBytes } = config.server;
+  /** The body limit every chain and local route starts from (`server.maxBodyBytes`; 0 is none). */
+  const serverLimit = (declared: number | undefined): BodyRead['limit'] =>
+    maxBodyBytes > 0 ? { bytes: maxBodyBytes, error: () => errors.requestBodyTooLarge(maxBodyBytes, declared !== undefined && declared > maxBodyBytes ? declared : undefined) } : undefined;
   const stats = { requests: 0, errors: 0, replays: 0 };
   /** Requests under way, each with the way to end it early at shutdown. */
   const inFlight = new InFlight<{ abort: ExchangeAbort; out: Responder }>();
@@ -132,7 +135,8 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
       if (taken.has(path)) throw new ConfigError(`${chain.info.provider} chain > ${local.plugin}: route ${path} is already served`);
       taken.add(path);
       router.register(path, [local.method], async (ctx) => {
-        const body = local.method === 'POST' ? await readBody(ctx.req, { declared: undefined, limit: undefined, idleMs: bodyIdleTimeoutMs, refuse: () => ctx.set('connection', 'close') }) : Buffer.alloc(0);
+        const declared = ctx.request.length;
+        const body = local.method === 'POST' ? await readBody(ctx.req, { declared, limit: serverLimit(declared), idleMs: bodyIdleTimeoutMs, refuse: () => ctx.set('connection', 'close') }) : Buffer.alloc(0);
         const reply = await local.handle({ query: new URLSearchParams(ctx.querystring), headers: flattenHeaders(ctx.req), body });
         ctx.status = reply.status;
         if (reply.headers) ctx.set(reply.headers);
@@ -179,8 +183,12 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
     let upstreamStatus: number | undefined;
     try {
       if (closing) throw errors.shuttingDown();
-      let limit: { bytes: number; error: () => GatewayError } | undefined;
-      const local = hasTaps(chain.hooks.requestHead) ? await chain.hooks.requestHead.promise(requestHead(ex, (bytes, error) => void (limit = { bytes, error }))) : undefined;
+      let limit = serverLimit(ex.inbound.contentLength);
+      // A chain may tighten the server's limit, never lift it.
+      const tighten = (bytes: number, error: () => GatewayError) => {
+        if (!limit || bytes < limit.bytes) limit = { bytes, error };
+      };
+      const local = hasTaps(chain.hooks.requestHead) ? await chain.hooks.requestHead.promise(requestHead(ex, tighten)) : undefined;
       if (local) await out.reply(local);
       else {
         setInboundBody(ex, await readBody(req, { declared: ex.inbound.contentLength, limit, idleMs: bodyIdleTimeoutMs, refuse: () => res.setHeader('connection', 'close') }));
