@@ -4,3 +4,4 @@ export { ToolMap, flattenName, type ToolTarget } from './tool-map.js';
 export { convertTools, type ChatTool } from './convert.js';
 export { customInput } from './custom-input.js';
 export { imageUrl, isImagePart, partText, textOf } from './content.js';
+export { openCarrier, sealCarrier } from './carrier.js';
