@@ -5,3 +5,4 @@ export { convertTools, type ChatTool } from './convert.js';
 export { customInput } from './custom-input.js';
 export { imageUrl, isImagePart, partText, textOf } from './content.js';
 export { openCarrier, sealCarrier } from './carrier.js';
+export { allMatching, lookupPattern, matchPattern } from './model-patterns.js';
