@@ -6,3 +6,4 @@ export { customInput } from './custom-input.js';
 export { imageUrl, isImagePart, partText, textOf } from './content.js';
 export { openCarrier, sealCarrier } from './carrier.js';
 export { allMatching, lookupPattern, matchPattern } from './model-patterns.js';
+export { FieldDecoder } from './field-decoder.js';
