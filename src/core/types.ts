@@ -49,7 +49,11 @@ export interface UpstreamRequest {
    */
   wire: 'responses' | 'chat-completions' | (string & {});
   method: 'GET' | 'POST';
-  headers: HeaderMap;
+  /**
+   * One map for the whole exchange: edit it in place (`headers[name] = value`, `delete headers[name]`). It cannot be
+   * replaced, so a header one plugin sets survives the plugins after it unless one of them deletes that very header.
+   */
+  readonly headers: HeaderMap;
   /** Body bytes; starts as the inbound body, byte for byte. */
   body: Buffer | undefined;
 }

@@ -182,9 +182,9 @@ function missingKey(env: string): GatewayError {
   return new GatewayError({ status: 400, type: 'invalid_request_error', code: 'missing_api_key', message: `chat-translator has no upstream API key: set the ${env} environment variable or the apiKey option` });
 }
 
-/** The translator owns the upstream's headers: whatever an earlier plugin set is replaced. */
+/** The headers a Chat upstream needs, set over the map; headers an earlier plugin set for this upstream stay. */
 function setUpstreamHeaders(ex: Exchange, extra: Record<string, string>, accept: string): void {
-  ex.upstream.headers = { 'content-type': 'application/json', accept, 'accept-encoding': 'identity', ...extra };
+  Object.assign(ex.upstream.headers, { 'content-type': 'application/json', accept, 'accept-encoding': 'identity' }, extra);
 }
 
 function lowerKeys(headers: Record<string, string>): Record<string, string> {
