@@ -40,7 +40,7 @@ describe('loading plugins', () => {
     expect(m.requests[0]!.json()).toEqual({ model: 'upstream-model' });
     const health = (await (await fetch(`${url}/health`)).json()) as { providers: { default: { plugins: string[] } } };
     expect(health.providers.default.plugins).toEqual(['local-upstream', 'model-alias']);
-  });
+  }, 60_000); // npm install of the plugin package takes its time on a busy machine
 
   it('finds JSON, YAML and package.json configs, and --config wins over the search', async () => {
     const dir = tempDir();
