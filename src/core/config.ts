@@ -1,5 +1,6 @@
 import { Ajv } from 'ajv';
-import { dirname, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
+import { statePaths } from '../service/state.js';
 import { ConfigError } from './errors.js';
 import { formatAjvErrors, parseEnvValue, type ChainSource } from './loader.js';
 import { loadModule } from './modules.js';
@@ -32,9 +33,20 @@ export interface ResolvedConfig {
     apiKey: string | undefined;
   };
   logLevel: string;
+  /** The response store for chains whose upstream keeps no state (docs/response-store.md). */
+  responseStore: ResolvedResponseStore;
   chains: readonly ResolvedChain[];
   /** The environment the config was resolved against; plugin option defaults are read from it. */
   env: Readonly<Record<string, string | undefined>>;
+}
+
+export interface ResolvedResponseStore {
+  enabled: boolean;
+  /** The SQLite file. */
+  path: string;
+  maxResponses: number;
+  maxBytes: number;
+  maxAgeDays: number;
 }
 
 export interface LoadConfigOptions {
@@ -128,6 +140,13 @@ export function resolveConfig(
       apiKey: config.server?.apiKey ?? nonEmpty(env.CCRX_API_KEY),
     },
     logLevel: o.overrides?.logLevel ?? config.logLevel ?? nonEmpty(env.LOG_LEVEL) ?? 'info',
+    responseStore: {
+      enabled: config.responseStore?.enabled ?? true,
+      path: config.responseStore?.path ? resolve(o.baseDir, config.responseStore.path) : join(statePaths(env).dir, 'responses', 'responses.db'),
+      maxResponses: config.responseStore?.maxResponses ?? 10_000,
+      maxBytes: config.responseStore?.maxBytes ?? 256 * 1024 * 1024,
+      maxAgeDays: config.responseStore?.maxAgeDays ?? 30,
+    },
     chains,
     env,
   });
@@ -223,6 +242,18 @@ export const configSchema = {
       },
     },
     upstream: upstreamSchema,
+    responseStore: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Stored responses (previous_response_id, item_reference, GET /v1/responses/{id}) for chains whose upstream keeps no state, such as chat-translator chains; the oldest go first when a bound is passed.',
+      properties: {
+        enabled: { type: 'boolean', description: 'Keep responses of requests whose store is not false. Off: nothing is kept and previous_response_id is refused. Default true.' },
+        path: { type: 'string', minLength: 1, description: 'The SQLite file (relative paths from the config file). Default <state dir>/responses/responses.db.' },
+        maxResponses: { type: 'integer', minimum: 1, description: 'Most responses kept. Default 10000.' },
+        maxBytes: { type: 'integer', minimum: 1024, description: 'Most bytes of stored JSON (responses and their inputs). Default 268435456 (256 MiB).' },
+        maxAgeDays: { type: 'number', exclusiveMinimum: 0, description: 'Responses older than this many days are removed. Default 30.' },
+      },
+    },
     logLevel: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], description: 'Log level. Default LOG_LEVEL or info.' },
   },
 } as const;

@@ -19,7 +19,8 @@ import { createGuardCheck, guardMiddleware } from './guard.js';
 import { answerMalformed, answerOnSocket } from './raw-answer.js';
 import compose from 'koa-compose';
 import { packageVersion } from './version.js';
-import type { ChainInfo, HeaderMap, HealthReport, InboundHead, LocalRoute, RouteName } from './types.js';
+import type { ChainInfo, HeaderMap, HealthReport, InboundHead, LocalRoute, Reply, RouteName } from './types.js';
+import { chainHandle, deleteResponse, getResponse, listInputItems, ResponseStore } from '../response-store/index.js';
 
 interface ChainRuntime {
   info: ChainInfo;
@@ -31,6 +32,8 @@ interface ChainRuntime {
   /** Whether any plugin can consume events at all (on demand or always). */
   anyStreamTaps: boolean;
   maxAttempts: number;
+  /** A plugin asked for the response store: the chain serves the stored-response routes. */
+  usesResponseStore: boolean;
 }
 
 export interface RouterHandle {
@@ -57,14 +60,21 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
     throw new ConfigError(`refusing to bind ${host}: it is not a loopback address; pass --allow-remote (or server.allowRemote) to expose the gateway`);
   }
 
+  // Opened when the first chain asks for it, so a corrupt or locked file is reported at start.
+  let store: ResponseStore | undefined;
+  const storeOf = (): ResponseStore => {
+    const { enabled, path, maxResponses, maxBytes, maxAgeDays } = config.responseStore;
+    return (store ??= enabled ? ResponseStore.open(path, { maxResponses, maxBytes, maxAgeMs: maxAgeDays * 86_400_000 }, log) : ResponseStore.disabled(log));
+  };
+
   const chains: ChainRuntime[] = [];
   for (const chain of config.chains) {
     const hooks = createHooks(log);
     const loaded = await resolveChain(chain.entries, chain.source, o.builtins, config.env);
     const info: ChainInfo = Object.freeze({ provider: chain.provider, prefix: chain.prefix, plugins: Object.freeze(loaded.map((p) => p.plugin.name)) });
-    const { routes, streamEventsByDefault } = await applyChain(loaded, hooks, log, info, chain.source.file, config.env);
+    const { routes, streamEventsByDefault, usesResponseStore } = await applyChain(loaded, hooks, log, info, chain.source.file, config.env, () => chainHandle(storeOf(), chain.provider));
     const anyStreamTaps = streamHookNames.some((n) => hasTaps(hooks[n]));
-    chains.push({ info, routes, hooks, upstream: createUpstreamClient(chain.upstream), eventMode: streamEventsByDefault, anyStreamTaps, maxAttempts: chain.upstream.maxAttempts });
+    chains.push({ info, routes, hooks, upstream: createUpstreamClient(chain.upstream), eventMode: streamEventsByDefault, anyStreamTaps, maxAttempts: chain.upstream.maxAttempts, usesResponseStore });
   }
 
   const { headersTimeoutMs, requestTimeoutMs, bodyIdleTimeoutMs, maxBodyBytes } = config.server;
@@ -120,9 +130,40 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
       configFile: config.file ?? null,
       chains: chains.map((c) => c.info),
       counts: { ...stats, inFlight: inFlight.size },
+      responseStore: storeStatus(),
       health: await health(),
     };
   });
+
+  /** What status shows of the store: where it is, how full, what went wrong; never its content. */
+  function storeStatus(): Record<string, unknown> | null {
+    if (!store) return null;
+    if (!store.enabled) return { enabled: false };
+    return { enabled: true, file: config.responseStore.path, ...store.stats(), bounds: store.bounds, problem: store.problem?.message ?? null };
+  }
+
+  // The CLI's way into a store that the running gateway holds open (`ccrx responses`).
+  if (store) {
+    const open = store;
+    router.get('/_ccrx/responses', (ctx) => {
+      const limit = Number(ctx.query.limit ?? 50);
+      const chain = typeof ctx.query.chain === 'string' ? ctx.query.chain : undefined;
+      ctx.body = { status: storeStatus(), data: open.list({ chain, limit: Number.isInteger(limit) && limit > 0 ? limit : 50 }) };
+    });
+    router.get('/_ccrx/responses/:id', (ctx) => {
+      const found = open.chainsOf(ctx.params.id!).map((chain) => ({ chain, record: open.get(chain, ctx.params.id!) }));
+      if (!found.length) throw errors.notFound(ctx.path, 'a stored response id');
+      ctx.body = found.map(({ chain, record }) => ({ chain, createdAt: record?.createdAt, previousId: record?.previousId ?? null, response: JSON.parse(record!.response) as unknown, input: JSON.parse(record!.input) as unknown }));
+    });
+    router.delete('/_ccrx/responses/:id', (ctx) => {
+      const deleted = open.chainsOf(ctx.params.id!).filter((chain) => open.delete(chain, ctx.params.id!));
+      if (!deleted.length) throw errors.notFound(ctx.path, 'a stored response id');
+      ctx.body = { id: ctx.params.id, deleted };
+    });
+    router.post('/_ccrx/responses/prune', (ctx) => {
+      ctx.body = { removed: open.prune(), status: storeStatus() };
+    });
+  }
 
   // Codex's two routes by exact method and path: they carry every exchange. Served before Koa when the guard lets
   // the request through (see `server` below); @koa/router serves them too, for any other spelling it accepts.
@@ -130,6 +171,18 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
 
   const taken = new Set(['/health', '/_ccrx/status', ...chains.flatMap((c) => Object.values(ROUTES).map((r) => c.info.prefix + r.path))]);
   for (const chain of chains) {
+    if (chain.usesResponseStore) {
+      const base = `${chain.info.prefix}/v1/responses/:id`;
+      const provider = chain.info.provider;
+      const reply = (ctx: Koa.Context, answer: Reply) => {
+        ctx.status = answer.status;
+        if (answer.headers) ctx.set(answer.headers);
+        ctx.body = answer.body;
+      };
+      router.get(base, (ctx) => reply(ctx, getResponse(storeOf(), provider, ctx.params.id!)));
+      router.delete(base, (ctx) => reply(ctx, deleteResponse(storeOf(), provider, ctx.params.id!)));
+      router.get(`${base}/input_items`, (ctx) => reply(ctx, listInputItems(storeOf(), provider, ctx.params.id!, new URLSearchParams(ctx.querystring))));
+    }
     for (const local of chain.routes) {
       const path = chain.info.prefix + local.path;
       if (taken.has(path)) throw new ConfigError(`${chain.info.provider} chain > ${local.plugin}: route ${path} is already served`);
@@ -299,6 +352,11 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
       for (const chain of chains) {
         await chain.hooks.shutdown.promise().catch((err: unknown) => log.error({ err: toGatewayError(err).message }, 'shutdown tap failed'));
         await chain.upstream.close().catch(() => chain.upstream.destroy());
+      }
+      try {
+        store?.close();
+      } catch (err) {
+        log.error({ err: toGatewayError(err).message }, 'response store did not close cleanly');
       }
     },
     health,
