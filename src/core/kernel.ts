@@ -68,7 +68,7 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
 
   const chains: ChainRuntime[] = [];
   for (const chain of config.chains) {
-    const hooks = createHooks();
+    const hooks = createHooks(log);
     const loaded = await resolveChain(chain.entries, chain.source, o.builtins, config.env);
     const info: ChainInfo = Object.freeze({ provider: chain.provider, prefix: chain.prefix, plugins: Object.freeze(loaded.map((p) => p.plugin.name)) });
     const { routes, streamEventsByDefault, usesResponseStore } = await applyChain(loaded, hooks, log, info, chain.source.file, config.env, () => chainHandle(storeOf(), chain.provider));
@@ -272,11 +272,8 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
       };
       if (summary.outcome === 'completed') log.info(fields, 'request completed');
       else log.warn(fields, `request ended: ${summary.outcome}`);
-      try {
-        chain.hooks.exchangeEnd.call(ex, summary);
-      } catch (err) {
-        ex.log.error({ err: toGatewayError(err).message }, 'exchangeEnd tap failed');
-      }
+      // Its taps are observers: what they throw is logged by the hook, never thrown here.
+      chain.hooks.exchangeEnd.call(ex, summary);
     }
   }
 

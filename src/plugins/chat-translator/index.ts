@@ -82,22 +82,25 @@ type Api = PluginApi;
 function translator(options: ChatTranslatorOptions, settings: Settings, cache: ReasoningCache, log: Logger, store?: ResponseStoreHandle) {
   return (ex: Exchange): void => {
     const context = { log: ex.log, carrierKey: options.carrierKey, cache };
-    const deferred = deferLargeStrings(ex.inbound.body);
-    const parsed = deferred ? deferred.json : ex.inbound.json();
-    let request: TranslatedRequest;
-    let body: Buffer | undefined;
-    if (store?.wants(parsed) && isObject(parsed)) {
-      request = translateRequest(store.prepare(ex, (deferred ? ex.inbound.json() : parsed) as JsonObject), settings, context);
-      body = Buffer.from(JSON.stringify(request.body));
-    } else {
-      if (!store) refuseStateful(parsed);
-      request = translateRequest(parsed, settings, context);
-      body = deferred?.restore(JSON.stringify(request.body));
-      if (!body) {
-        if (deferred) request = translateRequest(ex.inbound.json(), settings, context);
+    const { request, body } = tooDeepIsInvalid(() => {
+      const deferred = deferLargeStrings(ex.inbound.body);
+      const parsed = deferred ? deferred.json : ex.inbound.json();
+      let request: TranslatedRequest;
+      let body: Buffer | undefined;
+      if (store?.wants(parsed) && isObject(parsed)) {
+        request = translateRequest(store.prepare(ex, (deferred ? ex.inbound.json() : parsed) as JsonObject), settings, context);
         body = Buffer.from(JSON.stringify(request.body));
+      } else {
+        if (!store) refuseStateful(parsed);
+        request = translateRequest(parsed, settings, context);
+        body = deferred?.restore(JSON.stringify(request.body));
+        if (!body) {
+          if (deferred) request = translateRequest(ex.inbound.json(), settings, context);
+          body = Buffer.from(JSON.stringify(request.body));
+        }
       }
-    }
+      return { request, body };
+    });
     ex.upstream.wire = 'chat-completions';
     ex.upstream.body = body;
     Object.assign(ex.upstream.headers, { 'content-type': 'application/json', accept: request.stream ? 'text/event-stream' : 'application/json', 'accept-encoding': 'identity' });
@@ -108,6 +111,19 @@ function translator(options: ChatTranslatorOptions, settings: Settings, cache: R
     ex.state.set(STATE, { kind: 'responses', request, stream: request.stream ? new ResponseStream(streamOptionsOf(request, options, cache)) : undefined });
     if (log.isLevelEnabled('debug')) ex.log.debug({ upstreamModel: request.upstreamModel, tools: [...request.map.byUpstream.keys()] }, 'chat-translator: request translated');
   };
+}
+
+/**
+ * JSON.parse takes any depth, but serializing or walking it runs out of stack: a body nested that deep (a tool schema
+ * 100,000 levels down) is the client's mistake, a 400, not the gateway's 500.
+ */
+function tooDeepIsInvalid<T>(translate: () => T): T {
+  try {
+    return translate();
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    throw new GatewayError({ status: 400, type: 'invalid_request_error', code: 'invalid_request', message: 'the request body nests too deeply to translate', cause: err });
+  }
 }
 
 function streamOptionsOf(request: TranslatedRequest, options: ChatTranslatorOptions, cache: ReasoningCache) {
