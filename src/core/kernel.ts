@@ -12,7 +12,6 @@ import { createHooks, hasTaps, streamHookNames, type Hooks } from './hooks.js';
 import { applyChain, resolveChain, type Builtins } from './loader.js';
 import { createLogger } from './logger.js';
 import { runExchange } from './pipeline.js';
-import { requestModel } from './request-model.js';
 import { createResponder, type Responder } from './respond.js';
 import { createUpstreamClient, type UpstreamClient } from './upstream.js';
 import { isLoopbackHost } from './net.js';
@@ -52,37 +51,6 @@ const ROUTES: Record<RouteName, { path: string; method: 'POST' | 'GET' }> = {
   models: { path: '/v1/models', method: 'GET' },
 };
 
-<<<<<<< Updated upstream
-=======
-/** The model Codex asked for, for the request log; a body that is not JSON has none. */
-function modelOf(inbound: KernelExchange['inbound']): string | undefined {
-  if (inbound.route !== 'responses' || inbound.body.length === 0) return undefined;
-  try {
-    return requestModel(inbound);
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * What `createKernel` would refuse, without building a server or running any startup hook: the bind address, then
- * every chain's plugins resolved, their options validated and `apply` run on throwaway hooks. Throws the same
- * ConfigError (file, chain, plugin, option) that `ccrx serve` stops with.
- */
-export async function verifyConfig(config: ResolvedConfig, o: { builtins: Builtins }): Promise<void> {
-  const { host, allowRemote } = config.server;
-  if (!isLoopbackHost(host) && !allowRemote) {
-    throw new ConfigError(`refusing to bind ${host}: it is not a loopback address; pass --allow-remote (or server.allowRemote) to expose the gateway`);
-  }
-  const log = createLogger({ level: 'silent' });
-  for (const chain of config.chains) {
-    const loaded = await resolveChain(chain.entries, chain.source, o.builtins, config.env);
-    const info: ChainInfo = Object.freeze({ provider: chain.provider, prefix: chain.prefix, plugins: Object.freeze(loaded.map((p) => p.plugin.name)) });
-    await applyChain(loaded, createHooks(), log, info, chain.source.file, config.env);
-  }
-}
-
->>>>>>> Stashed changes
 /** Builds every chain (fresh hooks and plugin instances each), the Koa app and the HTTP server. */
 export async function createKernel(config: ResolvedConfig, o: { builtins: Builtins; logger?: Logger }): Promise<RouterHandle> {
   const log = o.logger ?? createLogger({ level: config.logLevel });
@@ -290,7 +258,6 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
         provider: ex.provider,
         method: ex.inbound.method,
         path: ex.inbound.path,
-        model: modelOf(ex.inbound),
         bodyBytes: ex.inbound.body.length,
         authSource: ex.credential?.source,
         status: summary.status,

@@ -1,8 +1,7 @@
+import { createRequire } from 'node:module';
 import { pino, type Logger, type DestinationStream } from 'pino';
 import { createStream } from 'rotating-file-stream';
 import { basename, dirname } from 'node:path';
-import { colorEnabled } from './color.js';
-import { consoleDestination } from './console-log.js';
 
 export type { Logger } from 'pino';
 
@@ -24,10 +23,7 @@ const redactPaths = [...new Set(
 
 export interface LoggerOptions {
   level?: string;
-  /**
-   * The terminal view (a short banner, one line per request) instead of JSON lines; default: whether stderr, where
-   * logs go, is a terminal.
-   */
+  /** Human-readable output; defaults to whether stdout is a TTY. */
   pretty?: boolean;
   destination?: DestinationStream;
   /** Write JSON lines to this file instead, rotated by size (the background service's log). */
@@ -40,8 +36,14 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   if (options.level === 'silent' && !options.file && !options.destination) return pino({ level: 'silent' }, pino.destination({ dest: 2, sync: true }));
   if (options.file && !options.destination) return createLogger({ ...options, file: undefined, destination: rotatingFile(options.file) });
   const usePretty = options.pretty ?? Boolean(process.stderr.isTTY);
-  const destination = options.destination ?? (usePretty ? consoleDestination({ color: colorEnabled(process.stderr) }) : bufferedStderr());
+  const destination = options.destination ?? (usePretty ? prettyStderr() : bufferedStderr());
   return pino({ level: options.level ?? 'info', redact: { paths: redactPaths, censor: '[redacted]' }, base: { pid: process.pid } }, destination);
+}
+
+/** pino-pretty is loaded only when a human reads the terminal: it is a large module and slows every cold start. */
+function prettyStderr(): DestinationStream {
+  const pretty = createRequire(import.meta.url)('pino-pretty') as (o: object) => DestinationStream;
+  return pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', destination: 2 });
 }
 
 /**
