@@ -3,10 +3,10 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
-import { defaultConfig } from '../../plugins.config.js';
-import { loadConfig, type ResolvedConfig } from '../core/config.js';
+import type { ResolvedConfig } from '../core/config.js';
 import { isLoopbackHost } from '../core/net.js';
 import { isObject, type JsonObject } from '../json/is-object.js';
+import { checkConfig } from '../router.js';
 import { readPidFile } from '../service/pidfile.js';
 import type { ServiceStatus } from '../service/probe.js';
 import { statePaths } from '../service/state.js';
@@ -46,8 +46,8 @@ export async function runDoctor(o: DoctorOptions = {}): Promise<DoctorStep[]> {
 
   let config: ResolvedConfig;
   try {
-    config = await loadConfig({ configFile: o.configFile, cwd: o.cwd, env, defaults: defaultConfig });
-    add({ name: 'config', status: 'ok', message: config.file ? `parsed ${config.file}` : 'no config file; the built-in Copilot chain is used' });
+    config = await checkConfig({ configFile: o.configFile, cwd: o.cwd, env });
+    add({ name: 'config', status: 'ok', message: config.file ? `${config.file} is valid (every plugin and option checked)` : 'no config file; the built-in Copilot chain is used' });
   } catch (err) {
     add({ name: 'config', status: 'fail', message: (err as Error).message, fix: 'fix the config file (see docs/config.md)' });
     skipRest(['service', 'health', 'auth', 'codex config', 'request'], 'needs a valid config');

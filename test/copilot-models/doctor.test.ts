@@ -79,6 +79,16 @@ describe('ccrx doctor', () => {
     expect(steps[1]!.fix).toContain('ccrx start');
   });
 
+  it('fails the config step with the real error of a plugin option that fails validation, as serve reports it', async () => {
+    const dir = temp();
+    const configFile = join(dir, 'router.config.json');
+    writeFileSync(configFile, JSON.stringify({ providers: { ds: { plugins: [['chat-translator', { preset: 'deepseek', keepAliveMs: 'fast' }]] } } }));
+    const steps = await runDoctor({ configFile, url: gw.url, cwd: dir, env: { HOME: temp(), CODEX_HOME: codexHome(`${gw.url}/v1`) }, timeoutMs: 10_000 });
+    expect(steps[0]).toMatchObject({ name: 'config', status: 'fail' });
+    expect(steps[0]!.message).toContain(`${configFile} > providers.ds.plugins[0] (chat-translator) > /keepAliveMs must be integer`);
+    expect(steps.slice(1).every((s) => s.status === 'skip')).toBe(true);
+  });
+
   it('names auth when the gateway has no credential', async () => {
     const steps = await doctor(noAuth.url, { CODEX_HOME: codexHome(`${noAuth.url}/v1`) });
     const auth = steps.find((s) => s.name === 'auth')!;
