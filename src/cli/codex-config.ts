@@ -12,6 +12,7 @@ import { completeEntries, readModelsAnswer } from '../codex/models-answer.js';
 import { checkConfig, loadRouter } from '../router.js';
 import { configGatewayUrl } from '../service/url.js';
 import { CLIError } from './errors.js';
+import { selfCommand } from './self-command.js';
 
 export interface CodexConfigOptions {
   configFile?: string;
@@ -159,15 +160,10 @@ function providerTable(chain: ResolvedChain, gateway: string, config: ResolvedCo
   if (config.server.apiKey) table.env_http_headers = { 'x-ccrx-api-key': 'CCRX_API_KEY' };
   if (pluginNames(chain).some((n) => n.includes('copilot'))) {
     // Command auth: Codex re-runs it on a 401 and retries at once (the only provider type that refreshes).
-    const [command, ...args] = selfCommand();
+    const [command, ...args] = selfCommand({ env: config.env });
     table.auth = { command, args: [...args, 'print-token'], refresh_interval_ms: 240_000 };
   }
   return table;
-}
-
-function selfCommand(): string[] {
-  const script = process.argv[1] ?? '';
-  return /(ccrx|codex-code-router)(\.js)?$/.test(script) ? [process.execPath, resolve(script)] : ['ccrx'];
 }
 
 type Entry = ResolvedChain['entries'][number];
