@@ -51,6 +51,24 @@ const ROUTES: Record<RouteName, { path: string; method: 'POST' | 'GET' }> = {
   models: { path: '/v1/models', method: 'GET' },
 };
 
+/**
+ * What `createKernel` would refuse, without building a server or running any startup hook: the bind address, then
+ * every chain's plugins resolved, their options validated and `apply` run on throwaway hooks. Throws the same
+ * ConfigError (file, chain, plugin, option) that `ccrx serve` stops with.
+ */
+export async function verifyConfig(config: ResolvedConfig, o: { builtins: Builtins }): Promise<void> {
+  const { host, allowRemote } = config.server;
+  if (!isLoopbackHost(host) && !allowRemote) {
+    throw new ConfigError(`refusing to bind ${host}: it is not a loopback address; pass --allow-remote (or server.allowRemote) to expose the gateway`);
+  }
+  const log = createLogger({ level: 'silent' });
+  for (const chain of config.chains) {
+    const loaded = await resolveChain(chain.entries, chain.source, o.builtins, config.env);
+    const info: ChainInfo = Object.freeze({ provider: chain.provider, prefix: chain.prefix, plugins: Object.freeze(loaded.map((p) => p.plugin.name)) });
+    await applyChain(loaded, createHooks(), log, info, chain.source.file, config.env);
+  }
+}
+
 /** Builds every chain (fresh hooks and plugin instances each), the Koa app and the HTTP server. */
 export async function createKernel(config: ResolvedConfig, o: { builtins: Builtins; logger?: Logger }): Promise<RouterHandle> {
   const log = o.logger ?? createLogger({ level: config.logLevel });
