@@ -6,7 +6,8 @@ import { generateText, jsonSchema, tool, type ModelMessage } from 'ai';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chatError, chatStream, startMockChat, type ChatRequestRecord, type ChatResponse, type MockChat } from '../support/mock-chat.js';
-import { startServe, type ServedGateway } from '../support/serve.js';
+import { CCRX_BIN, startServe, type ServedGateway } from '../support/serve.js';
+import { spawnSync } from 'node:child_process';
 
 // The official OpenAI SDK and the Vercel AI SDK, as their users drive them, → `ccrx serve` (a chat-translator chain,
 // response store on by default) → a Chat Completions mock that refuses what a real provider refuses.
@@ -214,5 +215,26 @@ describe('what is stored, and for how long', () => {
     expect(roles(lastRequest())).toEqual(['user', 'assistant', 'user']);
     // The logs carry no stored content.
     expect(gateway.log()).not.toContain('remember me');
+  });
+
+  it('ccrx responses lists, shows and deletes through the running gateway, and opens the file when none runs', async () => {
+    const kept = await client.responses.create({ model: MODEL, input: 'for the cli' });
+    const ccrx = (...args: string[]) => spawnSync(process.execPath, [CCRX_BIN, 'responses', ...args], { env: { PATH: process.env.PATH ?? '', HOME: gateway.home, CODEX_CODE_ROUTER_STATE_DIR: stateDir }, encoding: 'utf8' });
+    const listed = ccrx('list', '--url', gateway.url);
+    expect(listed.status, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain(kept.id);
+    expect(listed.stdout).not.toContain('for the cli');
+    const shown = JSON.parse(ccrx('show', kept.id, '--url', gateway.url).stdout) as { chain: string; response: { id: string } }[];
+    expect(shown[0]).toMatchObject({ chain: 'mock', response: { id: kept.id } });
+    // Without --url and no background service, the CLI opens the file, which the running gateway holds.
+    const held = ccrx('list', '--config', configFile);
+    expect(held.status).not.toBe(0);
+    expect(held.stderr).toMatch(/in use by process \d+/);
+    await gateway.stop();
+    const offline = ccrx('delete', kept.id, '--config', configFile);
+    expect(offline.status, offline.stderr).toBe(0);
+    expect(ccrx('list', '--config', configFile).stdout).not.toContain(kept.id);
+    expect(ccrx('prune', '--config', configFile).stdout).toMatch(/^removed \d+/);
+    gateway = await serve();
   });
 });
