@@ -69,6 +69,19 @@ describe('response store', () => {
     store.close();
   });
 
+  it('keeps the write-ahead log small while reads and writes interleave', () => {
+    const file = join(tempDir(), 'responses.db');
+    const store = ResponseStore.open(file, bounds, log);
+    turn(store, 'resp_0', 'start');
+    for (let i = 1; i <= 400; i++) {
+      turn(store, `resp_${i}`, 'y'.repeat(2000));
+      store.get('c', `resp_${i}`);
+    }
+    // A read left mid-statement would pin the log: every write then appends to it and no checkpoint can reset it.
+    expect(statSync(`${file}-wal`).size).toBeLessThan(3 * 1024 * 1024);
+    store.close();
+  });
+
   it('keeps the file 0600 in a 0700 folder', () => {
     const dir = join(tempDir(), 'responses');
     const store = ResponseStore.open(join(dir, 'responses.db'), bounds, log);
