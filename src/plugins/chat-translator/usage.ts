@@ -1,13 +1,4 @@
-import { isObject } from '../../index.js';
-
-/** The Responses usage object Codex reads (`codex-contract.md` §3.2). */
-export interface ResponsesUsage {
-  input_tokens: number;
-  input_tokens_details: { cached_tokens: number };
-  output_tokens: number;
-  output_tokens_details: { reasoning_tokens: number };
-  total_tokens: number;
-}
+import { isObject, type ResponsesUsage } from '../../index.js';
 
 /** Chat usage → Responses usage; DeepSeek's `prompt_cache_hit_tokens` wins over OpenAI's details. Missing → zeros. */
 export function mapUsage(usage: unknown): ResponsesUsage {

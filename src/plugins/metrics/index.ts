@@ -47,7 +47,7 @@ export default definePlugin<MetricsOptions>({
     });
 
     // Observes every attempt, including ones a later plugin replays: a guard-stage tap that never bails.
-    api.hooks.upstreamResponse.tap({ name: NAME, stage: Stage.Guard }, (ex, response) => {
+    api.hooks.upstreamResponse.tap({ name: NAME, stage: Stage.Guard, observer: true }, (ex, response) => {
       upstream.observe({ provider: ex.provider, status: String(response.status) }, response.elapsedMs / 1000);
       return undefined;
     });

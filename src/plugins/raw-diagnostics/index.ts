@@ -98,12 +98,12 @@ export default definePlugin<RawDiagnosticsOptions>({
       }
     };
 
-    hooks.request.tap({ name: 'raw-diagnostics', stage: Stage.Guard }, (ex) => {
+    hooks.request.tap({ name: 'raw-diagnostics', stage: Stage.Guard, observer: true }, (ex) => {
       inbound(ex);
       return undefined;
     });
 
-    hooks.attempt.tap({ name: 'raw-diagnostics', stage: Stage.Observe }, (ex) => {
+    hooks.attempt.tap({ name: 'raw-diagnostics', stage: Stage.Observe, observer: true }, (ex) => {
       const up = ex.upstream;
       emit('upstream_attempt', {
         local_id: ex.id,
@@ -119,7 +119,7 @@ export default definePlugin<RawDiagnosticsOptions>({
       });
     });
 
-    hooks.upstreamResponse.tap({ name: 'raw-diagnostics', stage: Stage.Guard }, (ex, response) => {
+    hooks.upstreamResponse.tap({ name: 'raw-diagnostics', stage: Stage.Guard, observer: true }, (ex, response) => {
       const state = stateOf(ex);
       state.contentType = first(response.headers['content-type']);
       const length = first(response.headers['content-length']);
