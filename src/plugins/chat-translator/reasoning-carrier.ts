@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { isObject, type JsonObject } from '../../index.js';
 
 /**
  * The upstream's reasoning travels to the next request inside the reasoning item's `encrypted_content`, which Codex
@@ -17,10 +18,12 @@ export interface CarriedReasoning {
   field: string;
   /** Upstream model that produced it. */
   model: string;
+  /** OpenRouter's `reasoning_details` (encrypted blocks, signatures), sent back as they came. */
+  details?: JsonObject[];
 }
 
 export function encodeCarrier(value: CarriedReasoning, key = DEFAULT_KEY): string {
-  const body = deflateRawSync(Buffer.from(JSON.stringify({ t: value.text, f: value.field, m: value.model }))).toString('base64url');
+  const body = deflateRawSync(Buffer.from(JSON.stringify({ t: value.text, f: value.field, m: value.model, ...(value.details?.length ? { d: value.details } : {}) }))).toString('base64url');
   return `${CARRIER_PREFIX}${body}.${tag(body, key)}`;
 }
 
@@ -35,9 +38,11 @@ export function decodeCarrier(blob: unknown, key = DEFAULT_KEY): CarriedReasonin
   const given = Buffer.from(rest.slice(dot + 1));
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
   try {
-    const json = JSON.parse(inflateRawSync(Buffer.from(body, 'base64url'), { maxOutputLength: MAX_INFLATED }).toString('utf8')) as { t?: unknown; f?: unknown; m?: unknown };
+    const json = JSON.parse(inflateRawSync(Buffer.from(body, 'base64url'), { maxOutputLength: MAX_INFLATED }).toString('utf8')) as { t?: unknown; f?: unknown; m?: unknown; d?: unknown };
     if (typeof json.t !== 'string') return undefined;
-    return { text: json.t, field: typeof json.f === 'string' ? json.f : 'reasoning_content', model: typeof json.m === 'string' ? json.m : '' };
+    const carried: CarriedReasoning = { text: json.t, field: typeof json.f === 'string' ? json.f : 'reasoning_content', model: typeof json.m === 'string' ? json.m : '' };
+    if (Array.isArray(json.d)) carried.details = json.d.filter(isObject);
+    return carried;
   } catch {
     return undefined;
   }

@@ -142,7 +142,19 @@ describe('stream translation', () => {
   it('maps usage: DeepSeek cache hits, OpenAI details, reasoning tokens (acceptance 27)', () => {
     const usage = (u: object) => last(run([chunk({ content: 'x' }, 'stop'), usageChunk(u)])).response.usage;
     expect(usage({ prompt_tokens: 17, completion_tokens: 2, total_tokens: 19, prompt_cache_hit_tokens: 11, prompt_tokens_details: { cached_tokens: 3 } }).input_tokens_details.cached_tokens).toBe(11);
-    expect(usage({ prompt_tokens: 17, completion_tokens: 2, prompt_tokens_details: { cached_tokens: 3 }, completion_tokens_details: { reasoning_tokens: 5 } })).toEqual({ input_tokens: 17, output_tokens: 2, total_tokens: 19, input_tokens_details: { cached_tokens: 3 }, output_tokens_details: { reasoning_tokens: 5 } });
+    expect(usage({ prompt_tokens: 17, completion_tokens: 9, prompt_tokens_details: { cached_tokens: 3 }, completion_tokens_details: { reasoning_tokens: 5 } })).toEqual({ input_tokens: 17, output_tokens: 9, total_tokens: 26, input_tokens_details: { cached_tokens: 3 }, output_tokens_details: { reasoning_tokens: 5 } });
+  });
+
+  it('counts reasoning in the output tokens when the provider counts it outside completion_tokens (xAI)', () => {
+    const usage = (u: object) => last(run([chunk({ content: 'x' }, 'stop'), usageChunk(u)])).response.usage;
+    // xai-grok3mini-tool's numbers: the total holds the reasoning beside the completion.
+    expect(usage({ prompt_tokens: 291, completion_tokens: 26, total_tokens: 513, completion_tokens_details: { reasoning_tokens: 196 } })).toMatchObject({ input_tokens: 291, output_tokens: 222, total_tokens: 513, output_tokens_details: { reasoning_tokens: 196 } });
+    // No total, but more reasoning than completion: reasoning cannot be inside it.
+    expect(usage({ prompt_tokens: 10, completion_tokens: 2, completion_tokens_details: { reasoning_tokens: 5 } })).toMatchObject({ output_tokens: 7, total_tokens: 17 });
+    // OpenAI: reasoning inside completion_tokens, the total agrees.
+    expect(usage({ prompt_tokens: 10, completion_tokens: 8, total_tokens: 18, completion_tokens_details: { reasoning_tokens: 5 } })).toMatchObject({ output_tokens: 8, total_tokens: 18 });
+    // A total that disagrees with both readings: total = input + output.
+    expect(usage({ prompt_tokens: 10, completion_tokens: 8, total_tokens: 99 })).toMatchObject({ output_tokens: 8, total_tokens: 18 });
   });
 
   it('marks collaboration calls with encrypted_function_args: []', () => {
