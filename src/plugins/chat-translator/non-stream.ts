@@ -10,9 +10,11 @@ export function translateCompletion(completion: unknown, options: StreamOptions)
   for (const chunk of completionChunks(completion)) stream.chunk(JSON.stringify(chunk));
   stream.end();
   const result = stream.result!;
-  if (result.status === 'failed') {
-    const error = result.error as { code: string; message: string };
-    throw new GatewayError({ status: 502, type: 'server_error', code: error.code, message: error.message, expose: true });
+  const failure = stream.failure;
+  if (failure) {
+    const status = failure.status ?? 502;
+    const type = status === 429 ? (failure.code === 'insufficient_quota' ? 'insufficient_quota' : 'rate_limit_exceeded') : status < 500 ? 'invalid_request_error' : 'server_error';
+    throw new GatewayError({ status, type, code: failure.code, message: failure.message, expose: true });
   }
   return result;
 }

@@ -1,5 +1,5 @@
 import { customInput, isObject, newResponsesId, ResponsesWriter, type CustomToolCallItem, type FunctionCallItem, type JsonObject, type MessageItem, type ContentPart, type ReasoningItem, type StreamEvent, type TerminalStatus, type ToolMap, type ToolTarget } from '../../index.js';
-import type { StreamFailure } from './errors.js';
+import { inStreamError, type StreamFailure } from './errors.js';
 import { FieldDecoder } from './field-decoder.js';
 import { encodeCarrier, type ReasoningCache } from './reasoning-carrier.js';
 import { contentPieces, hasContent, reasoningOf } from './chunk-fields.js';
@@ -38,6 +38,8 @@ export class ResponseStream {
   private readonly callIds = new Set<string>();
   private finishReason: string | undefined;
   private usage: unknown;
+  /** Why the stream failed, once it did. */
+  failure: StreamFailure | undefined;
 
   constructor(private readonly o: StreamOptions) {
     this.w = new ResponsesWriter({ model: o.model, responseId: o.responseId });
@@ -110,8 +112,9 @@ export class ResponseStream {
   private apply(chunk: unknown): void {
     if (!isObject(chunk)) return this.fail({ code: 'invalid_stream_chunk', message: 'the upstream sent a stream chunk that is not an object' });
     if (chunk.error !== undefined && chunk.error !== null) {
-      const message = isObject(chunk.error) && typeof chunk.error.message === 'string' ? chunk.error.message : JSON.stringify(chunk.error);
-      return this.fail({ code: 'upstream_stream_error', message: `upstream error: ${message}` });
+      const usage = chunkUsage(chunk);
+      if (usage !== undefined) this.usage = usage;
+      return this.fail(inStreamError(chunk.error));
     }
     const usage = chunkUsage(chunk);
     if (usage !== undefined) this.usage = usage;
@@ -254,6 +257,8 @@ export class ResponseStream {
   }
 
   private fail(failure: StreamFailure): void {
-    this.w.fail(failure, mapUsage(this.usage));
+    if (this.result) return;
+    this.failure = failure;
+    this.w.fail({ code: failure.code, message: failure.message }, mapUsage(this.usage));
   }
 }

@@ -116,6 +116,29 @@ describe('stream translation', () => {
     expect(types(cut)).not.toContain('response.output_item.done');
   });
 
+  it('classifies an error inside the stream by the status it carries: final 4xx, retryable 429 and 5xx', () => {
+    const failed = (error: unknown) => last(run([chunk({ content: 'a' }), JSON.stringify({ error }), '[DONE]'])).response.error as { code: string; message: string };
+    // groq-gptoss-error-no-done and openrouter-minimax-length-then-error: final, with the provider's words.
+    const groq = failed({ message: 'Tool call validation failed: parameters did not match schema', type: 'invalid_request_error', code: 'tool_use_failed', status_code: 400 });
+    expect(groq.code).toBe('invalid_prompt');
+    expect(groq.message).toContain('Tool call validation failed: parameters did not match schema');
+    expect(failed({ code: 400, message: 'Token limit reached' })).toEqual({ code: 'invalid_prompt', message: 'upstream error 400 in the stream: Token limit reached' });
+    expect(failed({ code: 400, message: "This model's maximum context length is 8192 tokens" }).code).toBe('context_length_exceeded');
+    expect(failed({ message: 'prompt is too long: 210000 tokens > 200000 maximum' }).code).toBe('context_length_exceeded');
+    const limited = failed({ code: 429, message: 'Rate limit exceeded' });
+    expect(limited.code).toBe('rate_limit_exceeded');
+    expect(limited.message).toMatch(/try again in \d+s/);
+    expect(failed({ message: 'Internal error', status_code: 503 }).code).toBe('upstream_error');
+    expect(failed({ message: 'Upstream overloaded', type: 'overloaded_error' }).code).toBe('upstream_error');
+    expect(failed({ code: 402, message: 'Insufficient credits' }).code).toBe('insufficient_quota');
+  });
+
+  it('gives a blocking answer with an error body the status that error carries', () => {
+    const map = convertTools(tools, log).map;
+    expect(() => translateCompletion({ error: { code: 400, message: 'Token limit reached' } }, { model: 'm', upstreamModel: 'u', map })).toThrow(expect.objectContaining({ status: 400, code: 'invalid_prompt' }));
+    expect(() => translateCompletion({ error: { code: 429, message: 'slow down' } }, { model: 'm', upstreamModel: 'u', map })).toThrow(expect.objectContaining({ status: 429, code: 'rate_limit_exceeded' }));
+  });
+
   it('fails on an error chunk even when [DONE] follows (acceptance 23)', () => {
     const events = run([chunk({ content: 'a' }), JSON.stringify({ error: { message: 'overloaded upstream' } }), '[DONE]']);
     expect(last(events).response.error).toEqual({ code: 'upstream_stream_error', message: 'upstream error: overloaded upstream' });
