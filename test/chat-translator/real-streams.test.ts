@@ -53,10 +53,10 @@ function writeStream(pieces: (string | Buffer)[]): (res: ServerResponse) => Prom
   };
 }
 
-async function ask(gw: StartedRouter, recording: Recording, stream: boolean): Promise<{ status: number; text: string }> {
+async function ask(gw: StartedRouter, recording: Recording, stream: boolean, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
   const tools = calledTools(recording).map((name) => ({ type: 'function', name, parameters: { type: 'object' } }));
   const body = { model: 'gpt-5.4', stream, input: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'hi' }] }], tools, include: ['reasoning.encrypted_content'], store: false };
-  const res = await fetch(`${gw.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${gw.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
   return { status: res.status, text: await res.text() };
 }
 
@@ -66,7 +66,7 @@ function optionsFor(_recording: Recording, _preset: string | undefined): { think
 }
 
 // The points of issue 18 fixed so far: each turns its comparison on.
-const FIXED = new Set(['usage', 'errors']);
+const FIXED = new Set(['usage', 'errors', 'refusal']);
 
 function compare(summary: ReturnType<typeof checkResponsesStream>['summary'], expected: Expected): void {
   expect(summary.status).toBe(expected.status);
@@ -140,5 +140,26 @@ describe.skipIf(!recordingsDir.available)(`real provider recordings through the 
         expect(strip(response.output as Ev[])).toBe(strip(summary.output));
       });
     }
+  });
+
+  describe('the points of issue 18, each on the recording that showed it', () => {
+    const byName = (name: string) => all.find((r) => r.name === name)!;
+    const replay = async (name: string, o: { preset?: ChatTranslatorOptions['preset']; headers?: Record<string, string> } = {}) => {
+      const recording = byName(name);
+      serve = writeStream(recording.events);
+      const { text } = await ask(await gatewayFor(o.preset), recording, true, o.headers);
+      const { problems, summary } = checkResponsesStream(parseSse(text));
+      expect(problems).toEqual([]);
+      return summary;
+    };
+
+    it('openai-refusal: a refusal part for API clients, answer text for Codex', async () => {
+      const parts = await replay('openai-refusal');
+      expect(parts.refusal).toMatch(/^I'm sorry, I can.t assist with that/);
+      expect(parts.text).toBe('');
+      const codex = await replay('openai-refusal', { headers: { originator: 'codex_exec', 'user-agent': 'codex_exec/0.169.0' } });
+      expect(codex.refusal).toBe('');
+      expect(codex.text).toBe(parts.refusal);
+    });
   });
 });

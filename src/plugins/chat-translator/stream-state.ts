@@ -13,6 +13,8 @@ export interface StreamOptions {
   carrierKey?: string;
   cache?: ReasoningCache;
   responseId?: string;
+  /** How `delta.refusal` reaches the client: a `refusal` content part, or answer text. Default `refusal`. */
+  refusalAs?: 'refusal' | 'output_text';
 }
 
 interface CallState {
@@ -33,7 +35,7 @@ interface CallState {
 export class ResponseStream {
   private readonly w: ResponsesWriter;
   private reasoning: { item: ReasoningItem; field: string } | undefined;
-  private message: { item: MessageItem; text: ContentPart } | undefined;
+  private message: { item: MessageItem; text: ContentPart | undefined; refusal: ContentPart | undefined } | undefined;
   private readonly calls = new Map<number, CallState>();
   private readonly callIds = new Set<string>();
   private finishReason: string | undefined;
@@ -136,6 +138,7 @@ export class ResponseStream {
       if (piece.thinking) this.addReasoning(piece.text, 'reasoning_content');
       else this.addText(piece.text);
     }
+    if (typeof delta.refusal === 'string') this.addRefusal(delta.refusal);
     if (Array.isArray(delta.tool_calls)) {
       (delta.tool_calls as unknown[]).forEach((tc, position) => {
         if (isObject(tc) && !this.result) this.addCallPiece(tc, position);
@@ -151,11 +154,18 @@ export class ResponseStream {
 
   private addText(text: string): void {
     if (!text) return;
-    if (!this.message) {
-      const item = this.w.openMessage();
-      this.message = { item, text: this.w.openPart(item, 'output_text') };
-    }
+    this.message ??= { item: this.w.openMessage(), text: undefined, refusal: undefined };
+    this.message.text ??= this.w.openPart(this.message.item, 'output_text');
     this.w.partDelta(this.message.item, this.message.text, text);
+  }
+
+  /** `delta.refusal`: a refusal part, as the Responses API gives one, or answer text for clients that drop it. */
+  private addRefusal(text: string): void {
+    if (!text) return;
+    if (this.o.refusalAs === 'output_text') return this.addText(text);
+    this.message ??= { item: this.w.openMessage(), text: undefined, refusal: undefined };
+    this.message.refusal ??= this.w.openPart(this.message.item, 'refusal');
+    this.w.partDelta(this.message.item, this.message.refusal, text);
   }
 
   private addCallPiece(tc: JsonObject, position: number): void {

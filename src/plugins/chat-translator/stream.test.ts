@@ -139,6 +139,18 @@ describe('stream translation', () => {
     expect(() => translateCompletion({ error: { code: 429, message: 'slow down' } }, { model: 'm', upstreamModel: 'u', map })).toThrow(expect.objectContaining({ status: 429, code: 'rate_limit_exceeded' }));
   });
 
+  it('gives delta.refusal as a refusal part with its events, or as answer text', () => {
+    const datas = [chunk({ role: 'assistant', content: null, refusal: '' }), chunk({ refusal: "I'm sorry" }), chunk({ refusal: ', no.' }), chunk({}, 'stop')];
+    const events = run(datas);
+    expect(types(events)).toContain('response.refusal.delta');
+    expect(events.find((e) => e.type === 'response.refusal.done')).toMatchObject({ content_index: 0, refusal: "I'm sorry, no." });
+    expect(last(events).response.output[0].content).toEqual([{ type: 'refusal', refusal: "I'm sorry, no." }]);
+    const s = new ResponseStream({ model: 'm', upstreamModel: 'u', map: convertTools(tools, log).map, refusalAs: 'output_text' });
+    const asText = [...s.open(), ...datas.flatMap((d) => s.chunk(d)), ...s.end()].map((e) => JSON.parse(e.data) as Ev);
+    expect(types(asText)).not.toContain('response.refusal.delta');
+    expect(last(asText).response.output[0].content).toEqual([{ type: 'output_text', text: "I'm sorry, no.", annotations: [] }]);
+  });
+
   it('fails on an error chunk even when [DONE] follows (acceptance 23)', () => {
     const events = run([chunk({ content: 'a' }), JSON.stringify({ error: { message: 'overloaded upstream' } }), '[DONE]']);
     expect(last(events).response.error).toEqual({ code: 'upstream_stream_error', message: 'upstream error: overloaded upstream' });
