@@ -161,5 +161,27 @@ describe.skipIf(!recordingsDir.available)(`real provider recordings through the 
       expect(codex.refusal).toBe('');
       expect(codex.text).toBe(parts.refusal);
     });
+
+    it('openai-parallel-tools with the name repeated on every chunk (the MiniMax-through-NIM habit): the same calls', async () => {
+      const once = await replay('openai-parallel-tools');
+      const recording = byName('openai-parallel-tools');
+      const names = new Map<number, string>();
+      const repeated = recording.events.map((event) => {
+        if (!event.startsWith('data: {')) return event;
+        const chunk = JSON.parse(event.slice(6)) as Ev;
+        for (const call of (chunk.choices?.[0]?.delta?.tool_calls ?? []) as Ev[]) {
+          if (call.function?.name) names.set(call.index as number, call.function.name as string);
+          else if (names.has(call.index as number)) call.function = { name: names.get(call.index as number), ...call.function };
+        }
+        return `data: ${JSON.stringify(chunk)}\n\n`;
+      });
+      expect(repeated.filter((e) => e.includes('"name":"GetWeatherArgs"')).length).toBeGreaterThan(5);
+      serve = writeStream(repeated);
+      const { text } = await ask(await gatewayFor(undefined), recording, true);
+      const { problems, summary } = checkResponsesStream(parseSse(text));
+      expect(problems).toEqual([]);
+      expect(summary.calls).toEqual(once.calls);
+      expect(summary.calls.map((c) => c.name)).toEqual(['GetWeatherArgs', 'get_stock_price']);
+    });
   });
 });

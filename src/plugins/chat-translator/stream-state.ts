@@ -179,8 +179,13 @@ export class ResponseStream {
     }
     const fn = isObject(tc.function) ? tc.function : {};
     if (!call.item) {
-      if (typeof tc.id === 'string' && tc.id) call.callId = tc.id;
-      if (typeof fn.name === 'string') call.upstreamName += fn.name;
+      const id = typeof tc.id === 'string' ? tc.id : '';
+      const name = typeof fn.name === 'string' ? fn.name : '';
+      // Names come whole with the call's first chunk (OpenAI), in pieces (a few servers), or again on every chunk
+      // (MiniMax through NVIDIA NIM): a chunk that repeats the call's id, or the whole name so far, repeats it.
+      const repeat = (id !== '' && id === call.callId) || (name !== '' && name === call.upstreamName);
+      if (id && !call.callId) call.callId = id;
+      if (name && !repeat) call.upstreamName += name;
     }
     const args = typeof fn.arguments === 'string' ? fn.arguments : isObject(fn.arguments) ? JSON.stringify(fn.arguments) : '';
     if (!args) return;

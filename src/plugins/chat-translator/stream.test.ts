@@ -139,6 +139,19 @@ describe('stream translation', () => {
     expect(() => translateCompletion({ error: { code: 429, message: 'slow down' } }, { model: 'm', upstreamModel: 'u', map })).toThrow(expect.objectContaining({ status: 429, code: 'rate_limit_exceeded' }));
   });
 
+  it('takes a tool name sent once, in pieces, or again on every chunk, without doubling it', () => {
+    const callOf = (datas: string[]) => last(run([...datas, chunk({}, 'tool_calls')])).response.output[0];
+    // Once, with the id (OpenAI).
+    expect(callOf([chunk(tc(0, { name: 'exec_command', arguments: '' }, 'c1')), chunk(tc(0, { arguments: '{}' }))])).toMatchObject({ name: 'exec_command', call_id: 'c1' });
+    // Again on every chunk, also with the first arguments (MiniMax through NIM), with or without the id.
+    expect(callOf([chunk(tc(0, { name: 'exec_command', arguments: '' }, 'c1')), chunk(tc(0, { name: 'exec_command', arguments: '{"cmd"' }, 'c1')), chunk(tc(0, { name: 'exec_command', arguments: ':"ls"}' }))])).toMatchObject({ name: 'exec_command', arguments: '{"cmd":"ls"}' });
+    expect(callOf([chunk(tc(0, { name: 'exec_command' }, 'c1')), chunk(tc(0, { name: 'exec_command' })), chunk(tc(0, { name: 'exec_command', arguments: '{}' }))])).toMatchObject({ name: 'exec_command' });
+    // In pieces before the arguments.
+    expect(callOf([chunk(tc(0, { name: 'exec_' }, 'c1')), chunk(tc(0, { name: 'command' })), chunk(tc(0, { arguments: '{}' }))])).toMatchObject({ name: 'exec_command' });
+    // Empty names on later chunks (GLM through Mistral).
+    expect(callOf([chunk(tc(0, { name: 'exec_command', arguments: '' }, 'c1')), chunk(tc(0, { name: '', arguments: '{}' }))])).toMatchObject({ name: 'exec_command' });
+  });
+
   it('gives delta.refusal as a refusal part with its events, or as answer text', () => {
     const datas = [chunk({ role: 'assistant', content: null, refusal: '' }), chunk({ refusal: "I'm sorry" }), chunk({ refusal: ', no.' }), chunk({}, 'stop')];
     const events = run(datas);
