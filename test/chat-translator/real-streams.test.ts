@@ -66,7 +66,7 @@ function optionsFor(_recording: Recording, _preset: string | undefined): { think
 }
 
 // The points of issue 18 fixed so far: each turns its comparison on.
-const FIXED = new Set(['usage', 'errors', 'refusal']);
+const FIXED = new Set(['usage', 'errors', 'refusal', 'citations']);
 
 function compare(summary: ReturnType<typeof checkResponsesStream>['summary'], expected: Expected): void {
   expect(summary.status).toBe(expected.status);
@@ -182,6 +182,18 @@ describe.skipIf(!recordingsDir.available)(`real provider recordings through the 
       expect(problems).toEqual([]);
       expect(summary.calls).toEqual(once.calls);
       expect(summary.calls.map((c) => c.name)).toEqual(['GetWeatherArgs', 'get_stock_price']);
+    });
+
+    it('openrouter-deepseek-annotations and perplexity-sonar-text: citations as url_citation annotations of the answer', async () => {
+      const openrouter = await replay('openrouter-deepseek-annotations', { preset: 'openrouter' });
+      expect(openrouter.annotations.length).toBeGreaterThan(2);
+      expect(openrouter.annotations[0]).toEqual({ type: 'url_citation', url: 'https://github.com/pydantic/pydantic-ai', title: 'AI Agent Framework, the Pydantic way - GitHub', start_index: 0, end_index: 0 });
+      const perplexity = await replay('perplexity-sonar-text');
+      expect(perplexity.annotations).toHaveLength(5);
+      const first = perplexity.annotations[0]!;
+      expect(first).toMatchObject({ type: 'url_citation', url: 'https://www.modernchristmastrees.com/innovative-approaches-holiday-decor-modern-interior-design/', title: '' });
+      expect(perplexity.text.slice(first.start_index as number, first.end_index as number)).toBe('[1]');
+      expect(perplexity.text.slice(perplexity.annotations[4]!.start_index as number, perplexity.annotations[4]!.end_index as number)).toBe('[5]');
     });
   });
 });

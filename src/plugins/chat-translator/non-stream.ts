@@ -31,5 +31,8 @@ export function completionChunks(completion: unknown): Record<string, unknown>[]
     delta.tool_calls = (message.tool_calls as unknown[]).map((tc, index) => (isObject(tc) ? { index, ...tc } : tc));
   }
   const finish = typeof choice.finish_reason === 'string' ? choice.finish_reason : 'stop';
-  return [{ choices: [{ index: 0, delta, finish_reason: finish }], usage: completion.usage }];
+  const chunk: Record<string, unknown> = { choices: [{ index: 0, delta, finish_reason: finish }], usage: completion.usage };
+  if (completion.citations !== undefined) chunk.citations = completion.citations;
+  if (completion.search_results !== undefined) chunk.search_results = completion.search_results;
+  return [chunk];
 }

@@ -3,6 +3,7 @@ import { inStreamError, type StreamFailure } from './errors.js';
 import { FieldDecoder } from './field-decoder.js';
 import { encodeCarrier, type ReasoningCache } from './reasoning-carrier.js';
 import { contentPieces, hasContent, reasoningOf } from './chunk-fields.js';
+import { chatAnnotation, numberedCitations } from './citations.js';
 import { chunkUsage, mapUsage } from './usage.js';
 
 export interface StreamOptions {
@@ -40,6 +41,12 @@ export class ResponseStream {
   private readonly callIds = new Set<string>();
   private finishReason: string | undefined;
   private usage: unknown;
+  /** url citations already given, by URL; those waiting for the answer text to annotate. */
+  private cited: Set<string> | undefined;
+  private pendingAnnotations: JsonObject[] | undefined;
+  /** Perplexity's citation list and search results (the latest; repeated on every chunk). */
+  private citations: unknown[] | undefined;
+  private searchResults: unknown;
   /** Why the stream failed, once it did. */
   failure: StreamFailure | undefined;
 
@@ -120,6 +127,8 @@ export class ResponseStream {
     }
     const usage = chunkUsage(chunk);
     if (usage !== undefined) this.usage = usage;
+    if (Array.isArray(chunk.citations)) this.citations = chunk.citations as unknown[];
+    if (chunk.search_results !== undefined) this.searchResults = chunk.search_results;
     const choices = Array.isArray(chunk.choices) ? (chunk.choices as unknown[]) : [];
     if (choices.length > 1) return this.fail({ code: 'unsupported_stream_choices', message: 'the upstream streamed several choices; only n=1 is supported' });
     const choice = choices[0];
@@ -139,6 +148,7 @@ export class ResponseStream {
       else this.addText(piece.text);
     }
     if (typeof delta.refusal === 'string') this.addRefusal(delta.refusal);
+    if (Array.isArray(delta.annotations)) for (const a of delta.annotations as unknown[]) this.addAnnotation(chatAnnotation(a));
     if (Array.isArray(delta.tool_calls)) {
       (delta.tool_calls as unknown[]).forEach((tc, position) => {
         if (isObject(tc) && !this.result) this.addCallPiece(tc, position);
@@ -155,8 +165,21 @@ export class ResponseStream {
   private addText(text: string): void {
     if (!text) return;
     this.message ??= { item: this.w.openMessage(), text: undefined, refusal: undefined };
-    this.message.text ??= this.w.openPart(this.message.item, 'output_text');
+    if (!this.message.text) {
+      this.message.text = this.w.openPart(this.message.item, 'output_text');
+      for (const a of this.pendingAnnotations?.splice(0) ?? []) this.w.annotate(this.message.item, this.message.text, a);
+    }
     this.w.partDelta(this.message.item, this.message.text, text);
+  }
+
+  /** An annotation of the answer text, once per URL; held until there is answer text to annotate. */
+  private addAnnotation(annotation: JsonObject | undefined): void {
+    if (!annotation) return;
+    this.cited ??= new Set();
+    if (this.cited.has(annotation.url as string)) return;
+    this.cited.add(annotation.url as string);
+    if (this.message?.text) this.w.annotate(this.message.item, this.message.text, annotation);
+    else (this.pendingAnnotations ??= []).push(annotation);
   }
 
   /** `delta.refusal`: a refusal part, as the Responses API gives one, or answer text for clients that drop it. */
@@ -238,6 +261,7 @@ export class ResponseStream {
     if (!incomplete) {
       for (const call of this.calls.values()) if (!this.ensureAdded(call)) return;
     }
+    if (this.citations && this.message?.text) for (const a of numberedCitations(this.citations, this.searchResults, this.message.text.text)) this.addAnnotation(a);
     const closing: { index: number; close: () => void }[] = [];
     if (this.reasoning) {
       const r = this.reasoning;
