@@ -18,7 +18,7 @@ import { isLoopbackHost } from './net.js';
 import { createGuardCheck, guardMiddleware } from './guard.js';
 import { answerMalformed, answerOnSocket } from './raw-answer.js';
 import { packageVersion } from './version.js';
-import type { ChainInfo, HeaderMap, HealthReport, InboundHead, LocalRoute, Reply, RouteName } from './types.js';
+import type { ChainInfo, HeaderMap, HealthReport, InboundHead, LocalRoute, Reply, ResponseStoreHandle, RouteName } from './types.js';
 import { chainHandle, deleteResponse, getResponse, listInputItems, ResponseStore } from '../response-store/index.js';
 
 interface ChainRuntime {
@@ -62,10 +62,12 @@ export async function verifyConfig(config: ResolvedConfig, o: { builtins: Builti
     throw new ConfigError(`refusing to bind ${host}: it is not a loopback address; pass --allow-remote (or server.allowRemote) to expose the gateway`);
   }
   const log = createLogger({ level: 'silent' });
+  // Checking a config must not open the store a running gateway holds: plugins get a handle that keeps nothing.
+  const noStore: ResponseStoreHandle = { enabled: false, wants: () => false, prepare: (_ex, body) => body };
   for (const chain of config.chains) {
     const loaded = await resolveChain(chain.entries, chain.source, o.builtins, config.env);
     const info: ChainInfo = Object.freeze({ provider: chain.provider, prefix: chain.prefix, plugins: Object.freeze(loaded.map((p) => p.plugin.name)) });
-    await applyChain(loaded, createHooks(), log, info, chain.source.file, config.env);
+    await applyChain(loaded, createHooks(log), log, info, chain.source.file, config.env, () => noStore);
   }
 }
 
