@@ -17,9 +17,8 @@ import { createUpstreamClient, type UpstreamClient } from './upstream.js';
 import { isLoopbackHost } from './net.js';
 import { createGuardCheck, guardMiddleware } from './guard.js';
 import { answerMalformed, answerOnSocket } from './raw-answer.js';
-import compose from 'koa-compose';
 import { packageVersion } from './version.js';
-import type { ChainInfo, HeaderMap, HealthReport, InboundHead, LocalRoute, Reply, RouteName } from './types.js';
+import type { ChainInfo, HeaderMap, HealthReport, InboundHead, LocalRoute, Reply, ResponseStoreHandle, RouteName } from './types.js';
 import { chainHandle, deleteResponse, getResponse, listInputItems, ResponseStore } from '../response-store/index.js';
 
 interface ChainRuntime {
@@ -52,6 +51,26 @@ const ROUTES: Record<RouteName, { path: string; method: 'POST' | 'GET' }> = {
   responses: { path: '/v1/responses', method: 'POST' },
   models: { path: '/v1/models', method: 'GET' },
 };
+
+/**
+ * What `createKernel` would refuse, without building a server or running any startup hook: the bind address, then
+ * every chain's plugins resolved, their options validated and `apply` run on throwaway hooks. Throws the same
+ * ConfigError (file, chain, plugin, option) that `ccrx serve` stops with.
+ */
+export async function verifyConfig(config: ResolvedConfig, o: { builtins: Builtins }): Promise<void> {
+  const { host, allowRemote } = config.server;
+  if (!isLoopbackHost(host) && !allowRemote) {
+    throw new ConfigError(`refusing to bind ${host}: it is not a loopback address; pass --allow-remote (or server.allowRemote) to expose the gateway`);
+  }
+  const log = createLogger({ level: 'silent' });
+  // Checking a config must not open the store a running gateway holds: plugins get a handle that keeps nothing.
+  const noStore: ResponseStoreHandle = { enabled: false, wants: () => false, prepare: (_ex, body) => body };
+  for (const chain of config.chains) {
+    const loaded = await resolveChain(chain.entries, chain.source, o.builtins, config.env);
+    const info: ChainInfo = Object.freeze({ provider: chain.provider, prefix: chain.prefix, plugins: Object.freeze(loaded.map((p) => p.plugin.name)) });
+    await applyChain(loaded, createHooks(log), log, info, chain.source.file, config.env, () => noStore);
+  }
+}
 
 /** Builds every chain (fresh hooks and plugin instances each), the Koa app and the HTTP server. */
 export async function createKernel(config: ResolvedConfig, o: { builtins: Builtins; logger?: Logger }): Promise<RouterHandle> {
@@ -216,7 +235,7 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
   };
   const { allowedHosts, allowedOrigins, apiKey } = config.server;
   const guard = createGuardCheck({ host, allowedHosts, allowedOrigins, apiKey });
-  app.use(compose([errorBoundary, guardMiddleware(guard), router.routes(), notFound]));
+  for (const middleware of [errorBoundary, guardMiddleware(guard), router.routes(), notFound]) app.use(middleware);
 
   async function serve({ req, res, path, search }: RequestTarget, chain: ChainRuntime, route: RouteName): Promise<void> {
     stats.requests += 1;

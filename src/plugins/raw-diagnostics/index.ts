@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { definePlugin, redactHeaders, redactText, redactUrl, Stage, stableHash, statePaths, truncate, type Exchange, type ExchangeSummary } from '../../index.js';
+import { definePlugin, redactCut, redactHeaders, redactUrl, Stage, stableHash, statePaths, truncate, type Exchange, type ExchangeSummary } from '../../index.js';
 import { eventLine } from './event.js';
 import { parseLevel, schema, type RawDiagnosticsOptions } from './schema.js';
 import { requestSnapshot, responseSnapshot } from './snapshot.js';
@@ -115,7 +115,7 @@ export default definePlugin<RawDiagnosticsOptions>({
         upstream_request_id: up.headers['x-request-id'] === undefined ? null : stableHash(up.headers['x-request-id']),
         upstream_headers: redactHeaders(up.headers),
         auth_source: ex.credential?.source ?? null,
-        replay: ex.replay ? { reason: redactText(ex.replay.reason), after_ms: ex.replay.afterMs, refresh_credentials: ex.replay.refreshCredentials } : null,
+        replay: ex.replay ? { reason: redactCut(ex.replay.reason, 512), after_ms: ex.replay.afterMs, refresh_credentials: ex.replay.refreshCredentials } : null,
       });
     });
 
@@ -164,7 +164,7 @@ export default definePlugin<RawDiagnosticsOptions>({
         outcome: summary.outcome,
         error_code: summary.error?.code ?? null,
         error_type: summary.error?.type ?? null,
-        error: summary.error ? truncate(redactText(summary.error.message), 256) : null,
+        error: summary.error ? redactCut(summary.error.message, 256) : null,
       });
       if (content) {
         const state = stateOf(ex);
