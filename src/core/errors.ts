@@ -121,6 +121,10 @@ export const errors = {
     new GatewayError({ status: 502, type: 'server_error', code: 'upstream_stream_error', message: `upstream stream broke: ${describe(cause)}`, expose: true, cause }),
   upstreamBadResponse: (message: string) =>
     new GatewayError({ status: 502, type: 'server_error', code: 'upstream_bad_response', message, expose: true }),
+  upstreamEventTooLarge: (limit: number) =>
+    new GatewayError({ status: 502, type: 'server_error', code: 'upstream_event_too_large', message: `the upstream sent a stream event (or a line) longer than ${limit} characters (upstream.maxEventChars)`, expose: true }),
+  upstreamStreamTooLarge: (limit: number) =>
+    new GatewayError({ status: 502, type: 'server_error', code: 'upstream_stream_too_large', message: `the upstream's event stream passed ${limit} bytes (upstream.maxStreamBytes)`, expose: true }),
   bodyTooLarge: (limit: number) =>
     new GatewayError({ status: 502, type: 'server_error', code: 'upstream_body_too_large', message: `upstream body is larger than ${limit} bytes`, expose: true }),
   shuttingDown: () =>

@@ -12,7 +12,7 @@ import { createHooks, hasTaps, streamHookNames, type Hooks } from './hooks.js';
 import { applyChain, resolveChain, type Builtins } from './loader.js';
 import { createLogger } from './logger.js';
 import { runExchange } from './pipeline.js';
-import { createResponder, type Responder } from './respond.js';
+import { createResponder, type Responder, type StreamLimits } from './respond.js';
 import { createUpstreamClient, type UpstreamClient } from './upstream.js';
 import { isLoopbackHost } from './net.js';
 import { createGuardCheck, guardMiddleware } from './guard.js';
@@ -31,6 +31,7 @@ interface ChainRuntime {
   /** Whether any plugin can consume events at all (on demand or always). */
   anyStreamTaps: boolean;
   maxAttempts: number;
+  streamLimits: StreamLimits;
   /** A plugin asked for the response store: the chain serves the stored-response routes. */
   usesResponseStore: boolean;
 }
@@ -93,7 +94,7 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
     const info: ChainInfo = Object.freeze({ provider: chain.provider, prefix: chain.prefix, plugins: Object.freeze(loaded.map((p) => p.plugin.name)) });
     const { routes, streamEventsByDefault, usesResponseStore } = await applyChain(loaded, hooks, log, info, chain.source.file, config.env, () => chainHandle(storeOf(), chain.provider));
     const anyStreamTaps = streamHookNames.some((n) => hasTaps(hooks[n]));
-    chains.push({ info, routes, hooks, upstream: createUpstreamClient(chain.upstream), eventMode: streamEventsByDefault, anyStreamTaps, maxAttempts: chain.upstream.maxAttempts, usesResponseStore });
+    chains.push({ info, routes, hooks, upstream: createUpstreamClient(chain.upstream), eventMode: streamEventsByDefault, anyStreamTaps, maxAttempts: chain.upstream.maxAttempts, streamLimits: { maxEventChars: chain.upstream.maxEventChars, maxStreamBytes: chain.upstream.maxStreamBytes }, usesResponseStore });
   }
 
   const { headersTimeoutMs, requestTimeoutMs, bodyIdleTimeoutMs, maxBodyBytes } = config.server;
@@ -250,7 +251,7 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
       log,
       abort,
     });
-    const out = createResponder(res, ex, chain.hooks, () => chain.anyStreamTaps && (ex.streamEvents ?? chain.eventMode));
+    const out = createResponder(res, ex, chain.hooks, () => chain.anyStreamTaps && (ex.streamEvents ?? chain.eventMode), chain.streamLimits);
     const settled = inFlight.add({ abort, out });
     let upstreamStatus: number | undefined;
     try {
