@@ -19,6 +19,7 @@ const subCommands: Record<string, () => Promise<CommandDef>> = {
   'codex-config': () => import('./codex-config.js').then((m) => m.default as CommandDef),
   usage: () => import('./usage.js').then((m) => m.default as CommandDef),
   doctor: () => import('./doctor.js').then((m) => m.default as CommandDef),
+  responses: () => import('./responses.js').then((m) => m.default as CommandDef),
 };
 
 const mainCommand = defineCommand({

@@ -6,6 +6,7 @@ import { breadcrumb } from './breadcrumb.js';
 import type { Inspection } from './inspect.js';
 import { legacyPidAdvice, readPidFile, removePidFile, writePidFile, type PidRecord } from './pidfile.js';
 import { probeHealth, probeStatus, waitHealthy } from './probe.js';
+import { proveGateway } from './proof.js';
 import { isAlive, processIdentity, signal, waitForExit } from './process.js';
 import { ensureStateDir, type ServiceOptions, type StatePaths } from './state.js';
 import { guessUrl } from './status.js';
@@ -173,17 +174,26 @@ export async function stopService(paths: StatePaths, o: { say: Say; timeoutMs?: 
     return { stopped: false };
   }
   const { pid, shutdownGraceMs } = state.record;
+  const proof = await proveGateway(paths.pidFile, state.record, await serviceApiKey(paths));
+  if (!proof.proven) {
+    breadcrumb(paths, 'stop_refused', { pid, why: proof.why });
+    throw new CLIError(`not stopping pid ${pid}: nothing proves it is this gateway (${proof.why}); if ccrx is not running, remove ${paths.pidFile}`);
+  }
   const waitMs = o.timeoutMs ?? shutdownGraceMs + 5_000;
   signal(pid, 'SIGTERM');
-  breadcrumb(paths, 'signal_sent', { pid, signal: 'TERM' });
+  breadcrumb(paths, 'signal_sent', { pid, signal: 'TERM', proof: proof.by });
   let forced = false;
   if (!(await waitForExit(pid, waitMs))) {
-    forced = true;
-    // The service leads its own process group; take anything it spawned down with it.
-    if (process.platform !== 'win32') signal(-pid, 'SIGKILL');
-    signal(pid, 'SIGKILL');
-    breadcrumb(paths, 'signal_sent', { pid, signal: 'KILL' });
-    await waitForExit(pid, 5_000);
+    // The pid may have been given to another program while we waited.
+    const same = proof.identity === undefined || processIdentity(pid) === proof.identity;
+    if (same) {
+      forced = true;
+      // A service `start` spawned leads its own process group: take anything it spawned down with it.
+      if (process.platform !== 'win32' && proof.ownGroup) signal(-pid, 'SIGKILL');
+      signal(pid, 'SIGKILL');
+      breadcrumb(paths, 'signal_sent', { pid, signal: 'KILL', group: proof.ownGroup });
+      await waitForExit(pid, 5_000);
+    }
   }
   removePidFile(paths);
   breadcrumb(paths, 'service_stopped', { pid, forced });
