@@ -12,6 +12,7 @@ import { createHooks, hasTaps, streamHookNames, type Hooks } from './hooks.js';
 import { applyChain, resolveChain, type Builtins } from './loader.js';
 import { createLogger } from './logger.js';
 import { runExchange } from './pipeline.js';
+import { requestModel } from './request-model.js';
 import { createResponder, type Responder, type StreamLimits } from './respond.js';
 import { createUpstreamClient, type UpstreamClient } from './upstream.js';
 import { isLoopbackHost } from './net.js';
@@ -51,6 +52,16 @@ const ROUTES: Record<RouteName, { path: string; method: 'POST' | 'GET' }> = {
   responses: { path: '/v1/responses', method: 'POST' },
   models: { path: '/v1/models', method: 'GET' },
 };
+
+/** The model Codex asked for, for the request log; a body that is not JSON has none. */
+function modelOf(inbound: KernelExchange['inbound']): string | undefined {
+  if (inbound.route !== 'responses' || inbound.body.length === 0) return undefined;
+  try {
+    return requestModel(inbound);
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * What `createKernel` would refuse, without building a server or running any startup hook: the bind address, then
@@ -279,6 +290,7 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
         provider: ex.provider,
         method: ex.inbound.method,
         path: ex.inbound.path,
+        model: modelOf(ex.inbound),
         bodyBytes: ex.inbound.body.length,
         authSource: ex.credential?.source,
         status: summary.status,
