@@ -108,6 +108,9 @@ class ExchangeRecord implements KernelExchange {
       headers: pickHeaders(this.inbound.headers, ['content-type', 'accept']),
       body: undefined,
     };
+    // Types say readonly; this holds for JavaScript plugins too: assigning a new map throws (ESM code is strict)
+    // instead of silently dropping what earlier plugins set.
+    Object.defineProperty(this.upstream, 'headers', { writable: false, configurable: false });
     this.abort = o.abort;
     this.#rootLog = o.log;
   }

@@ -16,9 +16,9 @@ import { createResponder, type Responder } from './respond.js';
 import { createUpstreamClient, type UpstreamClient } from './upstream.js';
 import { isLoopbackHost } from './net.js';
 import { createGuardCheck, guardMiddleware } from './guard.js';
-import compose from 'koa-compose';
+import { answerMalformed, answerOnSocket } from './raw-answer.js';
 import { packageVersion } from './version.js';
-import type { ChainInfo, HeaderMap, HealthReport, InboundHead, LocalRoute, Reply, RouteName } from './types.js';
+import type { ChainInfo, HeaderMap, HealthReport, InboundHead, LocalRoute, Reply, ResponseStoreHandle, RouteName } from './types.js';
 import { chainHandle, deleteResponse, getResponse, listInputItems, ResponseStore } from '../response-store/index.js';
 
 interface ChainRuntime {
@@ -51,6 +51,26 @@ const ROUTES: Record<RouteName, { path: string; method: 'POST' | 'GET' }> = {
   models: { path: '/v1/models', method: 'GET' },
 };
 
+/**
+ * What `createKernel` would refuse, without building a server or running any startup hook: the bind address, then
+ * every chain's plugins resolved, their options validated and `apply` run on throwaway hooks. Throws the same
+ * ConfigError (file, chain, plugin, option) that `ccrx serve` stops with.
+ */
+export async function verifyConfig(config: ResolvedConfig, o: { builtins: Builtins }): Promise<void> {
+  const { host, allowRemote } = config.server;
+  if (!isLoopbackHost(host) && !allowRemote) {
+    throw new ConfigError(`refusing to bind ${host}: it is not a loopback address; pass --allow-remote (or server.allowRemote) to expose the gateway`);
+  }
+  const log = createLogger({ level: 'silent' });
+  // Checking a config must not open the store a running gateway holds: plugins get a handle that keeps nothing.
+  const noStore: ResponseStoreHandle = { enabled: false, wants: () => false, prepare: (_ex, body) => body };
+  for (const chain of config.chains) {
+    const loaded = await resolveChain(chain.entries, chain.source, o.builtins, config.env);
+    const info: ChainInfo = Object.freeze({ provider: chain.provider, prefix: chain.prefix, plugins: Object.freeze(loaded.map((p) => p.plugin.name)) });
+    await applyChain(loaded, createHooks(log), log, info, chain.source.file, config.env, () => noStore);
+  }
+}
+
 /** Builds every chain (fresh hooks and plugin instances each), the Koa app and the HTTP server. */
 export async function createKernel(config: ResolvedConfig, o: { builtins: Builtins; logger?: Logger }): Promise<RouterHandle> {
   const log = o.logger ?? createLogger({ level: config.logLevel });
@@ -68,7 +88,7 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
 
   const chains: ChainRuntime[] = [];
   for (const chain of config.chains) {
-    const hooks = createHooks();
+    const hooks = createHooks(log);
     const loaded = await resolveChain(chain.entries, chain.source, o.builtins, config.env);
     const info: ChainInfo = Object.freeze({ provider: chain.provider, prefix: chain.prefix, plugins: Object.freeze(loaded.map((p) => p.plugin.name)) });
     const { routes, streamEventsByDefault, usesResponseStore } = await applyChain(loaded, hooks, log, info, chain.source.file, config.env, () => chainHandle(storeOf(), chain.provider));
@@ -76,6 +96,10 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
     chains.push({ info, routes, hooks, upstream: createUpstreamClient(chain.upstream), eventMode: streamEventsByDefault, anyStreamTaps, maxAttempts: chain.upstream.maxAttempts, usesResponseStore });
   }
 
+  const { headersTimeoutMs, requestTimeoutMs, bodyIdleTimeoutMs, maxBodyBytes } = config.server;
+  /** The body limit every chain and local route starts from (`server.maxBodyBytes`; 0 is none). */
+  const serverLimit = (declared: number | undefined): BodyRead['limit'] =>
+    maxBodyBytes > 0 ? { bytes: maxBodyBytes, error: () => errors.requestBodyTooLarge(maxBodyBytes, declared !== undefined && declared > maxBodyBytes ? declared : undefined) } : undefined;
   const stats = { requests: 0, errors: 0, replays: 0 };
   /** Requests under way, each with the way to end it early at shutdown. */
   const inFlight = new InFlight<{ abort: ExchangeAbort; out: Responder }>();
@@ -183,7 +207,8 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
       if (taken.has(path)) throw new ConfigError(`${chain.info.provider} chain > ${local.plugin}: route ${path} is already served`);
       taken.add(path);
       router.register(path, [local.method], async (ctx) => {
-        const body = local.method === 'POST' ? await readBody(ctx.req, undefined, undefined, () => {}) : Buffer.alloc(0);
+        const declared = ctx.request.length;
+        const body = local.method === 'POST' ? await readBody(ctx.req, { declared, limit: serverLimit(declared), idleMs: bodyIdleTimeoutMs, refuse: () => ctx.set('connection', 'close') }) : Buffer.alloc(0);
         const reply = await local.handle({ query: new URLSearchParams(ctx.querystring), headers: flattenHeaders(ctx.req), body });
         ctx.status = reply.status;
         if (reply.headers) ctx.set(reply.headers);
@@ -212,7 +237,7 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
   };
   const { allowedHosts, allowedOrigins, apiKey } = config.server;
   const guard = createGuardCheck({ host, allowedHosts, allowedOrigins, apiKey });
-  app.use(compose([errorBoundary, guardMiddleware(guard), router.routes(), notFound]));
+  for (const middleware of [errorBoundary, guardMiddleware(guard), router.routes(), notFound]) app.use(middleware);
 
   async function serve({ req, res, path, search }: RequestTarget, chain: ChainRuntime, route: RouteName): Promise<void> {
     stats.requests += 1;
@@ -233,11 +258,15 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
     let upstreamStatus: number | undefined;
     try {
       if (closing) throw errors.shuttingDown();
-      let limit: { bytes: number; error: () => GatewayError } | undefined;
-      const local = hasTaps(chain.hooks.requestHead) ? await chain.hooks.requestHead.promise(requestHead(ex, (bytes, error) => void (limit = { bytes, error }))) : undefined;
+      let limit = serverLimit(ex.inbound.contentLength);
+      // A chain may tighten the server's limit, never lift it.
+      const tighten = (bytes: number, error: () => GatewayError) => {
+        if (!limit || bytes < limit.bytes) limit = { bytes, error };
+      };
+      const local = hasTaps(chain.hooks.requestHead) ? await chain.hooks.requestHead.promise(requestHead(ex, tighten)) : undefined;
       if (local) await out.reply(local);
       else {
-        setInboundBody(ex, await readBody(req, ex.inbound.contentLength, limit, () => res.setHeader('connection', 'close')));
+        setInboundBody(ex, await readBody(req, { declared: ex.inbound.contentLength, limit, idleMs: bodyIdleTimeoutMs, refuse: () => res.setHeader('connection', 'close') }));
         upstreamStatus = await runExchange({ hooks: chain.hooks, upstream: chain.upstream, maxAttempts: chain.maxAttempts, stats }, ex, out);
       }
     } catch (err) {
@@ -266,11 +295,8 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
       };
       if (summary.outcome === 'completed') log.info(fields, 'request completed');
       else log.warn(fields, `request ended: ${summary.outcome}`);
-      try {
-        chain.hooks.exchangeEnd.call(ex, summary);
-      } catch (err) {
-        ex.log.error({ err: toGatewayError(err).message }, 'exchangeEnd tap failed');
-      }
+      // Its taps are observers: what they throw is logged by the hook, never thrown here.
+      chain.hooks.exchangeEnd.call(ex, summary);
     }
   }
 
@@ -278,7 +304,7 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
   // errors into bytes); skipping Koa's context for it measured about 10 % of the CPU of a request. Everything
   // else (refusals, other routes, other spellings) goes through Koa's middleware and error boundary.
   const koa = app.callback();
-  const server: Server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '/';
     const query = url.indexOf('?');
     const path = query < 0 ? url : url.slice(0, query);
@@ -291,8 +317,24 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
       log.error({ err: toGatewayError(err).message }, 'exchange failed outside its responder');
       res.destroy();
     });
-  });
+  };
+  // Node's own answer to an HTTP/1.1 request without Host is a bare 400: the guard answers it (JSON) instead.
+  // The header and request timeouts bound how long a client may take to send its request, never the answer: a
+  // stream to Codex lasts as long as it talks. Node checks them on an interval (30 s by default, which let a
+  // silent client stay 90 s): a tenth of the shorter one, at most a second.
+  const server: Server = createServer(
+    {
+      keepAliveTimeout: 65_000,
+      requireHostHeader: false,
+      headersTimeout: headersTimeoutMs,
+      requestTimeout: requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1_000, Math.max(10, Math.floor(headersTimeoutMs / 10))),
+    },
+    onRequest,
+  );
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => answerMalformed(err, socket));
+  // The gateway is no proxy: CONNECT gets the same JSON refusal as any other method it does not serve.
+  server.on('connect', (req: IncomingMessage, socket: import('node:stream').Duplex) => answerOnSocket(socket, errors.methodNotAllowed('CONNECT', req.url ?? '', ['GET', 'POST'])));
 
   for (const chain of chains) await chain.hooks.startup.promise(chain.info);
 
@@ -343,21 +385,6 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
   };
 }
 
-/** A request Node's HTTP parser refused still gets an OpenAI-shaped answer before the connection closes. */
-function answerMalformed(err: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void {
-  if (!socket.writable || err.code === 'ECONNRESET') {
-    socket.destroy();
-    return;
-  }
-  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
-  const status = tooLarge ? 431 : 400;
-  const body = JSON.stringify({
-    error: { message: tooLarge ? 'request headers are too large' : `malformed HTTP request: ${err.code ?? err.message}`, type: 'invalid_request_error', code: tooLarge ? 'headers_too_large' : 'malformed_request' },
-  });
-  const reason = tooLarge ? 'Request Header Fields Too Large' : 'Bad Request';
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
-}
-
 /** The request as `requestHead` taps see it (no body yet); the query is parsed only if a tap reads it. */
 function requestHead(ex: KernelExchange, limitBody: InboundHead['limitBody']): InboundHead {
   const { inbound } = ex;
@@ -394,7 +421,16 @@ function flattenHeaders(req: IncomingMessage): HeaderMap {
   return out;
 }
 
-async function readBody(req: IncomingMessage, declared: number | undefined, limit: { bytes: number; error: () => GatewayError } | undefined, refuse: () => void): Promise<Buffer> {
+interface BodyRead {
+  declared: number | undefined;
+  limit: { bytes: number; error: () => GatewayError } | undefined;
+  /** Longest silence between two body chunks. */
+  idleMs: number;
+  /** Marks the answer to close the connection: the rest of the body is never read. */
+  refuse: () => void;
+}
+
+async function readBody(req: IncomingMessage, { declared, limit, idleMs, refuse }: BodyRead): Promise<Buffer> {
   if (limit && declared !== undefined && declared > limit.bytes) {
     refuse();
     throw limit.error();
@@ -403,13 +439,22 @@ async function readBody(req: IncomingMessage, declared: number | undefined, limi
   return new Promise((resolveBody, reject) => {
     const chunks: Buffer[] = [];
     let total = 0;
+    // One timer per body, refreshed per chunk: a client that stops sending must not hold its socket until the
+    // request timeout (or forever, between its drips).
+    const idle = setTimeout(() => {
+      refuse();
+      req.pause();
+      done(errors.bodyTimeout(idleMs));
+    }, idleMs);
     const done = (err?: unknown) => {
+      clearTimeout(idle);
       req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
       // One chunk (the usual case on loopback) is the body as it is: no copy.
       if (err === undefined) resolveBody(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total));
       else reject(err);
     };
     const onData = (chunk: Buffer) => {
+      idle.refresh();
       total += chunk.length;
       if (limit && total > limit.bytes) {
         refuse();

@@ -27,7 +27,8 @@ export interface InboundHead {
   readonly contentLength: number | undefined;
   /**
    * Refuse bodies larger than `bytes`: a declared length over the limit is refused before reading, and reading
-   * stops as soon as the limit is passed. The error is what Codex receives.
+   * stops as soon as the limit is passed. The error is what Codex receives. It can only lower `server.maxBodyBytes`,
+   * which applies to every chain.
    */
   limitBody(bytes: number, error: () => GatewayError): void;
 }
@@ -49,7 +50,11 @@ export interface UpstreamRequest {
    */
   wire: 'responses' | 'chat-completions' | (string & {});
   method: 'GET' | 'POST';
-  headers: HeaderMap;
+  /**
+   * One map for the whole exchange: edit it in place (`headers[name] = value`, `delete headers[name]`). It cannot be
+   * replaced, so a header one plugin sets survives the plugins after it unless one of them deletes that very header.
+   */
+  readonly headers: HeaderMap;
   /** Body bytes; starts as the inbound body, byte for byte. */
   body: Buffer | undefined;
 }
@@ -310,6 +315,14 @@ export interface ServerConfig {
   allowRemote?: boolean;
   /** Milliseconds to let in-flight streams finish on shutdown. */
   shutdownGraceMs?: number;
+  /** Milliseconds a client may take to send its request headers. */
+  headersTimeoutMs?: number;
+  /** Milliseconds a client may take to send its whole request (never the answer). */
+  requestTimeoutMs?: number;
+  /** Longest silence between two chunks of a request body. */
+  bodyIdleTimeoutMs?: number;
+  /** Largest request body on every chain, in bytes; 0 = no limit. */
+  maxBodyBytes?: number;
   /** Host header names accepted besides loopback names and the bound address. */
   allowedHosts?: string[];
   /** Browser origins accepted; any other request carrying `Origin` is refused. */
