@@ -240,7 +240,10 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
       });
     }
   }
-  const supported = ['GET /health', ...chains.flatMap((c) => [`POST ${c.info.prefix}/v1/responses`, `GET ${c.info.prefix}/v1/models`])].join(', ');
+  const supported = [
+    'GET /health',
+    ...chains.flatMap((c) => [`POST ${c.info.prefix}/v1/responses`, `GET ${c.info.prefix}/v1/models`, ...(c.usesResponseStore ? [`GET|DELETE ${c.info.prefix}/v1/responses/{id}`, `GET ${c.info.prefix}/v1/responses/{id}/input_items`] : [])]),
+  ].join(', ');
   const notFound: Koa.Middleware = (ctx) => {
     throw errors.notFound(ctx.path, supported);
   };
