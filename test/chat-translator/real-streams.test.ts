@@ -66,7 +66,7 @@ function optionsFor(_recording: Recording, _preset: string | undefined): { think
 }
 
 // The points of issue 18 fixed so far: each turns its comparison on.
-const FIXED = new Set(['usage', 'errors', 'refusal', 'citations']);
+const FIXED = new Set(['usage', 'errors', 'refusal', 'citations', 'encrypted']);
 
 function compare(summary: ReturnType<typeof checkResponsesStream>['summary'], expected: Expected): void {
   expect(summary.status).toBe(expected.status);
@@ -194,6 +194,27 @@ describe.skipIf(!recordingsDir.available)(`real provider recordings through the 
       expect(first).toMatchObject({ type: 'url_citation', url: 'https://www.modernchristmastrees.com/innovative-approaches-holiday-decor-modern-interior-design/', title: '' });
       expect(perplexity.text.slice(first.start_index as number, first.end_index as number)).toBe('[1]');
       expect(perplexity.text.slice(perplexity.annotations[4]!.start_index as number, perplexity.annotations[4]!.end_index as number)).toBe('[5]');
+    });
+
+    it('openrouter-o3-encrypted and openrouter-claude-reasoning: reasoning_details go back whole on the next turn', async () => {
+      for (const [name, check] of [
+        ['openrouter-o3-encrypted', (d: Ev[]) => expect(d).toEqual([expect.objectContaining({ type: 'reasoning.encrypted', data: expect.stringMatching(/^gAAAAABpCCSI/) })])],
+        ['openrouter-claude-reasoning', (d: Ev[]) => expect(d).toEqual([expect.objectContaining({ type: 'reasoning.text', text: 'This is a simple arithmetic question. 2+2 equals 4.', signature: expect.stringMatching(/^Et0BCkgI/), format: 'anthropic-claude-v1' })])],
+      ] as const) {
+        const first = await replay(name, { preset: 'openrouter' });
+        expect(first.output[0]).toMatchObject({ type: 'reasoning', encrypted_content: expect.stringMatching(/^ccrx\.r1\./) });
+        const recording = byName(name);
+        serve = writeStream(recording.events);
+        const user = { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'hi' }] };
+        const input = [user, ...first.output, { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'and again' }] }];
+        const gw = await gatewayFor('openrouter');
+        const res = await fetch(`${gw.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-5.4', stream: true, input }) });
+        await res.text();
+        const sent = mock.requests.at(-1)!.json<{ messages: Ev[] }>().messages;
+        const assistant = sent.find((m) => m.role === 'assistant')!;
+        check(assistant.reasoning_details as Ev[]);
+        expect(assistant.reasoning).toBeUndefined();
+      }
     });
   });
 });

@@ -4,6 +4,7 @@ import { FieldDecoder } from './field-decoder.js';
 import { encodeCarrier, type ReasoningCache } from './reasoning-carrier.js';
 import { contentPieces, hasContent, reasoningOf } from './chunk-fields.js';
 import { chatAnnotation, numberedCitations } from './citations.js';
+import { ReasoningDetails } from './reasoning-details.js';
 import { chunkUsage, mapUsage } from './usage.js';
 
 export interface StreamOptions {
@@ -35,7 +36,7 @@ interface CallState {
  */
 export class ResponseStream {
   private readonly w: ResponsesWriter;
-  private reasoning: { item: ReasoningItem; field: string } | undefined;
+  private reasoning: { item: ReasoningItem; field: string; details?: ReasoningDetails } | undefined;
   private message: { item: MessageItem; text: ContentPart | undefined; refusal: ContentPart | undefined } | undefined;
   private readonly calls = new Map<number, CallState>();
   private readonly callIds = new Set<string>();
@@ -143,6 +144,7 @@ export class ResponseStream {
   private applyDelta(delta: JsonObject): void {
     const reasoning = reasoningOf(delta);
     if (reasoning.text) this.addReasoning(reasoning.text, reasoning.field);
+    if (Array.isArray(delta.reasoning_details) && delta.reasoning_details.length) this.addDetails(delta.reasoning_details as unknown[]);
     for (const piece of contentPieces(delta.content)) {
       if (piece.thinking) this.addReasoning(piece.text, 'reasoning_content');
       else this.addText(piece.text);
@@ -160,6 +162,13 @@ export class ResponseStream {
     if (!text) return;
     this.reasoning ??= { item: this.w.openReasoning(), field };
     this.w.reasoningDelta(this.reasoning.item, text);
+  }
+
+  /** OpenRouter's `reasoning_details` ride in the carrier to go back next turn; encrypted ones alone make an item. */
+  private addDetails(details: unknown[]): void {
+    if (!this.reasoning && !details.some((d) => isObject(d) && Boolean(d.data || d.signature || d.text || d.summary))) return;
+    this.reasoning ??= { item: this.w.openReasoning(), field: 'reasoning' };
+    (this.reasoning.details ??= new ReasoningDetails()).add(details);
   }
 
   private addText(text: string): void {
@@ -265,7 +274,7 @@ export class ResponseStream {
     const closing: { index: number; close: () => void }[] = [];
     if (this.reasoning) {
       const r = this.reasoning;
-      closing.push({ index: r.item.outputIndex, close: () => this.closeReasoning(r.item, r.field) });
+      closing.push({ index: r.item.outputIndex, close: () => this.closeReasoning(r.item, r.field, r.details) });
     }
     if (this.message) {
       const m = this.message.item;
@@ -278,9 +287,10 @@ export class ResponseStream {
     else this.w.complete(mapUsage(this.usage));
   }
 
-  private closeReasoning(item: ReasoningItem, field: string): void {
+  private closeReasoning(item: ReasoningItem, field: string, details: ReasoningDetails | undefined): void {
     this.o.cache?.set(item.id, item.text);
-    this.w.closeReasoning(item, encodeCarrier({ text: item.text, field, model: this.o.upstreamModel }, this.o.carrierKey));
+    const carried = { text: item.text, field, model: this.o.upstreamModel, details: details?.useful ? details.blocks : undefined };
+    this.w.closeReasoning(item, encodeCarrier(carried, this.o.carrierKey));
   }
 
   private closeCall(call: CallState): void {
