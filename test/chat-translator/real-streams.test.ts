@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import chatTranslator, { type ChatTranslatorOptions } from '../../src/plugins/chat-translator/index.js';
+import { matchPattern, resolveSettings } from '../../src/plugins/chat-translator/presets.js';
 import { decodeCarrier } from '../../src/plugins/chat-translator/reasoning-carrier.js';
 import { checkResponsesStream, parseSse } from '../support/responses-contract.js';
 import { startMockUpstream, type MockUpstream } from '../support/mock-upstream.js';
@@ -55,14 +56,21 @@ function writeStream(pieces: (string | Buffer)[]): (res: ServerResponse) => Prom
 
 async function ask(gw: StartedRouter, recording: Recording, stream: boolean, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
   const tools = calledTools(recording).map((name) => ({ type: 'function', name, parameters: { type: 'object' } }));
-  const body = { model: 'gpt-5.4', stream, input: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'hi' }] }], tools, include: ['reasoning.encrypted_content'], store: false };
+  const body = { model: modelOf(recording), stream, input: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'hi' }] }], tools, include: ['reasoning.encrypted_content'], store: false };
   const res = await fetch(`${gw.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
   return { status: res.status, text: await res.text() };
 }
 
-/** Which recordings' known upstream habits a preset turns on (none so far). */
-function optionsFor(_recording: Recording, _preset: string | undefined): { thinkTags: boolean } {
-  return { thinkTags: false };
+/** Which habits of a recording the translator reads by default: <think> tags of the models known to send them. */
+function optionsFor(recording: Recording, preset: ChatTranslatorOptions['preset'] | undefined): { thinkTags: boolean } {
+  const patterns = resolveSettings({ preset } as ChatTranslatorOptions).quirks.thinkTags;
+  return { thinkTags: patterns.some((p) => matchPattern(p, modelOf(recording))) };
+}
+
+/** The upstream model a recording came from: the request asks for it, so model patterns apply as they would. */
+function modelOf(recording: Recording): string {
+  const first = (recording.kind === 'completion' ? recording.completion : recording.chunks.find((c) => typeof (c as Ev).model === 'string' && (c as Ev).model)) as Ev | undefined;
+  return typeof first?.model === 'string' && first.model ? first.model : 'gpt-5.4';
 }
 
 // The points of issue 18 fixed so far: each turns its comparison on.
@@ -215,6 +223,27 @@ describe.skipIf(!recordingsDir.available)(`real provider recordings through the 
         check(assistant.reasoning_details as Ev[]);
         expect(assistant.reasoning).toBeUndefined();
       }
+    });
+
+    it('groq-r1-think-tags and hf-deepseek-r1-think-tags: the <think> block is reasoning, the rest the answer', async () => {
+      for (const [name, preset] of [['groq-r1-think-tags', 'groq'], ['groq-r1-think-tags', undefined], ['hf-deepseek-r1-think-tags', undefined]] as const) {
+        const summary = await replay(name, { preset });
+        expect(summary.output.map((i) => i.type)).toEqual(['reasoning', 'message']);
+        expect(summary.reasoning.length).toBeGreaterThan(100);
+        expect(summary.reasoning).not.toContain('think>');
+        expect(summary.text).not.toContain('think>');
+        expect(summary.text).toMatch(/^\S/);
+      }
+      // Next turn the answer goes back as the assistant's text, its <think> block neither as text nor as a field.
+      const first = await replay('hf-deepseek-r1-think-tags');
+      const recording = byName('hf-deepseek-r1-think-tags');
+      serve = writeStream(recording.events);
+      const user = (text: string) => ({ type: 'message', role: 'user', content: [{ type: 'input_text', text }] });
+      const gw = await gatewayFor(undefined);
+      const res = await fetch(`${gw.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: modelOf(recording), stream: true, input: [user('hi'), ...first.output, user('again')] }) });
+      await res.text();
+      const assistant = mock.requests.at(-1)!.json<{ messages: Ev[] }>().messages.find((m) => m.role === 'assistant')!;
+      expect(assistant).toEqual({ role: 'assistant', content: first.text });
     });
   });
 });

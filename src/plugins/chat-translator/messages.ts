@@ -1,5 +1,5 @@
 import { isObject, type JsonObject, type Logger, type ToolMap } from '../../index.js';
-import { CARRIER_PREFIX, decodeCarrier, type ReasoningCache } from './reasoning-carrier.js';
+import { CARRIER_PREFIX, decodeCarrier, THINK_FIELD, type ReasoningCache } from './reasoning-carrier.js';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant' | 'tool';
@@ -107,6 +107,7 @@ export class MessageBuilder {
     // Codex puts a response's reasoning before its message and calls: a reasoning item starts a new response.
     this.mergeable = undefined;
     const carried = decodeCarrier(item.encrypted_content, this.o.carrierKey);
+    if (carried?.field === THINK_FIELD) return;
     const text = carried?.text ?? (typeof item.id === 'string' ? this.o.cache?.get(item.id) : undefined);
     if (carried?.details?.length) this.pendingDetails = [...(this.pendingDetails ?? []), ...carried.details];
     if (text) this.pendingReasoning = this.pendingReasoning ? `${this.pendingReasoning}\n\n${text}` : text;

@@ -11,10 +11,13 @@ export const CARRIER_PREFIX = 'ccrx.r1.';
 const DEFAULT_KEY = 'codex-code-router/chat-translator/reasoning-carrier/v1';
 const MAX_INFLATED = 4 * 1024 * 1024;
 
+/** The carrier field of reasoning split out of `<think>` tags: it never goes back (those models' templates drop it). */
+export const THINK_FIELD = 'think';
+
 export interface CarriedReasoning {
   /** The reasoning text exactly as the upstream streamed it. */
   text: string;
-  /** The upstream field it came in (`reasoning_content` or `reasoning`). */
+  /** The upstream field it came in (`reasoning_content` or `reasoning`; `think` for `<think>` tags in the content). */
   field: string;
   /** Upstream model that produced it. */
   model: string;

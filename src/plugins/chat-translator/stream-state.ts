@@ -1,10 +1,11 @@
 import { customInput, isObject, newResponsesId, ResponsesWriter, type CustomToolCallItem, type FunctionCallItem, type JsonObject, type MessageItem, type ContentPart, type ReasoningItem, type StreamEvent, type TerminalStatus, type ToolMap, type ToolTarget } from '../../index.js';
 import { inStreamError, type StreamFailure } from './errors.js';
 import { FieldDecoder } from './field-decoder.js';
-import { encodeCarrier, type ReasoningCache } from './reasoning-carrier.js';
+import { encodeCarrier, THINK_FIELD, type ReasoningCache } from './reasoning-carrier.js';
 import { contentPieces, hasContent, reasoningOf } from './chunk-fields.js';
 import { chatAnnotation, numberedCitations } from './citations.js';
 import { ReasoningDetails } from './reasoning-details.js';
+import { ThinkSplitter } from './think-tags.js';
 import { chunkUsage, mapUsage } from './usage.js';
 
 export interface StreamOptions {
@@ -17,6 +18,8 @@ export interface StreamOptions {
   responseId?: string;
   /** How `delta.refusal` reaches the client: a `refusal` content part, or answer text. Default `refusal`. */
   refusalAs?: 'refusal' | 'output_text';
+  /** Split a leading `<think>…</think>` block out of `content` as reasoning. */
+  thinkTags?: boolean;
 }
 
 interface CallState {
@@ -51,8 +54,11 @@ export class ResponseStream {
   /** Why the stream failed, once it did. */
   failure: StreamFailure | undefined;
 
+  private readonly think: ThinkSplitter | undefined;
+
   constructor(private readonly o: StreamOptions) {
     this.w = new ResponsesWriter({ model: o.model, responseId: o.responseId });
+    if (o.thinkTags) this.think = new ThinkSplitter((text) => this.addReasoning(text, THINK_FIELD), (text) => this.addText(text));
   }
 
   get id(): string {
@@ -147,6 +153,7 @@ export class ResponseStream {
     if (Array.isArray(delta.reasoning_details) && delta.reasoning_details.length) this.addDetails(delta.reasoning_details as unknown[]);
     for (const piece of contentPieces(delta.content)) {
       if (piece.thinking) this.addReasoning(piece.text, 'reasoning_content');
+      else if (this.think) this.think.push(piece.text);
       else this.addText(piece.text);
     }
     if (typeof delta.refusal === 'string') this.addRefusal(delta.refusal);
@@ -262,6 +269,7 @@ export class ResponseStream {
 
   /** The terminal state is known: close items in output_index order, then exactly one terminal event. */
   private finish(reason: string): void {
+    this.think?.end();
     let incomplete: string | undefined;
     if (reason === 'length') incomplete = 'max_output_tokens';
     else if (reason === 'content_filter') incomplete = 'content_filter';
