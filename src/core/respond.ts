@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
+import { codexStreams, streamedCode, streamedMessage } from './codex-failure.js';
 import { errorBody, errors, failedEvent, GatewayError } from './errors.js';
 import type { KernelExchange } from './exchange.js';
 import { isObject, type JsonObject } from '../json/is-object.js';
@@ -185,6 +186,14 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
     }
   }
 
+  /** A final error Codex maps: a 200 event stream holding only its `response.failed` (see codex-failure.ts). */
+  async function failInStream(err: GatewayError, code: string): Promise<void> {
+    mode = 'events';
+    writeHead(200, { ...err.headers, 'content-type': SSE_CONTENT_TYPE, 'cache-control': 'no-cache' });
+    await writeEvents([failedEvent(err, `resp_${ex.id}`, { code, message: streamedMessage(err, code) })]);
+    res.end();
+  }
+
   function markAborted(): void {
     outcome = 'aborted';
     stopKeepAlive();
@@ -241,6 +250,8 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
         res.destroy();
         return;
       }
+      const streamed = streamedCode(err.code, err.type);
+      if (streamed && codexStreams(ex)) return failInStream(err, streamed);
       const body = Buffer.from(JSON.stringify(errorBody(err)));
       mode = 'bytes';
       writeHead(err.status, { ...err.headers, 'content-type': 'application/json; charset=utf-8', 'content-length': body.length });
