@@ -39,7 +39,7 @@ beforeAll(async () => {
   const configFile = join(work, 'router.config.json');
   writeFileSync(configFile, JSON.stringify({ plugins: [], providers: { claude: { plugins: [['messages-translator', { baseUrl: claude.url, apiKeyEnv: 'ANTHROPIC_API_KEY', keepAliveMs: 2000 }]] } } }));
   gateway = await startServe({ args: ['--config', configFile], env: { ANTHROPIC_API_KEY: KEY } });
-  catalog = await (await fetch(`${gateway.url}/claude/v1/models?client_version=0.169.0`)).json();
+  catalog = (await (await fetch(`${gateway.url}/claude/v1/models?client_version=0.169.0`)).json()) as object;
   expect(validateCatalog(catalog).valid).toBe(true);
 });
 
