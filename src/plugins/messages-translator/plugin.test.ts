@@ -83,6 +83,14 @@ describe('messages-translator through the gateway', () => {
     expect(usage.input_tokens).toBe(u2!.input_tokens + u2!.cache_creation_input_tokens + u2!.cache_read_input_tokens);
   });
 
+  it('with the anthropic preset, asks for interleaved thinking on requests with a thinking budget only', async () => {
+    const { claude, gw } = await setup({ preset: 'anthropic', betas: ['context-1m-2025-08-07'] });
+    claude.enqueue(messagesReply({ thinking: 'hm', text: 'a' }), messagesReply({ text: 'b' }));
+    await post(gw, request([user('hi')], { reasoning: { effort: 'low' } }));
+    await post(gw, request([user('hi')]));
+    expect(claude.requests.map((r) => r.headers['anthropic-beta'])).toEqual(['context-1m-2025-08-07,interleaved-thinking-2025-05-14', 'context-1m-2025-08-07']);
+  });
+
   it('answers a blocking request with the Responses object', async () => {
     const { claude, gw } = await setup();
     claude.enqueue(messagesReply({ text: 'blocking answer', tools: [{ name: 'exec_command', input: { cmd: 'ls' } }] }));

@@ -8,6 +8,8 @@ export interface Preset {
   authHeader: 'x-api-key' | 'authorization';
   /** Model facts for this provider's own models (over the built-in Claude table). */
   modelInfo?: Record<string, ModelInfo>;
+  /** Ask for interleaved thinking (thinking between tool calls) on budget-thinking models, as Anthropic documents. */
+  interleavedThinking?: boolean;
 }
 
 // Each provider's documented Anthropic-compatible endpoint (docs/messages-translator.md has the sources).
@@ -25,7 +27,7 @@ const glm: Preset = {
 };
 
 export const presets: Readonly<Record<PresetName, Preset>> = {
-  anthropic: { baseUrl: 'https://api.anthropic.com', apiKeyEnv: 'ANTHROPIC_API_KEY', authHeader: 'x-api-key' },
+  anthropic: { baseUrl: 'https://api.anthropic.com', apiKeyEnv: 'ANTHROPIC_API_KEY', authHeader: 'x-api-key', interleavedThinking: true },
   kimi,
   moonshot: kimi,
   deepseek: {
@@ -86,6 +88,8 @@ export interface Settings {
   budgets: Record<'low' | 'medium' | 'high' | 'xhigh', number>;
   promptCaching: boolean;
   extraBody: Record<string, Record<string, unknown>>;
+  /** `anthropic-beta: interleaved-thinking-2025-05-14` on requests with budget thinking (the preset's; routed mode always). */
+  interleavedThinking: boolean;
 }
 
 export function resolveSettings(options: MessagesTranslatorOptions): Settings {
@@ -104,6 +108,8 @@ export function resolveSettings(options: MessagesTranslatorOptions): Settings {
     budgets: { ...DEFAULT_BUDGETS, ...options.thinkingBudgets },
     promptCaching: options.promptCaching,
     extraBody: { ...options.extraBody },
+    // Routed mode follows Copilot's editor client, which asks for it on every model without adaptive thinking.
+    interleavedThinking: baseUrl === undefined || preset?.interleavedThinking === true,
   };
 }
 

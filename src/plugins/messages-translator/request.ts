@@ -14,6 +14,8 @@ export interface TranslatedRequest {
   upstreamModel: string;
   /** Whether thinking was asked of the upstream (why not, when Codex asked for it, is logged). */
   thinking: boolean;
+  /** Thinking with a budget: the kind that needs the interleaved-thinking beta to think between tool calls. */
+  budgetThinking: boolean;
 }
 
 export interface TranslateContext {
@@ -83,7 +85,7 @@ export function translateRequest(raw: unknown, settings: Settings, ctx: Translat
   if (stream) body.stream = true;
   if (settings.promptCaching) markCachePrefix(tools, systemBlocks, messages);
   for (const extra of allMatching(settings.extraBody, upstreamModel)) Object.assign(body, extra);
-  return { body, map, stream, codexModel, upstreamModel, thinking: thinking !== undefined };
+  return { body, map, stream, codexModel, upstreamModel, thinking: thinking !== undefined, budgetThinking: thinking?.thinking.type === 'enabled' };
 }
 
 /** With thinking on, a continued tool-use turn must open with its thinking block. */
