@@ -2,7 +2,7 @@
 // ESM evaluates these re-exports' sources before the router (which imports the plugins) below.
 export { definePlugin, defineConfig } from './core/define.js';
 export { GatewayError, PluginError, ConfigError, errorBody, type GatewayErrorInit } from './core/errors.js';
-export { Stage, type Hooks, type HookName } from './core/hooks.js';
+export { Stage, type Hooks, type HookName, type ObserverOption } from './core/hooks.js';
 export { eventJson, jsonEvent, serializeEvents, isEventStream } from './core/sse.js';
 export { isLoopbackHost } from './core/net.js';
 export { isObject, type JsonObject } from './json/is-object.js';

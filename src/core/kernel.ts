@@ -12,14 +12,14 @@ import { createHooks, hasTaps, streamHookNames, type Hooks } from './hooks.js';
 import { applyChain, resolveChain, type Builtins } from './loader.js';
 import { createLogger } from './logger.js';
 import { runExchange } from './pipeline.js';
-import { createResponder, type Responder } from './respond.js';
+import { requestModel } from './request-model.js';
+import { createResponder, type Responder, type StreamLimits } from './respond.js';
 import { createUpstreamClient, type UpstreamClient } from './upstream.js';
 import { isLoopbackHost } from './net.js';
 import { createGuardCheck, guardMiddleware } from './guard.js';
 import { answerMalformed, answerOnSocket } from './raw-answer.js';
-import compose from 'koa-compose';
 import { packageVersion } from './version.js';
-import type { ChainInfo, HeaderMap, HealthReport, InboundHead, LocalRoute, Reply, RouteName } from './types.js';
+import type { ChainInfo, HeaderMap, HealthReport, InboundHead, LocalRoute, Reply, ResponseStoreHandle, RouteName } from './types.js';
 import { chainHandle, deleteResponse, getResponse, listInputItems, ResponseStore } from '../response-store/index.js';
 
 interface ChainRuntime {
@@ -32,6 +32,7 @@ interface ChainRuntime {
   /** Whether any plugin can consume events at all (on demand or always). */
   anyStreamTaps: boolean;
   maxAttempts: number;
+  streamLimits: StreamLimits;
   /** A plugin asked for the response store: the chain serves the stored-response routes. */
   usesResponseStore: boolean;
 }
@@ -52,6 +53,36 @@ const ROUTES: Record<RouteName, { path: string; method: 'POST' | 'GET' }> = {
   models: { path: '/v1/models', method: 'GET' },
 };
 
+/** The model Codex asked for, for the request log; a body that is not JSON has none. */
+function modelOf(inbound: KernelExchange['inbound']): string | undefined {
+  if (inbound.route !== 'responses' || inbound.body.length === 0) return undefined;
+  try {
+    return requestModel(inbound);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What `createKernel` would refuse, without building a server or running any startup hook: the bind address, then
+ * every chain's plugins resolved, their options validated and `apply` run on throwaway hooks. Throws the same
+ * ConfigError (file, chain, plugin, option) that `ccrx serve` stops with.
+ */
+export async function verifyConfig(config: ResolvedConfig, o: { builtins: Builtins }): Promise<void> {
+  const { host, allowRemote } = config.server;
+  if (!isLoopbackHost(host) && !allowRemote) {
+    throw new ConfigError(`refusing to bind ${host}: it is not a loopback address; pass --allow-remote (or server.allowRemote) to expose the gateway`);
+  }
+  const log = createLogger({ level: 'silent' });
+  // Checking a config must not open the store a running gateway holds: plugins get a handle that keeps nothing.
+  const noStore: ResponseStoreHandle = { enabled: false, wants: () => false, prepare: (_ex, body) => body };
+  for (const chain of config.chains) {
+    const loaded = await resolveChain(chain.entries, chain.source, o.builtins, config.env);
+    const info: ChainInfo = Object.freeze({ provider: chain.provider, prefix: chain.prefix, plugins: Object.freeze(loaded.map((p) => p.plugin.name)) });
+    await applyChain(loaded, createHooks(log), log, info, chain.source.file, config.env, () => noStore);
+  }
+}
+
 /** Builds every chain (fresh hooks and plugin instances each), the Koa app and the HTTP server. */
 export async function createKernel(config: ResolvedConfig, o: { builtins: Builtins; logger?: Logger }): Promise<RouterHandle> {
   const log = o.logger ?? createLogger({ level: config.logLevel });
@@ -69,12 +100,12 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
 
   const chains: ChainRuntime[] = [];
   for (const chain of config.chains) {
-    const hooks = createHooks();
+    const hooks = createHooks(log);
     const loaded = await resolveChain(chain.entries, chain.source, o.builtins, config.env);
     const info: ChainInfo = Object.freeze({ provider: chain.provider, prefix: chain.prefix, plugins: Object.freeze(loaded.map((p) => p.plugin.name)) });
     const { routes, streamEventsByDefault, usesResponseStore } = await applyChain(loaded, hooks, log, info, chain.source.file, config.env, () => chainHandle(storeOf(), chain.provider));
     const anyStreamTaps = streamHookNames.some((n) => hasTaps(hooks[n]));
-    chains.push({ info, routes, hooks, upstream: createUpstreamClient(chain.upstream), eventMode: streamEventsByDefault, anyStreamTaps, maxAttempts: chain.upstream.maxAttempts, usesResponseStore });
+    chains.push({ info, routes, hooks, upstream: createUpstreamClient(chain.upstream), eventMode: streamEventsByDefault, anyStreamTaps, maxAttempts: chain.upstream.maxAttempts, streamLimits: { maxEventChars: chain.upstream.maxEventChars, maxStreamBytes: chain.upstream.maxStreamBytes }, usesResponseStore });
   }
 
   const { headersTimeoutMs, requestTimeoutMs, bodyIdleTimeoutMs, maxBodyBytes } = config.server;
@@ -209,13 +240,16 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
       });
     }
   }
-  const supported = ['GET /health', ...chains.flatMap((c) => [`POST ${c.info.prefix}/v1/responses`, `GET ${c.info.prefix}/v1/models`])].join(', ');
+  const supported = [
+    'GET /health',
+    ...chains.flatMap((c) => [`POST ${c.info.prefix}/v1/responses`, `GET ${c.info.prefix}/v1/models`, ...(c.usesResponseStore ? [`GET|DELETE ${c.info.prefix}/v1/responses/{id}`, `GET ${c.info.prefix}/v1/responses/{id}/input_items`] : [])]),
+  ].join(', ');
   const notFound: Koa.Middleware = (ctx) => {
     throw errors.notFound(ctx.path, supported);
   };
   const { allowedHosts, allowedOrigins, apiKey } = config.server;
   const guard = createGuardCheck({ host, allowedHosts, allowedOrigins, apiKey });
-  app.use(compose([errorBoundary, guardMiddleware(guard), router.routes(), notFound]));
+  for (const middleware of [errorBoundary, guardMiddleware(guard), router.routes(), notFound]) app.use(middleware);
 
   async function serve({ req, res, path, search }: RequestTarget, chain: ChainRuntime, route: RouteName): Promise<void> {
     stats.requests += 1;
@@ -231,7 +265,7 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
       log,
       abort,
     });
-    const out = createResponder(res, ex, chain.hooks, () => chain.anyStreamTaps && (ex.streamEvents ?? chain.eventMode));
+    const out = createResponder(res, ex, chain.hooks, () => chain.anyStreamTaps && (ex.streamEvents ?? chain.eventMode), chain.streamLimits);
     const settled = inFlight.add({ abort, out });
     let upstreamStatus: number | undefined;
     try {
@@ -259,6 +293,7 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
         provider: ex.provider,
         method: ex.inbound.method,
         path: ex.inbound.path,
+        model: modelOf(ex.inbound),
         bodyBytes: ex.inbound.body.length,
         authSource: ex.credential?.source,
         status: summary.status,
@@ -273,11 +308,8 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
       };
       if (summary.outcome === 'completed') log.info(fields, 'request completed');
       else log.warn(fields, `request ended: ${summary.outcome}`);
-      try {
-        chain.hooks.exchangeEnd.call(ex, summary);
-      } catch (err) {
-        ex.log.error({ err: toGatewayError(err).message }, 'exchangeEnd tap failed');
-      }
+      // Its taps are observers: what they throw is logged by the hook, never thrown here.
+      chain.hooks.exchangeEnd.call(ex, summary);
     }
   }
 

@@ -319,6 +319,10 @@ export interface UpstreamConfig {
   connectTimeoutMs?: number;
   /** Hard cap on attempts per request, whatever plugins ask. */
   maxAttempts?: number;
+  /** Longest event (or line) of an upstream event stream the gateway parses, in decoded characters. */
+  maxEventChars?: number;
+  /** Most bytes read from one upstream event stream the gateway parses; 0 = no limit. */
+  maxStreamBytes?: number;
 }
 
 export interface ProviderConfig {

@@ -95,7 +95,7 @@ export class ResponseDb {
     this.stmts = {
       insert: db.prepare('INSERT OR REPLACE INTO responses (id, chain, created_at, previous_id, bytes, response, input) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       insertItem: db.prepare('INSERT OR REPLACE INTO items (chain, id, response_seq, item) VALUES (?, ?, ?, ?)'),
-      get: db.prepare('SELECT id, chain, created_at, previous_id, bytes, response, input FROM responses WHERE chain = ? AND id = ?'),
+      get: db.prepare('SELECT id, chain, created_at, previous_id, bytes, response, input FROM responses WHERE chain = ? AND id = ? LIMIT 1'),
       getItem: db.prepare('SELECT id, item FROM items WHERE chain = ? AND id = ?'),
       seqOf: db.prepare('SELECT seq, bytes FROM responses WHERE chain = ? AND id = ?'),
       deleteResponse: db.prepare('DELETE FROM responses WHERE seq = ?'),
@@ -140,6 +140,10 @@ export class ResponseDb {
       db.exec('PRAGMA locking_mode = EXCLUSIVE');
       db.exec('PRAGMA journal_mode = WAL');
       db.exec('PRAGMA synchronous = NORMAL');
+      // Checkpoint every 256 pages (1 MiB) and shrink the log back to that size, so the file next to the
+      // database stays small whatever the traffic.
+      db.exec('PRAGMA wal_autocheckpoint = 256');
+      db.exec('PRAGMA journal_size_limit = 1048576');
       writeFileSync(ownerFile, String(process.pid), { mode: 0o600 });
       db.exec(SCHEMA);
       const check = db.get('PRAGMA quick_check') as { quick_check?: string } | null;
@@ -161,13 +165,12 @@ export class ResponseDb {
   }
 
   get(chain: string, id: string): StoredResponse | undefined {
-    const row = this.stmts.get.get([chain, id]) as Row | null;
+    const row = first<Row>(this.stmts.get, [chain, id]);
     return row ? fromRow(row) : undefined;
   }
 
   getItem(chain: string, id: string): StoredItem | undefined {
-    const row = this.stmts.getItem.get([chain, id]) as { id: string; item: string } | null;
-    return row ?? undefined;
+    return first<StoredItem>(this.stmts.getItem, [chain, id]);
   }
 
   /** Writes responses (and their items, by id) in one transaction. */
@@ -175,7 +178,7 @@ export class ResponseDb {
     this.db.exec('BEGIN');
     try {
       for (const { response: r, items } of records) {
-        const old = this.stmts.seqOf.get([r.chain, r.id]) as { seq: number; bytes: number } | null;
+        const old = first<{ seq: number; bytes: number }>(this.stmts.seqOf, [r.chain, r.id]);
         if (old) this.removeSeq(old.seq, old.bytes);
         const { lastInsertRowid } = this.stmts.insert.run([r.id, r.chain, r.createdAt, r.previousId ?? null, r.bytes, r.response, r.input]);
         for (const item of items) this.stmts.insertItem.run([r.chain, item.id, lastInsertRowid, item.item]);
@@ -193,7 +196,7 @@ export class ResponseDb {
   }
 
   delete(chain: string, id: string): boolean {
-    const old = this.stmts.seqOf.get([chain, id]) as { seq: number; bytes: number } | null;
+    const old = first<{ seq: number; bytes: number }>(this.stmts.seqOf, [chain, id]);
     if (!old) return false;
     this.db.exec('BEGIN');
     this.removeSeq(old.seq, old.bytes);
@@ -264,6 +267,14 @@ interface Row {
 
 function fromRow(row: Row): StoredResponse {
   return { id: row.id, chain: row.chain, createdAt: row.created_at, previousId: row.previous_id ?? undefined, bytes: row.bytes, response: row.response, input: row.input };
+}
+
+/**
+ * The first row, with the statement run to its end: a statement left mid-step holds a read transaction, which
+ * stops every checkpoint and lets the write-ahead log grow without bound.
+ */
+function first<T>(stmt: Statement, values: (string | number)[]): T | undefined {
+  return (stmt.all(values) as unknown as T[])[0];
 }
 
 function readOwner(file: string): number | undefined {

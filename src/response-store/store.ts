@@ -229,9 +229,14 @@ function normalizeInput(input: unknown): JsonObject[] {
   return Array.isArray(input) ? (input as unknown[]).filter(isObject) : [];
 }
 
-/** Input items get an id when they have none, as the API lists them (`input_items`, `item_reference`). */
+/**
+ * Input items as the API lists them (`input_items`, `item_reference`): each with an id, a message's string content
+ * as one text part.
+ */
 function withId(item: JsonObject): JsonObject {
-  if (typeof item.id === 'string' && item.id) return item;
-  const prefix = item.type === 'message' || (item.type === undefined && item.role !== undefined) ? 'msg' : 'item';
-  return { id: `${prefix}_${randomBytes(16).toString('hex')}`, ...item };
+  const message = item.type === 'message' || (item.type === undefined && item.role !== undefined);
+  let out = item;
+  if (message && typeof item.content === 'string') out = { ...out, type: 'message', content: [{ type: item.role === 'assistant' ? 'output_text' : 'input_text', text: item.content }] };
+  if (typeof item.id === 'string' && item.id) return out;
+  return { id: `${message ? 'msg' : 'item'}_${randomBytes(16).toString('hex')}`, ...out };
 }

@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startListening, type Listening } from '../support/listening.js';
 import { freePort } from '../support/ports.js';
+import { runChild } from '../support/child.js';
 import { tempDir } from '../support/temp.js';
 import { repoRoot } from './helpers.js';
 
@@ -42,4 +43,13 @@ describe('the README set-up from a clone', () => {
     expect(body.error.code).toBe('copilot_auth_unavailable');
     expect(body.error.message).toContain('run `ccrx login` (or set COPILOT_BEARER_TOKEN)');
   }, 90_000);
+
+  it('a clone that was not built yet says how to build it, rather than a module-not-found trace', async () => {
+    const clone = tempDir();
+    mkdirSync(join(clone, 'bin'));
+    copyFileSync(join(repoRoot, 'bin', 'ccrx.js'), join(clone, 'bin', 'ccrx.js'));
+    const res = await runChild(process.execPath, [join(clone, 'bin', 'ccrx.js'), 'login'], { PATH: process.env.PATH ?? '' }, 30_000);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toBe('ccrx: dist/ is not built yet in this clone; run `npm run build` (npm start and npm test build it too)\n');
+  });
 });

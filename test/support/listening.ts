@@ -3,6 +3,8 @@ import { spawn } from 'node:child_process';
 export interface Listening {
   /** Everything the command wrote to stdout and stderr so far. */
   output(): string;
+  /** Resolves once the output contains `text`; fails with the output after `timeoutMs`. */
+  waitForOutput(text: string, timeoutMs?: number): Promise<void>;
   /** SIGTERM to the command's whole process group (npm, its shell, node), then its exit code. Idempotent. */
   stop(): Promise<number | null>;
 }
@@ -21,6 +23,13 @@ export async function startListening(command: string, args: string[], o: { cwd: 
   let stopped: Promise<number | null> | undefined;
   const handle: Listening = {
     output: () => output,
+    async waitForOutput(text, timeoutMs = 10_000) {
+      const until = Date.now() + timeoutMs;
+      while (!output.includes(text)) {
+        if (Date.now() > until) throw new Error(`no ${JSON.stringify(text)} in the output of ${command} ${args.join(' ')}:\n${output}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
     stop() {
       if (!stopped) {
         try {

@@ -2,19 +2,19 @@ import { definePlugin, GatewayError, isObject, readErrorBody, isEventStream, ser
 import { failureOf, upstreamHttpError } from './errors.js';
 import { codexCatalog, parseModelList, type UpstreamModel } from './models.js';
 import { completionChunks, translateCompletion } from './non-stream.js';
-import { resolveSettings, type Settings } from './presets.js';
+import { matchPattern, resolveSettings, type Settings } from './presets.js';
 import { ReasoningCache } from './reasoning-carrier.js';
 import { deferLargeStrings } from './large-strings.js';
 import { translateRequest, type TranslatedRequest } from './request.js';
 import { optionsSchema, type ChatTranslatorOptions } from './schema.js';
-import { ResponseStream } from './stream-state.js';
+import { ResponseStream, type StreamOptions } from './stream-state.js';
 
 export type { ChatTranslatorOptions } from './schema.js';
 
 const NAME = 'chat-translator';
 const STATE = Symbol(NAME);
 
-type ExchangeState = { kind: 'models' } | { kind: 'responses'; request: TranslatedRequest; stream: ResponseStream | undefined };
+type ExchangeState = { kind: 'models' } | { kind: 'responses'; request: TranslatedRequest; reading: Reading; stream: ResponseStream | undefined };
 
 /** Largest blocking (non-stream) completion read whole. */
 const COMPLETION_BODY_LIMIT = 32 * 1024 * 1024;
@@ -82,22 +82,25 @@ type Api = PluginApi;
 function translator(options: ChatTranslatorOptions, settings: Settings, cache: ReasoningCache, log: Logger, store?: ResponseStoreHandle) {
   return (ex: Exchange): void => {
     const context = { log: ex.log, carrierKey: options.carrierKey, cache };
-    const deferred = deferLargeStrings(ex.inbound.body);
-    const parsed = deferred ? deferred.json : ex.inbound.json();
-    let request: TranslatedRequest;
-    let body: Buffer | undefined;
-    if (store?.wants(parsed) && isObject(parsed)) {
-      request = translateRequest(store.prepare(ex, (deferred ? ex.inbound.json() : parsed) as JsonObject), settings, context);
-      body = Buffer.from(JSON.stringify(request.body));
-    } else {
-      if (!store) refuseStateful(parsed);
-      request = translateRequest(parsed, settings, context);
-      body = deferred?.restore(JSON.stringify(request.body));
-      if (!body) {
-        if (deferred) request = translateRequest(ex.inbound.json(), settings, context);
+    const { request, body } = tooDeepIsInvalid(() => {
+      const deferred = deferLargeStrings(ex.inbound.body);
+      const parsed = deferred ? deferred.json : ex.inbound.json();
+      let request: TranslatedRequest;
+      let body: Buffer | undefined;
+      if (store?.wants(parsed) && isObject(parsed)) {
+        request = translateRequest(store.prepare(ex, (deferred ? ex.inbound.json() : parsed) as JsonObject), settings, context);
         body = Buffer.from(JSON.stringify(request.body));
+      } else {
+        if (!store) refuseStateful(parsed);
+        request = translateRequest(parsed, settings, context);
+        body = deferred?.restore(JSON.stringify(request.body));
+        if (!body) {
+          if (deferred) request = translateRequest(ex.inbound.json(), settings, context);
+          body = Buffer.from(JSON.stringify(request.body));
+        }
       }
-    }
+      return { request, body };
+    });
     ex.upstream.wire = 'chat-completions';
     ex.upstream.body = body;
     Object.assign(ex.upstream.headers, { 'content-type': 'application/json', accept: request.stream ? 'text/event-stream' : 'application/json', 'accept-encoding': 'identity' });
@@ -105,13 +108,48 @@ function translator(options: ChatTranslatorOptions, settings: Settings, cache: R
       ex.keepAlive = { commitAfterMs: options.commitAfterMs, intervalMs: options.keepAliveMs };
       ex.streamEvents = true;
     }
-    ex.state.set(STATE, { kind: 'responses', request, stream: request.stream ? new ResponseStream(streamOptionsOf(request, options, cache)) : undefined });
+    const refusalAs = refusalFor(options.refusalAs, ex.inbound.headers);
+    const thinkTags = settings.quirks.thinkTags.some((pattern) => matchPattern(pattern, request.upstreamModel));
+    const reading = { refusalAs, thinkTags };
+    ex.state.set(STATE, { kind: 'responses', request, reading, stream: request.stream ? new ResponseStream(streamOptionsOf(request, options, cache, reading)) : undefined });
     if (log.isLevelEnabled('debug')) ex.log.debug({ upstreamModel: request.upstreamModel, tools: [...request.map.byUpstream.keys()] }, 'chat-translator: request translated');
   };
 }
 
-function streamOptionsOf(request: TranslatedRequest, options: ChatTranslatorOptions, cache: ReasoningCache) {
-  return { model: request.codexModel, upstreamModel: request.upstreamModel, map: request.map, carrierKey: options.carrierKey, cache };
+/**
+ * JSON.parse takes any depth, but serializing or walking it runs out of stack: a body nested that deep (a tool schema
+ * 100,000 levels down) is the client's mistake, a 400, not the gateway's 500.
+ */
+function tooDeepIsInvalid<T>(translate: () => T): T {
+  try {
+    return translate();
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    throw new GatewayError({ status: 400, type: 'invalid_request_error', code: 'invalid_request', message: 'the request body nests too deeply to translate', cause: err });
+  }
+}
+
+/** How this exchange's answer is read: per request, from its client and its upstream model. */
+interface Reading {
+  refusalAs: RefusalAs;
+  thinkTags: boolean;
+}
+
+function streamOptionsOf(request: TranslatedRequest, options: ChatTranslatorOptions, cache: ReasoningCache, reading: Reading): StreamOptions {
+  return { model: request.codexModel, upstreamModel: request.upstreamModel, map: request.map, carrierKey: options.carrierKey, cache, ...reading };
+}
+
+type RefusalAs = 'refusal' | 'output_text';
+
+/**
+ * Codex 0.169 knows only `output_text` parts in an assistant message: a message whose only part is a refusal is
+ * dropped and the user sees an empty answer. For Codex, `auto` gives the refusal as answer text.
+ */
+function refusalFor(option: ChatTranslatorOptions['refusalAs'], headers: Readonly<Record<string, string>>): RefusalAs {
+  if (option !== 'auto') return option;
+  const originator = String(headers.originator ?? '');
+  const agent = String(headers['user-agent'] ?? '');
+  return /^codex/i.test(originator) || /^codex/i.test(agent) ? 'output_text' : 'refusal';
 }
 
 /** Routed mode: translate exchanges an earlier plugin sent to Chat Completions; everything else passes untouched. */
@@ -133,7 +171,7 @@ function applyRouted(api: Api, options: ChatTranslatorOptions, settings: Setting
 /** Upstream answers and the event stream back to Codex: the same in both modes. */
 function tapResponseSide(api: Api, options: ChatTranslatorOptions, settings: Settings, cache: ReasoningCache, apiKey: string | undefined): void {
   const state = (ex: Exchange) => ex.state.get(STATE) as ExchangeState | undefined;
-  const streamOptions = (request: TranslatedRequest) => streamOptionsOf(request, options, cache);
+  const streamOptions = (s: { request: TranslatedRequest; reading: Reading }) => streamOptionsOf(s.request, options, cache, s.reading);
   const streamOf = (ex: Exchange) => {
     const s = state(ex);
     return s?.kind === 'responses' ? s.stream : undefined;
@@ -149,7 +187,7 @@ function tapResponseSide(api: Api, options: ChatTranslatorOptions, settings: Set
       if (!s.stream) {
         const completion = parseJson(await response.readBody(COMPLETION_BODY_LIMIT));
         try {
-          return { reply: { status: 200, body: translateCompletion(completion, streamOptions(s.request)) } };
+          return { reply: { status: 200, body: translateCompletion(completion, streamOptions(s)) } };
         } catch (err) {
           return { fail: err as GatewayError };
         }

@@ -1,4 +1,4 @@
-import { isObject, openCarrier, sealCarrier } from '../../index.js';
+import { isObject, openCarrier, sealCarrier, type JsonObject } from '../../index.js';
 
 /**
  * The upstream's reasoning travels to the next request inside the reasoning item's `encrypted_content`, which Codex
@@ -8,24 +8,31 @@ import { isObject, openCarrier, sealCarrier } from '../../index.js';
 export const CARRIER_PREFIX = 'ccrx.r1.';
 const DEFAULT_KEY = 'codex-code-router/chat-translator/reasoning-carrier/v1';
 
+/** The carrier field of reasoning split out of `<think>` tags: it never goes back (those models' templates drop it). */
+export const THINK_FIELD = 'think';
+
 export interface CarriedReasoning {
   /** The reasoning text exactly as the upstream streamed it. */
   text: string;
-  /** The upstream field it came in (`reasoning_content` or `reasoning`). */
+  /** The upstream field it came in (`reasoning_content` or `reasoning`; `think` for `<think>` tags in the content). */
   field: string;
   /** Upstream model that produced it. */
   model: string;
+  /** OpenRouter's `reasoning_details` (encrypted blocks, signatures), sent back as they came. */
+  details?: JsonObject[];
 }
 
 export function encodeCarrier(value: CarriedReasoning, key = DEFAULT_KEY): string {
-  return sealCarrier(CARRIER_PREFIX, { t: value.text, f: value.field, m: value.model }, key);
+  return sealCarrier(CARRIER_PREFIX, { t: value.text, f: value.field, m: value.model, ...(value.details?.length ? { d: value.details } : {}) }, key);
 }
 
 /** The carried reasoning, or undefined for anything that is not an intact carrier of ours. */
 export function decodeCarrier(blob: unknown, key = DEFAULT_KEY): CarriedReasoning | undefined {
   const json = openCarrier(CARRIER_PREFIX, blob, key);
   if (!isObject(json) || typeof json.t !== 'string') return undefined;
-  return { text: json.t, field: typeof json.f === 'string' ? json.f : 'reasoning_content', model: typeof json.m === 'string' ? json.m : '' };
+  const carried: CarriedReasoning = { text: json.t, field: typeof json.f === 'string' ? json.f : 'reasoning_content', model: typeof json.m === 'string' ? json.m : '' };
+  if (Array.isArray(json.d)) carried.details = json.d.filter(isObject);
+  return carried;
 }
 
 /**

@@ -1,8 +1,11 @@
 import { customInput, isObject, newResponsesId, ResponsesWriter, type CustomToolCallItem, type FunctionCallItem, type JsonObject, type MessageItem, type ContentPart, type ReasoningItem, type StreamEvent, type TerminalStatus, type ToolMap, type ToolTarget } from '../../index.js';
-import type { StreamFailure } from './errors.js';
+import { inStreamError, type StreamFailure } from './errors.js';
 import { FieldDecoder } from './field-decoder.js';
-import { encodeCarrier, type ReasoningCache } from './reasoning-carrier.js';
+import { encodeCarrier, THINK_FIELD, type ReasoningCache } from './reasoning-carrier.js';
 import { contentPieces, hasContent, reasoningOf } from './chunk-fields.js';
+import { chatAnnotation, numberedCitations } from './citations.js';
+import { ReasoningDetails } from './reasoning-details.js';
+import { ThinkSplitter } from './think-tags.js';
 import { chunkUsage, mapUsage } from './usage.js';
 
 export interface StreamOptions {
@@ -13,6 +16,10 @@ export interface StreamOptions {
   carrierKey?: string;
   cache?: ReasoningCache;
   responseId?: string;
+  /** How `delta.refusal` reaches the client: a `refusal` content part, or answer text. Default `refusal`. */
+  refusalAs?: 'refusal' | 'output_text';
+  /** Split a leading `<think>…</think>` block out of `content` as reasoning. */
+  thinkTags?: boolean;
 }
 
 interface CallState {
@@ -32,15 +39,26 @@ interface CallState {
  */
 export class ResponseStream {
   private readonly w: ResponsesWriter;
-  private reasoning: { item: ReasoningItem; field: string } | undefined;
-  private message: { item: MessageItem; text: ContentPart } | undefined;
+  private reasoning: { item: ReasoningItem; field: string; details?: ReasoningDetails } | undefined;
+  private message: { item: MessageItem; text: ContentPart | undefined; refusal: ContentPart | undefined } | undefined;
   private readonly calls = new Map<number, CallState>();
   private readonly callIds = new Set<string>();
   private finishReason: string | undefined;
   private usage: unknown;
+  /** url citations already given, by URL; those waiting for the answer text to annotate. */
+  private cited: Set<string> | undefined;
+  private pendingAnnotations: JsonObject[] | undefined;
+  /** Perplexity's citation list and search results (the latest; repeated on every chunk). */
+  private citations: unknown[] | undefined;
+  private searchResults: unknown;
+  /** Why the stream failed, once it did. */
+  failure: StreamFailure | undefined;
+
+  private readonly think: ThinkSplitter | undefined;
 
   constructor(private readonly o: StreamOptions) {
     this.w = new ResponsesWriter({ model: o.model, responseId: o.responseId });
+    if (o.thinkTags) this.think = new ThinkSplitter((text) => this.addReasoning(text, THINK_FIELD), (text) => this.addText(text));
   }
 
   get id(): string {
@@ -110,11 +128,14 @@ export class ResponseStream {
   private apply(chunk: unknown): void {
     if (!isObject(chunk)) return this.fail({ code: 'invalid_stream_chunk', message: 'the upstream sent a stream chunk that is not an object' });
     if (chunk.error !== undefined && chunk.error !== null) {
-      const message = isObject(chunk.error) && typeof chunk.error.message === 'string' ? chunk.error.message : JSON.stringify(chunk.error);
-      return this.fail({ code: 'upstream_stream_error', message: `upstream error: ${message}` });
+      const usage = chunkUsage(chunk);
+      if (usage !== undefined) this.usage = usage;
+      return this.fail(inStreamError(chunk.error));
     }
     const usage = chunkUsage(chunk);
     if (usage !== undefined) this.usage = usage;
+    if (Array.isArray(chunk.citations)) this.citations = chunk.citations as unknown[];
+    if (chunk.search_results !== undefined) this.searchResults = chunk.search_results;
     const choices = Array.isArray(chunk.choices) ? (chunk.choices as unknown[]) : [];
     if (choices.length > 1) return this.fail({ code: 'unsupported_stream_choices', message: 'the upstream streamed several choices; only n=1 is supported' });
     const choice = choices[0];
@@ -129,10 +150,14 @@ export class ResponseStream {
   private applyDelta(delta: JsonObject): void {
     const reasoning = reasoningOf(delta);
     if (reasoning.text) this.addReasoning(reasoning.text, reasoning.field);
+    if (Array.isArray(delta.reasoning_details) && delta.reasoning_details.length) this.addDetails(delta.reasoning_details as unknown[]);
     for (const piece of contentPieces(delta.content)) {
       if (piece.thinking) this.addReasoning(piece.text, 'reasoning_content');
+      else if (this.think) this.think.push(piece.text);
       else this.addText(piece.text);
     }
+    if (typeof delta.refusal === 'string') this.addRefusal(delta.refusal);
+    if (Array.isArray(delta.annotations)) for (const a of delta.annotations as unknown[]) this.addAnnotation(chatAnnotation(a));
     if (Array.isArray(delta.tool_calls)) {
       (delta.tool_calls as unknown[]).forEach((tc, position) => {
         if (isObject(tc) && !this.result) this.addCallPiece(tc, position);
@@ -146,13 +171,40 @@ export class ResponseStream {
     this.w.reasoningDelta(this.reasoning.item, text);
   }
 
+  /** OpenRouter's `reasoning_details` ride in the carrier to go back next turn; encrypted ones alone make an item. */
+  private addDetails(details: unknown[]): void {
+    if (!this.reasoning && !details.some((d) => isObject(d) && Boolean(d.data || d.signature || d.text || d.summary))) return;
+    this.reasoning ??= { item: this.w.openReasoning(), field: 'reasoning' };
+    (this.reasoning.details ??= new ReasoningDetails()).add(details);
+  }
+
   private addText(text: string): void {
     if (!text) return;
-    if (!this.message) {
-      const item = this.w.openMessage();
-      this.message = { item, text: this.w.openPart(item, 'output_text') };
+    this.message ??= { item: this.w.openMessage(), text: undefined, refusal: undefined };
+    if (!this.message.text) {
+      this.message.text = this.w.openPart(this.message.item, 'output_text');
+      for (const a of this.pendingAnnotations?.splice(0) ?? []) this.w.annotate(this.message.item, this.message.text, a);
     }
     this.w.partDelta(this.message.item, this.message.text, text);
+  }
+
+  /** An annotation of the answer text, once per URL; held until there is answer text to annotate. */
+  private addAnnotation(annotation: JsonObject | undefined): void {
+    if (!annotation) return;
+    this.cited ??= new Set();
+    if (this.cited.has(annotation.url as string)) return;
+    this.cited.add(annotation.url as string);
+    if (this.message?.text) this.w.annotate(this.message.item, this.message.text, annotation);
+    else (this.pendingAnnotations ??= []).push(annotation);
+  }
+
+  /** `delta.refusal`: a refusal part, as the Responses API gives one, or answer text for clients that drop it. */
+  private addRefusal(text: string): void {
+    if (!text) return;
+    if (this.o.refusalAs === 'output_text') return this.addText(text);
+    this.message ??= { item: this.w.openMessage(), text: undefined, refusal: undefined };
+    this.message.refusal ??= this.w.openPart(this.message.item, 'refusal');
+    this.w.partDelta(this.message.item, this.message.refusal, text);
   }
 
   private addCallPiece(tc: JsonObject, position: number): void {
@@ -166,8 +218,13 @@ export class ResponseStream {
     }
     const fn = isObject(tc.function) ? tc.function : {};
     if (!call.item) {
-      if (typeof tc.id === 'string' && tc.id) call.callId = tc.id;
-      if (typeof fn.name === 'string') call.upstreamName += fn.name;
+      const id = typeof tc.id === 'string' ? tc.id : '';
+      const name = typeof fn.name === 'string' ? fn.name : '';
+      // Names come whole with the call's first chunk (OpenAI), in pieces (a few servers), or again on every chunk
+      // (MiniMax through NVIDIA NIM): a chunk that repeats the call's id, or the whole name so far, repeats it.
+      const repeat = (id !== '' && id === call.callId) || (name !== '' && name === call.upstreamName);
+      if (id && !call.callId) call.callId = id;
+      if (name && !repeat) call.upstreamName += name;
     }
     const args = typeof fn.arguments === 'string' ? fn.arguments : isObject(fn.arguments) ? JSON.stringify(fn.arguments) : '';
     if (!args) return;
@@ -212,6 +269,7 @@ export class ResponseStream {
 
   /** The terminal state is known: close items in output_index order, then exactly one terminal event. */
   private finish(reason: string): void {
+    this.think?.end();
     let incomplete: string | undefined;
     if (reason === 'length') incomplete = 'max_output_tokens';
     else if (reason === 'content_filter') incomplete = 'content_filter';
@@ -220,10 +278,11 @@ export class ResponseStream {
     if (!incomplete) {
       for (const call of this.calls.values()) if (!this.ensureAdded(call)) return;
     }
+    if (this.citations && this.message?.text) for (const a of numberedCitations(this.citations, this.searchResults, this.message.text.text)) this.addAnnotation(a);
     const closing: { index: number; close: () => void }[] = [];
     if (this.reasoning) {
       const r = this.reasoning;
-      closing.push({ index: r.item.outputIndex, close: () => this.closeReasoning(r.item, r.field) });
+      closing.push({ index: r.item.outputIndex, close: () => this.closeReasoning(r.item, r.field, r.details) });
     }
     if (this.message) {
       const m = this.message.item;
@@ -236,9 +295,10 @@ export class ResponseStream {
     else this.w.complete(mapUsage(this.usage));
   }
 
-  private closeReasoning(item: ReasoningItem, field: string): void {
+  private closeReasoning(item: ReasoningItem, field: string, details: ReasoningDetails | undefined): void {
     this.o.cache?.set(item.id, item.text);
-    this.w.closeReasoning(item, encodeCarrier({ text: item.text, field, model: this.o.upstreamModel }, this.o.carrierKey));
+    const carried = { text: item.text, field, model: this.o.upstreamModel, details: details?.useful ? details.blocks : undefined };
+    this.w.closeReasoning(item, encodeCarrier(carried, this.o.carrierKey));
   }
 
   private closeCall(call: CallState): void {
@@ -254,6 +314,8 @@ export class ResponseStream {
   }
 
   private fail(failure: StreamFailure): void {
-    this.w.fail(failure, mapUsage(this.usage));
+    if (this.result) return;
+    this.failure = failure;
+    this.w.fail({ code: failure.code, message: failure.message }, mapUsage(this.usage));
   }
 }
