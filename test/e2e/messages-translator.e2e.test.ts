@@ -5,14 +5,18 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { validateCatalog } from '../../src/index.js';
 import { cleanupCodexHomes, runCodex as runCodexCli, type CodexRun } from '../support/codex.js';
 import { messagesError, messagesReply, startMockMessages, type MessagesRequestRecord, type MockMessages } from '../support/mock-messages.js';
+import { createSecretScan, PLANTED, WHOLE_BODIES, wholeRequestSnapshots } from '../support/secrets.js';
 import { startServe, type ServedGateway } from '../support/serve.js';
 
 // Real Codex 0.169.0 (`codex exec`) → `ccrx serve` (a `claude` provider whose chain is the messages-translator) → the
 // mock Messages server, which applies the API's rules: a request that breaks one (alternation, a tool_result for
 // each tool_use, a thinking signature that is not the one it issued, more than four breakpoints) is refused, so a
 // passing turn is a valid one. Codex reads the gateway's own catalogue, so it sends reasoning efforts and apply_patch.
+// The API key comes from ANTHROPIC_API_KEY, every prompt carries a planted secret, raw diagnostics run at
+// content_redacted; the last test scans every log.
 const MODEL = 'claude-sonnet-4-5';
-const KEY = 'sk-ant-e2e-0123456789abcdef';
+const KEY = PLANTED.apiKey;
+const scan = createSecretScan();
 
 let claude: MockMessages;
 let gateway: ServedGateway;
@@ -20,7 +24,9 @@ let work: string;
 let catalog: object;
 
 async function runCodex(prompt: string, provider: Record<string, unknown> = {}): Promise<CodexRun> {
-  return runCodexCli({ baseUrl: `${gateway.url}/claude/v1`, model: MODEL, catalog, prompt, provider: { request_max_retries: 0, stream_max_retries: 0, stream_idle_timeout_ms: 30000, ...provider } });
+  const run = await runCodexCli({ baseUrl: `${gateway.url}/claude/v1`, model: MODEL, catalog, prompt: `${prompt} (${PLANTED.prompt})`, provider: { request_max_retries: 0, stream_max_retries: 0, stream_idle_timeout_ms: 30000, ...provider } });
+  scan.add(`codex output: ${prompt}`, run.output, { allowed: ['prompt'] });
+  return run;
 }
 
 /** The tool the translator declared upstream for a Codex tool. */
@@ -37,8 +43,13 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'ccrx-e2e-messages-'));
   claude = await startMockMessages({ apiKey: KEY, models: [MODEL] });
   const configFile = join(work, 'router.config.json');
-  writeFileSync(configFile, JSON.stringify({ plugins: [], providers: { claude: { plugins: [['messages-translator', { baseUrl: claude.url, apiKeyEnv: 'ANTHROPIC_API_KEY', keepAliveMs: 2000 }]] } } }));
-  gateway = await startServe({ args: ['--config', configFile], env: { ANTHROPIC_API_KEY: KEY } });
+  writeFileSync(configFile, JSON.stringify({ plugins: [], providers: { claude: { plugins: ['raw-diagnostics', ['messages-translator', { baseUrl: claude.url, apiKeyEnv: 'ANTHROPIC_API_KEY', keepAliveMs: 2000 }]] } } }));
+  gateway = await startServe({
+    args: ['--config', configFile],
+    env: { ANTHROPIC_API_KEY: KEY, CODEX_CODE_ROUTER_RAW_LOG_LEVEL: 'content_redacted', CODEX_CODE_ROUTER_RAW_LOG_FILE: join(work, 'raw', 'diagnostics.jsonl'), ...WHOLE_BODIES },
+  });
+  scan.add('gateway log (ccrx serve, default level)', () => gateway.log());
+  scan.addPath('raw diagnostics (content_redacted)', join(work, 'raw'));
   catalog = (await (await fetch(`${gateway.url}/claude/v1/models?client_version=0.169.0`)).json()) as object;
   expect(validateCatalog(catalog).valid).toBe(true);
 });
@@ -151,5 +162,19 @@ describe('real codex exec through the messages-translator', () => {
 
   it('sent no request that broke the API rules', () => {
     expect(claude.violations).toEqual([]);
+  });
+});
+
+describe('planted secrets', () => {
+  it('the API key and the prompt secret appear in no gateway log, raw diagnostics file or Codex output', async () => {
+    await gateway.stop(); // flushes the log and the diagnostics file
+    const sizes = scan.sizes();
+    expect(sizes['gateway log (ccrx serve, default level)']).toBeGreaterThan(500);
+    expect(sizes['raw diagnostics (content_redacted)']).toBeGreaterThan(2000);
+    expect(wholeRequestSnapshots(join(work, 'raw', 'diagnostics.jsonl'))).toBeGreaterThan(0);
+    // They really travelled: the provider got the key and the prompt.
+    expect(claude.requests.some((r) => r.headers['x-api-key'] === KEY)).toBe(true);
+    expect(claude.requests.some((r) => r.raw.toString().includes(PLANTED.prompt))).toBe(true);
+    expect(scan.leaks()).toEqual([]);
   });
 });

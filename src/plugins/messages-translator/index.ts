@@ -59,7 +59,7 @@ const plugin = definePlugin<MessagesTranslatorOptions>({
       ex.upstream.url = new URL(`${baseUrl}/v1/messages`);
       // The headers a Messages upstream needs, set over the map; headers an earlier plugin set for this upstream stay.
       Object.assign(ex.upstream.headers, upstreamHeaders(settings, options), keyHeader(settings, apiKey));
-      translate(ex, settings.betas);
+      translate(ex, settings.betas, settings.interleavedThinking);
       return undefined;
     });
 
@@ -87,8 +87,7 @@ function applyRouted(api: PluginApi, options: MessagesTranslatorOptions, setting
     if (ex.inbound.route !== 'responses' || ex.upstream.wire !== MESSAGES_WIRE) return undefined;
     Object.assign(ex.upstream.headers, upstreamHeaders(settings, options));
     // Models without adaptive thinking interleave it with tool calls only under this beta, as Copilot's client asks.
-    const betas = ex.upstream.model?.adaptiveThinking ? settings.betas : [...new Set([...settings.betas, INTERLEAVED_THINKING])];
-    translate(ex, betas);
+    translate(ex, ex.upstream.model?.adaptiveThinking ? settings.betas : [...new Set([...settings.betas, INTERLEAVED_THINKING])]);
     return undefined;
   });
   tapResponseSide(api, undefined);
@@ -112,7 +111,7 @@ function keyHeader(settings: Settings, apiKey: string | undefined): Record<strin
  * its conversation.
  */
 function translator(options: MessagesTranslatorOptions, settings: Settings, log: Logger, store?: ResponseStoreHandle) {
-  return (ex: Exchange, betas: string[]): void => {
+  return (ex: Exchange, betas: string[], interleave = false): void => {
     const context: TranslateContext = { log: ex.log, carrierKey: options.carrierKey, model: hintOf(ex.upstream.model) };
     const parsed = ex.inbound.json();
     let body = parsed;
@@ -122,7 +121,9 @@ function translator(options: MessagesTranslatorOptions, settings: Settings, log:
     ex.upstream.wire = MESSAGES_WIRE;
     ex.upstream.body = Buffer.from(JSON.stringify(request.body));
     ex.upstream.headers.accept = request.stream ? 'text/event-stream' : 'application/json';
-    if (betas.length) ex.upstream.headers['anthropic-beta'] = betas.join(',');
+    // Direct mode: the beta only where it does something, a request with budget thinking.
+    const all = interleave && request.budgetThinking ? [...new Set([...betas, INTERLEAVED_THINKING])] : betas;
+    if (all.length) ex.upstream.headers['anthropic-beta'] = all.join(',');
     if (request.stream) {
       ex.keepAlive = { commitAfterMs: options.commitAfterMs, intervalMs: options.keepAliveMs };
       ex.streamEvents = true;

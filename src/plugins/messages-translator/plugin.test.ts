@@ -30,7 +30,9 @@ async function post(gw: StartedRouter, body: object): Promise<{ status: number; 
     const lines = b.split('\n');
     return { event: lines.find((l) => l.startsWith('event:'))?.slice(6).trim(), data: lines.filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('\n') };
   });
-  return { status: res.status, headers: res.headers, events: checkResponsesStream(raw), json: undefined };
+  // A final error Codex maps arrives as the kernel's one-event stream (a lone response.failed, core/codex-failure.ts).
+  const lone = raw.length === 1 && (JSON.parse(raw[0]!.data) as Ev).type === 'response.failed';
+  return { status: res.status, headers: res.headers, events: lone ? [JSON.parse(raw[0]!.data) as Ev] : checkResponsesStream(raw), json: undefined };
 }
 
 const MODEL = 'claude-sonnet-4-5';
@@ -83,6 +85,14 @@ describe('messages-translator through the gateway', () => {
     expect(usage.input_tokens).toBe(u2!.input_tokens + u2!.cache_creation_input_tokens + u2!.cache_read_input_tokens);
   });
 
+  it('with the anthropic preset, asks for interleaved thinking on requests with a thinking budget only', async () => {
+    const { claude, gw } = await setup({ preset: 'anthropic', betas: ['context-1m-2025-08-07'] });
+    claude.enqueue(messagesReply({ thinking: 'hm', text: 'a' }), messagesReply({ text: 'b' }));
+    await post(gw, request([user('hi')], { reasoning: { effort: 'low' } }));
+    await post(gw, request([user('hi')]));
+    expect(claude.requests.map((r) => r.headers['anthropic-beta'])).toEqual(['context-1m-2025-08-07,interleaved-thinking-2025-05-14', 'context-1m-2025-08-07']);
+  });
+
   it('answers a blocking request with the Responses object', async () => {
     const { claude, gw } = await setup();
     claude.enqueue(messagesReply({ text: 'blocking answer', tools: [{ name: 'exec_command', input: { cmd: 'ls' } }] }));
@@ -100,14 +110,15 @@ describe('messages-translator through the gateway', () => {
     expect(overloaded.headers.get('retry-after')).toBe('1');
     expect(overloaded.json!.error).toMatchObject({ code: 'upstream_error', message: 'upstream HTTP 529: Overloaded' });
 
+    // Final errors Codex maps come as a stream holding only their response.failed (what every Codex version shows).
     claude.enqueue(messagesError(400, 'invalid_request_error', 'prompt is too long: 210000 tokens > 200000 maximum'));
-    expect((await post(gw, request([user('hi')]))).json!.error.code).toBe('context_length_exceeded');
+    expect(terminal((await post(gw, request([user('hi')]))).events).response.error.code).toBe('context_length_exceeded');
 
     claude.enqueue(messagesError(401, 'authentication_error', 'invalid x-api-key'));
     const denied = await post(gw, request([user('hi')]));
-    expect(denied.status).toBe(401);
-    expect(denied.json!.error.code).toBe('invalid_prompt');
-    expect(JSON.stringify(denied.json)).not.toContain(KEY);
+    expect(terminal(denied.events).response.error.code).toBe('invalid_prompt');
+    expect(terminal(denied.events).response.error.message).toMatch(/rejected the credentials \(HTTP 401\)/);
+    expect(JSON.stringify(denied.events)).not.toContain(KEY);
 
     claude.enqueue(messagesReply({ text: 'partial answer', errorAfterBlocks: { blocks: 1, type: 'overloaded_error', message: 'Overloaded' } }));
     const cut = await post(gw, request([user('hi')]));

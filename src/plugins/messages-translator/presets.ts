@@ -8,6 +8,8 @@ export interface Preset {
   authHeader: 'x-api-key' | 'authorization';
   /** Model facts for this provider's own models (over the built-in Claude table). */
   modelInfo?: Record<string, ModelInfo>;
+  /** Ask for interleaved thinking (thinking between tool calls) on budget-thinking models, as Anthropic documents. */
+  interleavedThinking?: boolean;
 }
 
 // Each provider's documented Anthropic-compatible endpoint (docs/messages-translator.md has the sources).
@@ -25,7 +27,7 @@ const glm: Preset = {
 };
 
 export const presets: Readonly<Record<PresetName, Preset>> = {
-  anthropic: { baseUrl: 'https://api.anthropic.com', apiKeyEnv: 'ANTHROPIC_API_KEY', authHeader: 'x-api-key' },
+  anthropic: { baseUrl: 'https://api.anthropic.com', apiKeyEnv: 'ANTHROPIC_API_KEY', authHeader: 'x-api-key', interleavedThinking: true },
   kimi,
   moonshot: kimi,
   deepseek: {
@@ -50,22 +52,24 @@ export const presets: Readonly<Record<PresetName, Preset>> = {
  * `-` (Copilot writes `claude-sonnet-4.5`, Anthropic `claude-sonnet-4-5-20250929`). First match wins.
  */
 export const CLAUDE_MODELS: Readonly<Record<string, ModelInfo>> = {
-  'claude-opus-4-6*': { contextWindow: 200000, maxOutputTokens: 128000, thinking: 'adaptive', images: true },
-  'claude-sonnet-4-6*': { contextWindow: 200000, maxOutputTokens: 64000, thinking: 'adaptive', images: true },
-  'claude-opus-4-5*': { contextWindow: 200000, maxOutputTokens: 64000, thinking: 'budget', images: true },
-  'claude-opus-4-1*': { contextWindow: 200000, maxOutputTokens: 32000, thinking: 'budget', images: true },
-  'claude-opus-4*': { contextWindow: 200000, maxOutputTokens: 32000, thinking: 'budget', images: true },
-  'claude-sonnet-4*': { contextWindow: 200000, maxOutputTokens: 64000, thinking: 'budget', images: true },
-  'claude-haiku-4*': { contextWindow: 200000, maxOutputTokens: 64000, thinking: 'budget', images: true },
-  'claude-3-7-sonnet*': { contextWindow: 200000, maxOutputTokens: 64000, thinking: 'budget', images: true },
-  'claude-3*': { contextWindow: 200000, maxOutputTokens: 8192, thinking: 'none', images: true },
+  'claude-opus-4-6*': { contextWindow: 200000, maxOutputTokens: 128000, thinking: 'adaptive', images: true, structuredOutputs: true },
+  'claude-sonnet-4-6*': { contextWindow: 200000, maxOutputTokens: 64000, thinking: 'adaptive', images: true, structuredOutputs: true },
+  'claude-opus-4-5*': { contextWindow: 200000, maxOutputTokens: 64000, thinking: 'budget', images: true, structuredOutputs: true },
+  'claude-opus-4-1*': { contextWindow: 200000, maxOutputTokens: 32000, thinking: 'budget', images: true, structuredOutputs: true },
+  'claude-opus-4*': { contextWindow: 200000, maxOutputTokens: 32000, thinking: 'budget', images: true, structuredOutputs: false },
+  'claude-sonnet-4-5*': { contextWindow: 200000, maxOutputTokens: 64000, thinking: 'budget', images: true, structuredOutputs: true },
+  'claude-haiku-4-5*': { contextWindow: 200000, maxOutputTokens: 64000, thinking: 'budget', images: true, structuredOutputs: true },
+  'claude-sonnet-4*': { contextWindow: 200000, maxOutputTokens: 64000, thinking: 'budget', images: true, structuredOutputs: false },
+  'claude-haiku-4*': { contextWindow: 200000, maxOutputTokens: 64000, thinking: 'budget', images: true, structuredOutputs: false },
+  'claude-3-7-sonnet*': { contextWindow: 200000, maxOutputTokens: 64000, thinking: 'budget', images: true, structuredOutputs: false },
+  'claude-3*': { contextWindow: 200000, maxOutputTokens: 8192, thinking: 'none', images: true, structuredOutputs: false },
   // Later Claude generations: adaptive thinking, as Anthropic's newest models take it.
-  'claude-*-5*': { contextWindow: 200000, maxOutputTokens: 64000, thinking: 'adaptive', images: true },
-  'claude-*': { contextWindow: 200000, maxOutputTokens: 32000, thinking: 'budget', images: true },
+  'claude-*-5*': { contextWindow: 200000, maxOutputTokens: 64000, thinking: 'adaptive', images: true, structuredOutputs: true },
+  'claude-*': { contextWindow: 200000, maxOutputTokens: 32000, thinking: 'budget', images: true, structuredOutputs: false },
 };
 
 /** When nothing is known of a model. */
-export const UNKNOWN_MODEL: Required<ModelInfo> = { contextWindow: 200000, maxOutputTokens: 32000, thinking: 'none', images: true };
+export const UNKNOWN_MODEL: Required<ModelInfo> = { contextWindow: 200000, maxOutputTokens: 32000, thinking: 'none', images: true, structuredOutputs: false };
 
 export const DEFAULT_BUDGETS = { low: 2048, medium: 8192, high: 16384, xhigh: 32000 } as const;
 
@@ -84,6 +88,8 @@ export interface Settings {
   budgets: Record<'low' | 'medium' | 'high' | 'xhigh', number>;
   promptCaching: boolean;
   extraBody: Record<string, Record<string, unknown>>;
+  /** `anthropic-beta: interleaved-thinking-2025-05-14` on requests with budget thinking (the preset's; routed mode always). */
+  interleavedThinking: boolean;
 }
 
 export function resolveSettings(options: MessagesTranslatorOptions): Settings {
@@ -102,6 +108,8 @@ export function resolveSettings(options: MessagesTranslatorOptions): Settings {
     budgets: { ...DEFAULT_BUDGETS, ...options.thinkingBudgets },
     promptCaching: options.promptCaching,
     extraBody: { ...options.extraBody },
+    // Routed mode follows Copilot's editor client, which asks for it on every model without adaptive thinking.
+    interleavedThinking: baseUrl === undefined || preset?.interleavedThinking === true,
   };
 }
 
@@ -110,7 +118,7 @@ export function modelInfoOf(settings: Pick<Settings, 'modelTables'>, model: stri
   const name = model.replace(/\./g, '-');
   const found = settings.modelTables.map((table) => lookupPattern(normalizedKeys(table), name) ?? {});
   const field = <K extends keyof ModelInfo>(key: K): Required<ModelInfo>[K] => (override?.[key] ?? found.find((info) => info[key] !== undefined)?.[key] ?? UNKNOWN_MODEL[key]) as Required<ModelInfo>[K];
-  return { contextWindow: field('contextWindow'), maxOutputTokens: field('maxOutputTokens'), thinking: field('thinking'), images: field('images') };
+  return { contextWindow: field('contextWindow'), maxOutputTokens: field('maxOutputTokens'), thinking: field('thinking'), images: field('images'), structuredOutputs: field('structuredOutputs') };
 }
 
 const normalized = new WeakMap<object, Record<string, ModelInfo>>();

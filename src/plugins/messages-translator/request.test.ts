@@ -209,6 +209,16 @@ describe('request mapping: thinking, limits and choices', () => {
     expect(cacheMarks(body)).toBe(0);
   });
 
+  it('sends text.format\'s JSON schema as output_config.format where the model takes it, beside the adaptive effort', () => {
+    const schema = { type: 'object', properties: { answer: { type: 'string' } }, required: ['answer'], additionalProperties: false };
+    const text = { format: { type: 'json_schema', name: 'out', schema, strict: true } };
+    expect(translate(claude({ input: [user('x')], text })).body.output_config).toEqual({ format: { type: 'json_schema', schema } });
+    expect(translate(claude({ input: [user('x')], text, reasoning: { effort: 'high' } }, 'claude-opus-4-6')).body.output_config).toEqual({ format: { type: 'json_schema', schema }, effort: 'high' });
+    expect(translate(claude({ input: [user('x')], text }, 'claude-3-5-haiku')).body.output_config).toBeUndefined();
+    expect(translate(claude({ input: [user('x')], text: { verbosity: 'low' } })).body.output_config).toBeUndefined();
+    expect(translate({ model: 'glm-4.6', input: [user('x')], text }, { preset: 'glm', modelInfo: { 'glm-4.6': { structuredOutputs: true } } }).body.output_config).toEqual({ format: { type: 'json_schema', schema } });
+  });
+
   it('refuses input it cannot use', () => {
     expect(() => translate({ model: 'claude-x', input: 5 })).toThrow(/input/);
     expect(() => translate({ input: [] })).toThrow(/model/);

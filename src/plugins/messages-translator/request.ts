@@ -14,6 +14,8 @@ export interface TranslatedRequest {
   upstreamModel: string;
   /** Whether thinking was asked of the upstream (why not, when Codex asked for it, is logged). */
   thinking: boolean;
+  /** Thinking with a budget: the kind that needs the interleaved-thinking beta to think between tool calls. */
+  budgetThinking: boolean;
 }
 
 export interface TranslateContext {
@@ -66,17 +68,24 @@ export function translateRequest(raw: unknown, settings: Settings, ctx: Translat
     const choice = toolChoice(raw.tool_choice, raw.parallel_tool_calls, map, thinking !== undefined, ctx.log);
     if (choice) body.tool_choice = choice;
   }
+  const output: JsonObject = {};
+  const format = isObject(raw.text) && isObject(raw.text.format) ? raw.text.format : undefined;
+  if (format?.type === 'json_schema' && isObject(format.schema)) {
+    if (info.structuredOutputs) output.format = { type: 'json_schema', schema: format.schema };
+    else ctx.log.debug({ model: upstreamModel }, 'messages-translator: text.format dropped, the model takes no JSON schema output');
+  }
   if (thinking) {
     body.thinking = thinking.thinking;
-    if (thinking.effort) body.output_config = { effort: thinking.effort };
+    if (thinking.effort) output.effort = thinking.effort;
   } else {
     if (typeof raw.temperature === 'number') body.temperature = raw.temperature;
     if (typeof raw.top_p === 'number') body.top_p = raw.top_p;
   }
+  if (Object.keys(output).length) body.output_config = output;
   if (stream) body.stream = true;
   if (settings.promptCaching) markCachePrefix(tools, systemBlocks, messages);
   for (const extra of allMatching(settings.extraBody, upstreamModel)) Object.assign(body, extra);
-  return { body, map, stream, codexModel, upstreamModel, thinking: thinking !== undefined };
+  return { body, map, stream, codexModel, upstreamModel, thinking: thinking !== undefined, budgetThinking: thinking?.thinking.type === 'enabled' };
 }
 
 /** With thinking on, a continued tool-use turn must open with its thinking block. */

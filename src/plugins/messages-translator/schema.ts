@@ -11,6 +11,8 @@ export interface ModelInfo {
   thinking?: 'budget' | 'adaptive' | 'none';
   /** Whether image blocks are sent (a text note otherwise). */
   images?: boolean;
+  /** Whether Codex's `text.format` JSON schema is sent as `output_config.format` (dropped otherwise). */
+  structuredOutputs?: boolean;
 }
 
 export type PresetName = 'anthropic' | 'kimi' | 'moonshot' | 'deepseek' | 'glm' | 'zai' | 'minimax';
@@ -63,6 +65,7 @@ const modelInfoSchema = {
     maxOutputTokens: { type: 'integer', minimum: 1, description: 'Largest max_tokens; the default when Codex sends no max_output_tokens.' },
     thinking: { enum: ['budget', 'adaptive', 'none'], description: 'How reasoning.effort becomes thinking: budget_tokens, adaptive with output_config.effort, or none.' },
     images: { type: 'boolean', description: 'Whether image blocks are sent (a text note otherwise).' },
+    structuredOutputs: { type: 'boolean', description: "Whether text.format's JSON schema is sent as output_config.format (dropped otherwise)." },
   },
 } as const;
 
@@ -85,7 +88,7 @@ export const optionsSchema = {
     betas: { type: 'array', items: { type: 'string', minLength: 1 }, default: [], description: 'anthropic-beta values (comma-joined); none sent when empty.' },
     headers: patternMap('Extra headers sent upstream on every request.', { type: 'string' }),
     modelMap: patternMap('Codex model name (or * pattern) -> upstream model name; responses keep the Codex name.', { type: 'string', minLength: 1 }),
-    modelInfo: patternMap('Upstream model pattern -> what it can do (contextWindow, maxOutputTokens, thinking, images); over the built-in table.', modelInfoSchema),
+    modelInfo: patternMap('Upstream model pattern -> what it can do (contextWindow, maxOutputTokens, thinking, images, structuredOutputs); over the built-in table.', modelInfoSchema),
     models: { type: 'array', items: { type: 'string', minLength: 1 }, default: [], description: 'Codex model slugs always listed in the catalogue.' },
     thinkingBudgets: {
       type: 'object',
