@@ -16,7 +16,7 @@ const CREATE_NEW = O_WRONLY | O_CREAT | O_EXCL | (O_NOFOLLOW ?? 0);
 export async function writePrivateFile(path: string, text: string): Promise<void> {
   const target = await realpath(path).catch(() => path);
   const previous = await stat(target).catch(() => undefined);
-  const temp = join(dirname(target), `.${basename(target)}.${randomBytes(12).toString('hex')}.tmp`);
+  const temp = join(dirname(target), `.${basename(target)}.${randomBytes(16).toString('hex')}.tmp`);
   const file = await open(temp, CREATE_NEW, 0o600);
   try {
     try {

@@ -15,6 +15,8 @@ export interface KernelExchange extends Exchange {
   streamEvents: boolean | undefined;
   /** Set by the response store: receives the terminal response object the client gets. */
   keepResponse: ((response: JsonObject) => void) | undefined;
+  /** Every credential sent upstream so far (see `collectSecrets`): scrubbed from what goes back to the client. */
+  readonly sentSecrets: Set<string>;
   /** The cancellation behind `signal`; the kernel reads it without making an AbortSignal. */
   readonly abort: ExchangeAbort;
   /** Metadata only: never a body, a header value or a token. */
@@ -93,6 +95,7 @@ class ExchangeRecord implements KernelExchange {
   keepAlive: KeepAlive | undefined = undefined;
   streamEvents: boolean | undefined = undefined;
   keepResponse: ((response: JsonObject) => void) | undefined = undefined;
+  readonly sentSecrets = new Set<string>();
   // The child logger and the state map are made on first use: most exchanges never log past the summary line.
   #rootLog: Logger;
   #log: Logger | undefined;

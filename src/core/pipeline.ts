@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { codexStreams, upstreamCodexFailure } from './codex-failure.js';
-import { errors, toGatewayError, type GatewayError } from './errors.js';
+import { errors, GatewayError, toGatewayError } from './errors.js';
+import { collectSecrets } from './scrub.js';
 import type { KernelExchange } from './exchange.js';
 import { hasTaps, type Hooks } from './hooks.js';
 import type { Responder } from './respond.js';
@@ -17,6 +18,10 @@ export interface PipelineContext {
 
 /** Largest upstream body a plugin may read whole with `readBody()` by default. */
 const DEFAULT_READ_LIMIT = 1024 * 1024;
+/** Largest upstream error body forwarded; a larger one becomes a JSON error with its start. */
+const ERROR_FORWARD_LIMIT = 1024 * 1024;
+/** How much of an error body too large to forward is quoted in the error that replaces it. */
+const QUOTED_CHARS = 500;
 
 /**
  * Runs one exchange: request hooks, then the attempt loop (authorize, attempt, send, upstreamResponse),
@@ -43,6 +48,7 @@ export async function runExchange(ctx: PipelineContext, ex: KernelExchange, out:
       const target = ex.upstream.url ?? url;
       const sentAt = Date.now();
       let raw: RawUpstreamResponse;
+      collectSecrets(ex.upstream.headers, ex.sentSecrets);
       try {
         raw = await ctx.upstream.send(ex.upstream, target, ex.abort);
       } catch (err) {
@@ -84,6 +90,10 @@ export async function runExchange(ctx: PipelineContext, ex: KernelExchange, out:
         discard(raw, head.cached);
         throw mapped;
       }
+      // An error answer is read whole (bounded) so the responder can scrub it before Codex sees it.
+      if (raw.status >= 400 && head.cached === undefined && !head.bodyUsed) await head.readBody(ERROR_FORWARD_LIMIT).catch(() => undefined);
+      const unread = head.failure;
+      if (unread) throw unreadableAnswer(raw, unread);
       await out.forward(raw, head.cached);
       return upstreamStatus;
     }
@@ -124,6 +134,8 @@ class UpstreamHead implements UpstreamResponse {
   #raw: RawUpstreamResponse;
   #reading: Promise<Buffer> | undefined;
   #body: Buffer | undefined;
+  #read: Buffer | undefined;
+  #failure: { error: GatewayError; read: Buffer | undefined } | undefined;
 
   constructor(raw: RawUpstreamResponse, url: URL, sentAt: number) {
     this.status = raw.status;
@@ -138,7 +150,13 @@ class UpstreamHead implements UpstreamResponse {
   }
 
   readBody(maxBytes = DEFAULT_READ_LIMIT): Promise<Buffer> {
-    this.#reading ??= readLimited(this.#raw.body, maxBytes).then((buf) => (this.#body = buf));
+    this.#reading ??= readLimited(this.#raw.body, maxBytes, (read) => (this.#read = read)).then(
+      (buf) => (this.#body = buf),
+      (err: unknown) => {
+        this.#failure = { error: toGatewayError(err), read: this.#read };
+        throw err;
+      },
+    );
     return this.#reading;
   }
 
@@ -146,6 +164,35 @@ class UpstreamHead implements UpstreamResponse {
   get cached(): Buffer | undefined {
     return this.#body;
   }
+
+  /** Why reading the body failed, with what was read before the limit; the body is gone then. */
+  get failure(): { error: GatewayError; read: Buffer | undefined } | undefined {
+    return this.#failure;
+  }
+}
+
+/**
+ * What Codex gets when a plugin's read of the upstream answer failed, since the body can no longer be forwarded:
+ * for an error answer too large to read, the upstream's status with a JSON error quoting its start (scrubbed like any
+ * error text); for a body that broke, the transport error (502); for a success answer too large, the size error.
+ */
+function unreadableAnswer(raw: RawUpstreamResponse, unread: { error: GatewayError; read: Buffer | undefined }): GatewayError {
+  if (unread.error.code !== 'upstream_body_too_large' || raw.status < 400) return unread.error;
+  const start = (unread.read ?? Buffer.alloc(0)).toString('utf8', 0, QUOTED_CHARS * 4).slice(0, QUOTED_CHARS).trim();
+  const retryAfter = headerValue(raw.headers['retry-after']);
+  return new GatewayError({
+    status: raw.status,
+    type: raw.status < 500 ? 'invalid_request_error' : 'server_error',
+    code: 'upstream_error_too_large',
+    message: `upstream HTTP ${raw.status} with an error body too large to forward (${unread.error.message.replace(/^upstream body is /, '')})${start ? `; it begins: ${start}…` : ''}`,
+    expose: true,
+    headers: retryAfter ? { 'retry-after': retryAfter } : undefined,
+    details: { upstream_status: raw.status },
+  });
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 function discard(raw: RawUpstreamResponse, cached: Buffer | undefined): void {

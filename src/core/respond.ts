@@ -6,6 +6,7 @@ import { errorBody, errors, failedEvent, GatewayError } from './errors.js';
 import type { KernelExchange } from './exchange.js';
 import { isObject, type JsonObject } from '../json/is-object.js';
 import { hasTaps, type Hooks } from './hooks.js';
+import { scrubError, scrubErrorBody, scrubFailureEvent } from './scrub.js';
 import { createEventReader, isEventStream, serializeEvents, SSE_CONTENT_TYPE } from './sse.js';
 import { classifyUpstreamError, forwardableHeaders, type RawUpstreamResponse } from './upstream.js';
 import type { ExchangeSummary, KeepAlive, Reply, StreamEvent, StreamOutcome } from './types.js';
@@ -72,12 +73,25 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
     return writeEventsNow(events) ? Promise.resolve() : drained(res);
   }
 
-  function writeEventsNow(events: readonly StreamEvent[]): boolean {
-    if (!events.length) return true;
+  function writeEventsNow(given: readonly StreamEvent[]): boolean {
+    if (!given.length) return true;
+    const events = scrubFailures(given);
     if (!terminated) terminated = events.some(isTerminal);
     const written = writeNow(serializeEvents(events));
     if (ex.keepResponse) keepTerminal(events);
     return written;
+  }
+
+  /** Error text in failure events (a plugin's, or an upstream's passed on) loses the credentials sent upstream. */
+  function scrubFailures(events: readonly StreamEvent[]): readonly StreamEvent[] {
+    let out = events;
+    for (let i = 0; i < events.length; i++) {
+      const event = scrubFailureEvent(events[i]!, ex.sentSecrets);
+      if (event === events[i]) continue;
+      if (out === events) out = [...events];
+      (out as StreamEvent[])[i] = event;
+    }
+    return out;
   }
 
   /** The response store keeps exactly the response of the terminal event the client was sent. */
@@ -92,9 +106,14 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
     }
   }
 
-  async function closeEvents(streamOutcome: StreamOutcome): Promise<void> {
+  async function closeEvents(ending: StreamOutcome): Promise<void> {
     stopKeepAlive();
     if (res.writableEnded) return;
+    let streamOutcome = ending;
+    if (ending.kind === 'error') {
+      failure = scrubError(ending.error, ex.sentSecrets);
+      streamOutcome = { kind: 'error', error: failure };
+    }
     let events = hooks.streamClose.call([], ex, streamOutcome);
     // A stream that already told Codex how it ended gets no second terminal event.
     if (streamOutcome.kind === 'error' && events.length === 0 && !terminated) events = [failedEvent(streamOutcome.error, `resp_${ex.id}`)];
@@ -213,8 +232,21 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
       stopKeepAlive();
       if (cachedBody === undefined) return pipeBytes(upstream);
       mode = 'bytes';
-      writeHead(upstream.status, { ...forwardableHeaders(upstream.headers, ['content-length']), 'content-length': cachedBody.length });
-      await write(cachedBody);
+      let body = cachedBody;
+      const drop = ['content-length'];
+      const headers: Record<string, string | string[] | number> = {};
+      if (upstream.status >= 400) {
+        const encoding = upstream.headers['content-encoding'];
+        const safe = scrubErrorBody(cachedBody, upstream.status, Array.isArray(encoding) ? encoding.join(', ') : encoding, ex.sentSecrets);
+        body = safe.body;
+        if (!safe.keepEncoding) drop.push('content-encoding');
+        if (safe.contentType) {
+          drop.push('content-type');
+          headers['content-type'] = safe.contentType;
+        }
+      }
+      writeHead(upstream.status, { ...forwardableHeaders(upstream.headers, drop), ...headers, 'content-length': body.length });
+      await write(body);
       res.end();
     },
 
@@ -240,8 +272,10 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
     },
 
     /** The one place an error becomes bytes for Codex. */
-    async fail(err: GatewayError): Promise<void> {
+    async fail(given: GatewayError): Promise<void> {
       if (ex.abort.aborted || res.destroyed) return markAborted();
+      // Whatever the error says may come from the upstream, which may echo the credentials it was sent.
+      const err = scrubError(given, ex.sentSecrets);
       outcome = outcome === 'cut' ? 'cut' : 'error';
       failure = err;
       if (mode === 'events') return closeEvents({ kind: 'error', error: err });

@@ -16,8 +16,11 @@ export interface RawUpstreamResponse {
   body: Readable;
 }
 
-/** Response headers that describe one hop only and never travel on (RFC 9110 §7.6.1). */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-connection']);
+/**
+ * Response headers that never travel on: those that describe one hop only (RFC 9110 §7.6.1), and `set-cookie`,
+ * an upstream's session cookie, which has no use for Codex and is a credential of its own.
+ */
+const NOT_FORWARDED = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-connection', 'set-cookie']);
 
 /**
  * One keep-alive pool per upstream origin, shared by all calls of a chain. undici's `request` never decompresses,
@@ -77,8 +80,8 @@ export function classifyUpstreamError(err: unknown, phase: 'before-headers' | 'b
   return errors.upstreamUnreachable(err);
 }
 
-/** Reads at most `maxBytes` of a body; more is an error, and the rest is discarded. */
-export async function readLimited(body: Readable, maxBytes: number): Promise<Buffer> {
+/** Reads at most `maxBytes` of a body; more is an error (`tooLarge` gets what was read), and the rest is discarded. */
+export async function readLimited(body: Readable, maxBytes: number, tooLarge?: (read: Buffer) => void): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
   try {
@@ -86,6 +89,7 @@ export async function readLimited(body: Readable, maxBytes: number): Promise<Buf
       const buf = chunk as Buffer;
       total += buf.length;
       if (total > maxBytes) {
+        tooLarge?.(Buffer.concat(chunks));
         body.destroy();
         throw errors.bodyTooLarge(maxBytes);
       }
@@ -98,12 +102,12 @@ export async function readLimited(body: Readable, maxBytes: number): Promise<Buf
   return Buffer.concat(chunks, total);
 }
 
-/** Copies upstream headers for Codex, minus hop-by-hop ones and any in `drop`. */
+/** Copies upstream headers for Codex, minus hop-by-hop ones, `set-cookie`, and any in `drop`. */
 export function forwardableHeaders(headers: Record<string, string | string[]>, drop: readonly string[] = []): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const name in headers) {
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || drop.includes(lower)) continue;
+    if (NOT_FORWARDED.has(lower) || drop.includes(lower)) continue;
     out[lower] = headers[name]!;
   }
   return out;

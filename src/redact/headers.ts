@@ -5,10 +5,16 @@ import { REDACTED, redactCut } from './values.js';
 const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key', 'api-key']);
 const HASHED_HEADERS = new Set(['x-request-id', 'x-client-request-id']);
 
+/** Whether a header carries a credential: its value is never shown. */
+export function isSecretHeader(name: string): boolean {
+  const lower = name.toLowerCase();
+  return SECRET_HEADERS.has(lower) || isSensitiveKey(lower);
+}
+
 /** One header value as diagnostics may show it (the original's rules plus value patterns). */
 export function redactHeaderValue(name: string, value: string): string {
   const lower = name.toLowerCase();
-  if (SECRET_HEADERS.has(lower) || isSensitiveKey(lower)) return REDACTED;
+  if (isSecretHeader(lower)) return REDACTED;
   if (HASHED_HEADERS.has(lower)) return stableHash(value);
   return redactCut(value, 96);
 }
