@@ -106,6 +106,16 @@ describe('ccrx codex-config', () => {
     await expect(codexConfig({ configFile: writeConfig(await freePort()), provider: 'nope', catalogFile: join(dir, 'x.json'), cwd: dir, env: {} })).rejects.toThrow(/no provider named nope; the config has: default, deepseek, synthetic/);
   });
 
+  it('reports a plugin option that fails validation as serve does (file, plugin, option), not as "no model is known"', async () => {
+    const file = join(dir, 'router.config.bad-option.json');
+    writeFileSync(file, JSON.stringify({ server: { port: await freePort() }, providers: { ds: { plugins: [['chat-translator', { preset: 'deepseek', keepAliveMs: 'fast' }]] } } }));
+    const catalogFile = join(dir, 'bad-option-catalog.json');
+    const failure = codexConfig({ configFile: file, catalogFile, cwd: dir, env: {} });
+    await expect(failure).rejects.toThrow(/router\.config\.bad-option\.json > providers\.ds\.plugins\[0\] \(chat-translator\) > \/keepAliveMs must be integer/);
+    await expect(failure).rejects.not.toThrow(/no model is known/);
+    expect(existsSync(catalogFile)).toBe(false);
+  });
+
   it('writes no empty catalogue (it would hide every Codex model) when no chain can name a model', async () => {
     const file = join(dir, 'router.config.empty.mjs');
     writeFileSync(file, `export default { server: { port: ${await freePort()} } };`);

@@ -3,16 +3,16 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'smol-toml';
-import { loadConfig, type ResolvedChain, type ResolvedConfig } from '../core/config.js';
+import type { ResolvedChain, ResolvedConfig } from '../core/config.js';
 import { createLogger } from '../core/logger.js';
 import { buildModelInfo, type ModelCatalog, type ModelInfo } from '../codex/catalog.js';
 import { validateCatalog } from '../codex/catalog-schema.js';
 import { ConfigTomlError, writeCatalogFile, writeCodexSetup, type CodexSetupResult, type CodexTomlPlan } from '../codex/config-toml.js';
 import { completeEntries, readModelsAnswer } from '../codex/models-answer.js';
-import { defaultConfig } from '../../plugins.config.js';
-import { loadRouter } from '../router.js';
+import { checkConfig, loadRouter } from '../router.js';
 import { configGatewayUrl } from '../service/url.js';
 import { CLIError } from './errors.js';
+import { selfCommand } from './self-command.js';
 
 export interface CodexConfigOptions {
   configFile?: string;
@@ -58,7 +58,8 @@ const TRANSLATOR_KEEPALIVE_MS = 10_000;
 /** Builds the config.toml text and writes the catalogue for the gateway's chains. */
 export async function codexConfig(o: CodexConfigOptions = {}): Promise<CodexConfigResult> {
   const env = o.env ?? process.env;
-  const config = await loadConfig({ configFile: o.configFile, cwd: o.cwd, env, defaults: defaultConfig });
+  // Checked as `ccrx serve` checks it: a bad plugin option is reported as such, not as "no model is known".
+  const config = await checkConfig({ configFile: o.configFile, cwd: o.cwd, env });
   const chains = selectChains(config, o.provider);
   const gateway = configGatewayUrl(config);
   const notes: string[] = [];
@@ -159,15 +160,10 @@ function providerTable(chain: ResolvedChain, gateway: string, config: ResolvedCo
   if (config.server.apiKey) table.env_http_headers = { 'x-ccrx-api-key': 'CCRX_API_KEY' };
   if (pluginNames(chain).some((n) => n.includes('copilot'))) {
     // Command auth: Codex re-runs it on a 401 and retries at once (the only provider type that refreshes).
-    const [command, ...args] = selfCommand();
+    const [command, ...args] = selfCommand({ env: config.env });
     table.auth = { command, args: [...args, 'print-token'], refresh_interval_ms: 240_000 };
   }
   return table;
-}
-
-function selfCommand(): string[] {
-  const script = process.argv[1] ?? '';
-  return /(ccrx|codex-code-router)(\.js)?$/.test(script) ? [process.execPath, resolve(script)] : ['ccrx'];
 }
 
 type Entry = ResolvedChain['entries'][number];

@@ -1,9 +1,9 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import { stripBearer } from './bearer.js';
 import { CopilotAuthError } from './errors.js';
+import { writePrivateFile } from './private-file.js';
 
 /** The token file as read: the fields the router uses, plus every key as found (kept on rewrite). */
 export interface TokenFileData {
@@ -116,11 +116,11 @@ export function serializeTokenFile(previous: Record<string, unknown>, update: To
   return `${JSON.stringify(out, null, 2)}\n`;
 }
 
-/** Replaces the file atomically (temp file + rename) with mode 0600; creates parent directories when asked. */
+/** Replaces the file atomically (see `writePrivateFile`) with mode 0600; creates parent directories when asked. */
 export async function writeTokenFile(path: string, text: string, o: { createDirs?: boolean } = {}): Promise<void> {
   if (o.createDirs) await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   try {
-    await writeFileAtomic(path, text, { mode: 0o600 });
+    await writePrivateFile(path, text);
   } catch (err) {
     throw new CopilotAuthError('write_token_file', `failed to write Copilot token file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'write error'}`, 401, err);
   }

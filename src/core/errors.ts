@@ -101,6 +101,16 @@ export const errors = {
     new GatewayError({ status: 400, type: 'invalid_request_error', code: 'invalid_json', message: `request body is not valid JSON: ${describe(cause)}`, cause }),
   bodyUnreadable: (cause: unknown) =>
     new GatewayError({ status: 400, type: 'invalid_request_error', code: 'body_unreadable', message: 'the request body could not be read', cause }),
+  requestBodyTooLarge: (limit: number, declared: number | undefined) =>
+    new GatewayError({
+      status: 413,
+      type: 'invalid_request_error',
+      code: 'request_body_too_large',
+      message: `the request body is ${declared === undefined ? `more than ${limit} bytes` : `${declared} bytes (limit ${limit})`}; raise server.maxBodyBytes (REQUEST_BODY_LIMIT_BYTES), or set it to 0 for no limit`,
+      headers: { connection: 'close' },
+    }),
+  bodyTimeout: (idleMs: number) =>
+    new GatewayError({ status: 408, type: 'invalid_request_error', code: 'request_timeout', message: `the request body stalled: nothing arrived for ${idleMs} ms (server.bodyIdleTimeoutMs)` }),
   noUpstream: (provider: string, route: string) =>
     new GatewayError({ status: 500, type: 'server_error', code: 'no_upstream', message: `no plugin in chain "${provider}" set an upstream URL for ${route}`, expose: true }),
   upstreamUnreachable: (cause: unknown) =>

@@ -3,6 +3,7 @@ import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { errorBody, errors, failedEvent, GatewayError } from './errors.js';
 import type { KernelExchange } from './exchange.js';
+import { isObject, type JsonObject } from '../json/is-object.js';
 import { hasTaps, type Hooks } from './hooks.js';
 import { createEventReader, isEventStream, serializeEvents, SSE_CONTENT_TYPE } from './sse.js';
 import { classifyUpstreamError, forwardableHeaders, type RawUpstreamResponse } from './upstream.js';
@@ -66,7 +67,21 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
   function writeEventsNow(events: readonly StreamEvent[]): boolean {
     if (!events.length) return true;
     if (!terminated) terminated = events.some(isTerminal);
-    return writeNow(serializeEvents(events));
+    const written = writeNow(serializeEvents(events));
+    if (ex.keepResponse) keepTerminal(events);
+    return written;
+  }
+
+  /** The response store keeps exactly the response of the terminal event the client was sent. */
+  function keepTerminal(events: readonly StreamEvent[]): void {
+    for (const event of events) {
+      if (!isTerminal(event)) continue;
+      const keep = ex.keepResponse;
+      ex.keepResponse = undefined;
+      const payload = parseObject(event.data);
+      if (keep && payload && isObject(payload.response)) keep(payload.response);
+      return;
+    }
   }
 
   async function closeEvents(streamOutcome: StreamOutcome): Promise<void> {
@@ -192,6 +207,12 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
       writeHead(reply.status, headers);
       await write(body);
       res.end();
+      const keep = ex.keepResponse;
+      ex.keepResponse = undefined;
+      if (keep && reply.status === 200) {
+        const answer = isObject(reply.body) && !Buffer.isBuffer(reply.body) ? reply.body : parseObject(body.toString('utf8'));
+        if (answer?.object === 'response') keep(answer);
+      }
     },
 
     /** The one place an error becomes bytes for Codex. */
@@ -323,6 +344,15 @@ const TERMINAL_DATA = /^\s*\{\s*"type"\s*:\s*"response\.(completed|failed|incomp
 /** Whether an event ends a Responses stream (codex-contract §3.2); checked on the name or the data's leading type. */
 function isTerminal(event: StreamEvent): boolean {
   return event.event !== undefined ? TERMINAL_TYPES.has(event.event) : TERMINAL_DATA.test(event.data);
+}
+
+function parseObject(text: string): JsonObject | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return isObject(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function hasHeader(headers: Record<string, unknown>, name: string): boolean {

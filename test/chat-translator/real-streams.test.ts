@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import chatTranslator, { type ChatTranslatorOptions } from '../../src/plugins/chat-translator/index.js';
 import { matchPattern, resolveSettings } from '../../src/plugins/chat-translator/presets.js';
 import { decodeCarrier } from '../../src/plugins/chat-translator/reasoning-carrier.js';
-import { checkResponsesStream, parseSse } from '../support/responses-contract.js';
+import { checkResponsesStream, parseSse } from '../support/responses-check.js';
 import { startMockUpstream, type MockUpstream } from '../support/mock-upstream.js';
 import { awkwardPieces, calledTools, recordings, recordingsDir, withoutDone, type Recording } from '../support/recordings.js';
 import { startRouter, type StartedRouter } from '../support/router.js';

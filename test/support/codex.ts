@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +14,18 @@ import { runChild } from './child.js';
  *   expect(run.stdout).toContain('hi');
  */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CODEX_BIN = join(ROOT, 'node_modules', '.bin', 'codex');
+/** The Codex CLI under test: `CCRX_CODEX_BIN` (set by `npm run test:compat`), else the pinned dev dependency. */
+export const CODEX_BIN = process.env.CCRX_CODEX_BIN || join(ROOT, 'node_modules', '.bin', 'codex');
+/** Its version (`codex --version` prints `codex-cli 0.169.0`), for the few checks whose outcome Codex changed. */
+export const CODEX_VERSION = /(\d+\.\d+\.\d+\S*)/.exec(execFileSync(CODEX_BIN, ['--version'], { encoding: 'utf8' }))?.[1] ?? 'unknown';
+
+/** Whether the Codex under test is older than `version` (plain `x.y.z` comparison; pre-release tags ignored). */
+export function codexBefore(version: string): boolean {
+  const parts = (v: string) => v.split(/[.-]/).slice(0, 3).map(Number);
+  const [a, b] = [parts(CODEX_VERSION), parts(version)];
+  for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return (a[i] ?? 0) < (b[i] ?? 0);
+  return false;
+}
 /** A tiny stdio MCP server with one tool, `echo` (`{text}` → `echo: <text>`). */
 export const MCP_ECHO = join(ROOT, 'test', 'e2e', 'fixtures', 'mcp-echo.mjs');
 
@@ -118,5 +130,45 @@ export function agentMessages(stdout: string): string[] {
 }
 
 export function cleanupCodexHomes(): void {
-  for (const home of homes.splice(0)) rmSync(home, { recursive: true, force: true });
+  for (const home of homes.splice(0)) {
+    stopCodexDaemons(home);
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The Codex TUI (0.166 and later) starts a background app-server in its CODEX_HOME that outlives it. Ends the ones
+ * this home's pid files name, and only processes whose command line is inside that home.
+ */
+export function stopCodexDaemons(home: string): void {
+  for (const file of ['daemon.pid', 'daemon-updater.pid']) {
+    const path = join(home, 'app-server-daemon', file);
+    if (!existsSync(path)) continue;
+    let pid: number | undefined;
+    try {
+      pid = (JSON.parse(readFileSync(path, 'utf8')) as { pid?: number }).pid;
+    } catch {
+      continue;
+    }
+    if (!pid) continue;
+    let cmdline = '';
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue; // gone already
+    }
+    if (!cmdline.includes(home)) continue;
+    signal(pid, 'SIGTERM');
+    // The home is removed next: wait for the daemon to be gone, so it writes nothing there any more.
+    for (let i = 0; i < 100 && existsSync(`/proc/${pid}`); i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    if (existsSync(`/proc/${pid}`)) signal(pid, 'SIGKILL');
+  }
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // exited meanwhile
+  }
 }

@@ -1,237 +1,108 @@
-/**
- * A strict reader of a Responses event stream as the gateway must write it for Codex (`codex-contract.md` §3,
- * `chat-translation.md` §4.2). It collects every breach instead of stopping at the first, and sums up what the
- * stream said (texts, reasoning, calls, terminal state) for the test to compare with what the upstream sent.
- */
-type Ev = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+import type { StreamEvent } from '../../src/index.js';
 
-export interface StreamSummary {
-  status: 'completed' | 'incomplete' | 'failed' | undefined;
-  error: { code: string; message: string } | undefined;
-  incompleteReason: string | undefined;
-  /** Assistant text, every output_text part of every message, in order. */
-  text: string;
-  refusal: string;
-  reasoning: string;
-  /** `encrypted_content` of every reasoning item. */
-  encrypted: string[];
-  calls: { type: string; call_id: string; name: string; arguments: string }[];
-  annotations: Ev[];
-  usage: Ev | undefined;
-  output: Ev[];
-}
+// What Codex needs of a Responses event stream (shared/spec/codex-contract.md §3), checked strictly: a translator's
+// output either passes every rule here or the test names the first one it breaks.
 
-interface OpenItem {
-  id: string;
-  index: number;
+export interface ResponsesEvent {
   type: string;
-  parts: Map<number, { type: string; text: string; done: boolean }>;
-  summaries: Map<number, { text: string; done: boolean }>;
-  args: string;
-  argsDone: boolean;
-  done: Ev | undefined;
+  sequence_number: number;
+  [field: string]: any; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
-export function checkResponsesStream(events: Ev[]): { problems: string[]; summary: StreamSummary } {
-  const problems: string[] = [];
-  const bad = (i: number, what: string) => problems.push(`event ${i} (${String(events[i]?.type)}): ${what}`);
-  const items = new Map<string, OpenItem>();
-  const byIndex: OpenItem[] = [];
-  let terminal: Ev | undefined;
-  let responseId: string | undefined;
+const TERMINAL = new Set(['response.completed', 'response.incomplete', 'response.failed']);
+const DELTAS: Record<string, string> = {
+  'response.output_text.delta': 'message',
+  'response.refusal.delta': 'message',
+  'response.reasoning_summary_text.delta': 'reasoning',
+  'response.function_call_arguments.delta': 'function_call',
+  'response.custom_tool_call_input.delta': 'custom_tool_call',
+};
 
-  events.forEach((e, i) => {
-    if (typeof e.type !== 'string') return bad(i, 'no type');
-    if (e.sequence_number !== i) bad(i, `sequence_number ${String(e.sequence_number)}, expected ${i}`);
-    if (terminal) return bad(i, 'after the terminal event');
-    if (i === 0 && e.type !== 'response.created') bad(i, 'the stream does not start with response.created');
-    if (e.type === 'response.created' || e.type === 'response.in_progress') {
-      if (typeof e.response?.id !== 'string') return bad(i, 'response without an id');
-      responseId ??= e.response.id;
-      if (e.response.id !== responseId) bad(i, 'another response id');
-      if (e.type === 'response.created' && i !== 0) bad(i, 'response.created again');
-      return;
-    }
-    if (e.type === 'response.completed' || e.type === 'response.incomplete' || e.type === 'response.failed') {
-      terminal = e;
-      return;
-    }
-    if (e.type === 'response.output_item.added') {
-      const item = e.item as Ev;
-      if (typeof item?.id !== 'string' || !item.id) return bad(i, 'item without an id');
-      if (items.has(item.id)) return bad(i, `item ${item.id} added twice`);
-      if (e.output_index !== byIndex.length) bad(i, `output_index ${String(e.output_index)}, expected ${byIndex.length}`);
-      const open: OpenItem = { id: item.id, index: e.output_index as number, type: item.type as string, parts: new Map(), summaries: new Map(), args: '', argsDone: false, done: undefined };
-      items.set(item.id, open);
-      byIndex.push(open);
-      return;
-    }
-    const item = items.get(e.item_id ?? e.item?.id);
-    if (!item) return bad(i, `unknown item ${String(e.item_id ?? e.item?.id)}`);
-    if (e.output_index !== item.index) bad(i, `output_index ${String(e.output_index)} for item at ${item.index}`);
-    if (item.done) return bad(i, `item ${item.id} already done`);
-    const part = item.parts.get(e.content_index as number);
-    const summary = item.summaries.get(e.summary_index as number);
-    switch (e.type) {
-      case 'response.content_part.added':
-        if (item.type !== 'message') return bad(i, 'content part on a non-message');
-        if (e.content_index !== item.parts.size) bad(i, `content_index ${String(e.content_index)}, expected ${item.parts.size}`);
-        item.parts.set(e.content_index as number, { type: e.part?.type as string, text: '', done: false });
-        return;
-      case 'response.output_text.delta':
-      case 'response.refusal.delta':
-        if (!part || part.done) return bad(i, 'delta for a part not open');
-        if (part.type !== (e.type === 'response.refusal.delta' ? 'refusal' : 'output_text')) bad(i, `delta for a ${part.type} part`);
-        if (typeof e.delta !== 'string' || !e.delta) bad(i, 'empty delta');
-        part.text += e.delta as string;
-        return;
-      case 'response.output_text.annotation.added':
-        if (!part || part.done || part.type !== 'output_text') bad(i, 'annotation for a part not open');
-        return;
-      case 'response.output_text.done':
-      case 'response.refusal.done': {
-        if (!part || part.done) return bad(i, 'done for a part not open');
-        const text = e.type === 'response.refusal.done' ? e.refusal : e.text;
-        if (text !== part.text) bad(i, `done text ${JSON.stringify(text).slice(0, 80)} is not the deltas ${JSON.stringify(part.text).slice(0, 80)}`);
-        return;
-      }
-      case 'response.content_part.done': {
-        if (!part || part.done) return bad(i, 'part done twice or never added');
-        const text = e.part?.type === 'refusal' ? e.part.refusal : e.part?.text;
-        if (text !== part.text) bad(i, 'content_part.done differs from its deltas');
-        part.done = true;
-        return;
-      }
-      case 'response.reasoning_summary_part.added':
-        if (item.type !== 'reasoning') return bad(i, 'summary part on a non-reasoning item');
-        item.summaries.set(e.summary_index as number, { text: '', done: false });
-        return;
-      case 'response.reasoning_summary_text.delta':
-        if (!summary || summary.done) return bad(i, 'summary delta for a part not open');
-        summary.text += e.delta as string;
-        return;
-      case 'response.reasoning_summary_text.done':
-        if (!summary || summary.done) return bad(i, 'summary done for a part not open');
-        if (e.text !== summary.text) bad(i, 'summary done text is not its deltas');
-        return;
-      case 'response.reasoning_summary_part.done':
-        if (!summary || summary.done) return bad(i, 'summary part done twice');
-        if (e.part?.text !== summary.text) bad(i, 'summary part done text is not its deltas');
-        summary.done = true;
-        return;
-      case 'response.function_call_arguments.delta':
-      case 'response.custom_tool_call_input.delta':
-        if (item.argsDone) return bad(i, 'arguments delta after done');
-        if (item.type !== (e.type === 'response.function_call_arguments.delta' ? 'function_call' : 'custom_tool_call')) bad(i, `delta for a ${item.type}`);
-        item.args += e.delta as string;
-        return;
-      case 'response.function_call_arguments.done':
-      case 'response.custom_tool_call_input.done': {
-        const value = e.type === 'response.function_call_arguments.done' ? e.arguments : e.input;
-        if (value !== item.args) bad(i, 'arguments done differ from their deltas');
-        item.argsDone = true;
-        return;
-      }
-      case 'response.output_item.done': {
-        const done = e.item as Ev;
-        if (done.type !== item.type) bad(i, `item type changed from ${item.type} to ${String(done.type)}`);
-        for (const [index, p] of item.parts) if (!p.done) bad(i, `content part ${index} not done`);
-        for (const [index, s] of item.summaries) if (!s.done) bad(i, `summary part ${index} not done`);
-        if (item.type === 'message') {
-          const content = (done.content ?? []) as Ev[];
-          if (content.length !== item.parts.size) bad(i, 'message content differs from its parts');
-          content.forEach((c, index) => {
-            const p = item.parts.get(index);
-            if ((c.type === 'refusal' ? c.refusal : c.text) !== p?.text) bad(i, `message part ${index} differs from its deltas`);
-          });
-        }
-        if (item.type === 'reasoning') {
-          const summaryText = ((done.summary ?? []) as Ev[]).map((s) => s.text as string).join('');
-          if (summaryText !== [...item.summaries.values()].map((s) => s.text).join('')) bad(i, 'reasoning summary differs from its deltas');
-        }
-        if (item.type === 'function_call' || item.type === 'custom_tool_call') {
-          if (!item.argsDone) bad(i, 'call done without its arguments done');
-          const value = item.type === 'function_call' ? done.arguments : done.input;
-          if (value !== item.args) bad(i, 'call item arguments differ from their deltas');
-          if (typeof done.call_id !== 'string' || !done.call_id) bad(i, 'call without call_id');
-          if (typeof done.name !== 'string' || !done.name) bad(i, 'call without name');
-          if (item.type === 'function_call') {
-            try {
-              JSON.parse(done.arguments as string);
-            } catch {
-              bad(i, 'function call arguments are not JSON');
-            }
-          }
-        }
-        item.done = done;
-        return;
-      }
-      default:
-        bad(i, 'unexpected event type');
-    }
+/** Parses the events and throws, naming the rule, when the stream is not one Codex reads correctly. */
+export function checkResponsesStream(stream: StreamEvent[]): ResponsesEvent[] {
+  const events = stream.map((e, i) => {
+    const parsed = JSON.parse(e.data) as ResponsesEvent;
+    if (e.event !== undefined && e.event !== parsed.type) fail(`event ${i}: SSE name ${e.event} is not its type ${parsed.type}`);
+    return parsed;
   });
+  events.forEach((e, i) => e.sequence_number !== i && fail(`event ${i} (${e.type}) has sequence_number ${e.sequence_number}`));
+  if (events[0]?.type !== 'response.created') fail('the stream does not open with response.created');
+  const terminals = events.filter((e) => TERMINAL.has(e.type));
+  if (terminals.length !== 1) fail(`${terminals.length} terminal events`);
+  const end = terminals[0]!;
+  if (events.at(-1) !== end) fail(`events follow the terminal ${end.type}`);
+  const id = events[0]!.response.id;
+  if (end.response.id !== id || typeof id !== 'string') fail('the terminal response id is not the created one');
+  if (end.type === 'response.completed' || end.type === 'response.incomplete') checkUsage(end.response.usage);
 
-  const summary: StreamSummary = { status: undefined, error: undefined, incompleteReason: undefined, text: '', refusal: '', reasoning: '', encrypted: [], calls: [], annotations: [], usage: undefined, output: [] };
-  if (!terminal) {
-    problems.push('no terminal event');
-    return { problems, summary };
+  const open = new Map<string, { type: string; index: number; done: boolean; text: string }>();
+  let nextIndex = 0;
+  const done: ResponsesEvent[] = [];
+  for (const e of events) {
+    if (e.type === 'response.output_item.added') {
+      if (e.output_index !== nextIndex++) fail(`output_item.added at index ${e.output_index}, expected ${nextIndex - 1}`);
+      if (open.has(e.item.id)) fail(`item ${e.item.id} added twice`);
+      open.set(e.item.id, { type: e.item.type, index: e.output_index, done: false, text: '' });
+    } else if (DELTAS[e.type]) {
+      const item = open.get(e.item_id);
+      if (!item) fail(`${e.type} for an item never added`);
+      if (item!.done) fail(`${e.type} after its item was done`);
+      if (item!.type !== DELTAS[e.type]) fail(`${e.type} on a ${item!.type} item`);
+      if (item!.index !== e.output_index) fail(`${e.type} with output_index ${e.output_index}, the item has ${item!.index}`);
+      if (typeof e.delta !== 'string') fail(`${e.type} without a string delta`);
+      item!.text += e.delta;
+    } else if (e.type === 'response.output_item.done') {
+      const item = open.get(e.item.id);
+      if (!item || item.done) fail(`output_item.done for ${e.item.id}, not open`);
+      item!.done = true;
+      done.push(e);
+      checkDone(e.item, item!.text);
+    }
   }
-  const response = terminal.response as Ev;
-  summary.status = response?.status;
-  if (terminal.type !== `response.${String(response?.status)}`) problems.push(`terminal ${String(terminal.type)} with status ${String(response?.status)}`);
-  if (response?.id !== responseId) problems.push('terminal response id differs');
-  const output = (response?.output ?? []) as Ev[];
-  summary.output = output;
-  if (summary.status === 'failed') {
-    if (output.length) problems.push('failed response with output');
-    if (typeof response.error?.code !== 'string' || typeof response.error?.message !== 'string' || !response.error.message) problems.push('failed response without error code and message');
-    summary.error = response.error;
+  const calls = done.filter((e) => e.item.type === 'function_call' || e.item.type === 'custom_tool_call');
+  if (end.type !== 'response.completed' && calls.length) fail(`a tool call was finalized in a ${end.type} response`);
+  if (end.type === 'response.failed') {
+    if (typeof end.response.error?.code !== 'string' || typeof end.response.error?.message !== 'string' || !end.response.error.message) fail('response.failed without error code and message');
+    if (end.response.output.length) fail('response.failed with output');
   } else {
-    const closed = byIndex.filter((item) => item.done);
-    for (const item of byIndex) {
-      if (item.done) continue;
-      // An incomplete response drops a cut tool call; nothing else may stay open.
-      if (summary.status === 'incomplete' && (item.type === 'function_call' || item.type === 'custom_tool_call')) continue;
-      problems.push(`item ${item.id} (${item.type}) never done`);
-    }
-    if (JSON.stringify(output) !== JSON.stringify(closed.map((item) => item.done))) problems.push('terminal output is not the done items in output_index order');
-    if (summary.status === 'incomplete') summary.incompleteReason = response.incomplete_details?.reason;
+    if (end.type === 'response.completed') for (const [itemId, item] of open) if (!item.done) fail(`item ${itemId} never done in a completed response`);
+    const output = done.map((e) => e.item).sort((a, b) => indexOf(done, a) - indexOf(done, b));
+    if (JSON.stringify(end.response.output) !== JSON.stringify(output)) fail('response.output is not the done items in output order');
   }
-  const usage = response?.usage as Ev | undefined;
-  summary.usage = usage;
-  if (!usage) problems.push('terminal response without usage');
-  else {
-    const counts = [usage.input_tokens, usage.output_tokens, usage.total_tokens, usage.input_tokens_details?.cached_tokens, usage.output_tokens_details?.reasoning_tokens];
-    if (!counts.every((n) => Number.isInteger(n) && n >= 0)) problems.push(`usage counts are not non-negative integers: ${JSON.stringify(usage)}`);
-    else {
-      if (usage.input_tokens + usage.output_tokens !== usage.total_tokens) problems.push(`usage does not add up: ${JSON.stringify(usage)}`);
-      if (usage.output_tokens_details.reasoning_tokens > usage.output_tokens) problems.push(`reasoning tokens exceed output tokens: ${JSON.stringify(usage)}`);
-      if (usage.input_tokens_details.cached_tokens > usage.input_tokens) problems.push(`cached tokens exceed input tokens: ${JSON.stringify(usage)}`);
-    }
-  }
-  for (const item of output) {
-    if (item.type === 'message') {
-      for (const part of (item.content ?? []) as Ev[]) {
-        if (part.type === 'refusal') summary.refusal += part.refusal as string;
-        else {
-          summary.text += part.text as string;
-          summary.annotations.push(...((part.annotations ?? []) as Ev[]));
-        }
-      }
-    } else if (item.type === 'reasoning') {
-      summary.reasoning += ((item.summary ?? []) as Ev[]).map((s) => s.text as string).join('');
-      if (typeof item.encrypted_content === 'string') summary.encrypted.push(item.encrypted_content);
-    } else if (item.type === 'function_call' || item.type === 'custom_tool_call') {
-      summary.calls.push({ type: item.type as string, call_id: item.call_id as string, name: item.name as string, arguments: (item.arguments ?? item.input) as string });
-    }
-  }
-  return { problems, summary };
+  return events;
 }
 
-/** The SSE body the gateway sent → its events (data-only parsing, as Codex does). */
-export function parseSse(text: string): Ev[] {
-  return text
-    .split('\n\n')
-    .filter((block) => block.split('\n').some((l) => l.startsWith('data:')))
-    .map((block) => JSON.parse(block.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('\n')) as Ev);
+function indexOf(done: ResponsesEvent[], item: unknown): number {
+  return done.find((e) => e.item === item)!.output_index as number;
+}
+
+function checkDone(item: ResponsesEvent['item'], streamed: string): void {
+  if (item.type === 'message') {
+    const text = (item.content as { type: string; text?: string; refusal?: string }[]).map((p) => p.text ?? p.refusal ?? '').join('');
+    if (text !== streamed) fail(`message ${item.id}: done text is not the streamed deltas`);
+  } else if (item.type === 'reasoning') {
+    const text = (item.summary as { text: string }[]).map((p) => p.text).join('');
+    if (text !== streamed) fail(`reasoning ${item.id}: done summary is not the streamed deltas`);
+  } else if (item.type === 'function_call') {
+    if (item.arguments !== streamed) fail(`function_call ${item.id}: done arguments are not the streamed deltas`);
+    try {
+      JSON.parse(item.arguments as string);
+    } catch {
+      fail(`function_call ${item.id}: arguments are not JSON`);
+    }
+    if (typeof item.call_id !== 'string' || !item.call_id || typeof item.name !== 'string') fail(`function_call ${item.id} without call_id or name`);
+  } else if (item.type === 'custom_tool_call') {
+    if (item.input !== streamed) fail(`custom_tool_call ${item.id}: done input is not the streamed deltas`);
+  } else fail(`an output item of type ${String(item.type)}`);
+}
+
+function checkUsage(usage: Record<string, any> | undefined): void { // eslint-disable-line @typescript-eslint/no-explicit-any
+  if (!usage) return fail('terminal response without usage');
+  for (const key of ['input_tokens', 'output_tokens', 'total_tokens']) if (!Number.isInteger(usage[key]) || usage[key] < 0) fail(`usage.${key} is not a count`);
+  if (!Number.isInteger(usage.input_tokens_details?.cached_tokens)) fail('usage.input_tokens_details.cached_tokens missing');
+  if (usage.input_tokens_details.cached_tokens > usage.input_tokens) fail('more cached than input tokens');
+}
+
+function fail(message: string): never {
+  throw new Error(`Responses contract: ${message}`);
 }

@@ -1,4 +1,4 @@
-import { definePlugin, GatewayError, readErrorBody, isEventStream, serializeEvents, type Exchange, type Logger, type PluginApi, type Reply } from '../../index.js';
+import { definePlugin, GatewayError, isObject, readErrorBody, isEventStream, serializeEvents, type Exchange, type JsonObject, type Logger, type PluginApi, type Reply, type ResponseStoreHandle } from '../../index.js';
 import { failureOf, upstreamHttpError } from './errors.js';
 import { codexCatalog, parseModelList, type UpstreamModel } from './models.js';
 import { completionChunks, translateCompletion } from './non-stream.js';
@@ -40,7 +40,8 @@ const plugin = definePlugin<ChatTranslatorOptions>({
     if (!apiKey && settings.apiKeyEnv) api.log.warn({ env: settings.apiKeyEnv }, 'chat-translator: no API key (set apiKey or the environment variable); requests will fail');
     const cache = new ReasoningCache(options.reasoningCacheSize);
     const catalog = catalogSource(baseUrl, settings, options, apiKey, api.log);
-    const translate = translator(options, settings, cache, api.log);
+    // A Chat upstream keeps no conversation: previous_response_id and item_reference are answered from the store.
+    const translate = translator(options, settings, cache, api.log, api.responseStore());
     const extraHeaders = lowerKeys(settings.headers);
 
     api.hooks.request.tapPromise(NAME, async (ex) => {
@@ -72,17 +73,34 @@ const plugin = definePlugin<ChatTranslatorOptions>({
 
 type Api = PluginApi;
 
-/** Rebuilds an exchange's upstream body as a Chat request and prepares its response stream (both modes). */
-function translator(options: ChatTranslatorOptions, settings: Settings, cache: ReasoningCache, log: Logger) {
+/**
+ * Rebuilds an exchange's upstream body as a Chat request and prepares its response stream (both modes). With a
+ * store (a chain whose whole upstream is Chat), a request that chains, references or is kept goes through it
+ * first; without one (routed mode, beside a Responses upstream), such a request is refused rather than sent
+ * without its conversation.
+ */
+function translator(options: ChatTranslatorOptions, settings: Settings, cache: ReasoningCache, log: Logger, store?: ResponseStoreHandle) {
   return (ex: Exchange): void => {
     const context = { log: ex.log, carrierKey: options.carrierKey, cache };
-    const deferred = deferLargeStrings(ex.inbound.body);
-    let request = translateRequest(deferred ? deferred.json : ex.inbound.json(), settings, context);
-    let body = deferred?.restore(JSON.stringify(request.body));
-    if (!body) {
-      if (deferred) request = translateRequest(ex.inbound.json(), settings, context);
-      body = Buffer.from(JSON.stringify(request.body));
-    }
+    const { request, body } = tooDeepIsInvalid(() => {
+      const deferred = deferLargeStrings(ex.inbound.body);
+      const parsed = deferred ? deferred.json : ex.inbound.json();
+      let request: TranslatedRequest;
+      let body: Buffer | undefined;
+      if (store?.wants(parsed) && isObject(parsed)) {
+        request = translateRequest(store.prepare(ex, (deferred ? ex.inbound.json() : parsed) as JsonObject), settings, context);
+        body = Buffer.from(JSON.stringify(request.body));
+      } else {
+        if (!store) refuseStateful(parsed);
+        request = translateRequest(parsed, settings, context);
+        body = deferred?.restore(JSON.stringify(request.body));
+        if (!body) {
+          if (deferred) request = translateRequest(ex.inbound.json(), settings, context);
+          body = Buffer.from(JSON.stringify(request.body));
+        }
+      }
+      return { request, body };
+    });
     ex.upstream.wire = 'chat-completions';
     ex.upstream.body = body;
     Object.assign(ex.upstream.headers, { 'content-type': 'application/json', accept: request.stream ? 'text/event-stream' : 'application/json', 'accept-encoding': 'identity' });
@@ -96,6 +114,19 @@ function translator(options: ChatTranslatorOptions, settings: Settings, cache: R
     ex.state.set(STATE, { kind: 'responses', request, reading, stream: request.stream ? new ResponseStream(streamOptionsOf(request, options, cache, reading)) : undefined });
     if (log.isLevelEnabled('debug')) ex.log.debug({ upstreamModel: request.upstreamModel, tools: [...request.map.byUpstream.keys()] }, 'chat-translator: request translated');
   };
+}
+
+/**
+ * JSON.parse takes any depth, but serializing or walking it runs out of stack: a body nested that deep (a tool schema
+ * 100,000 levels down) is the client's mistake, a 400, not the gateway's 500.
+ */
+function tooDeepIsInvalid<T>(translate: () => T): T {
+  try {
+    return translate();
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    throw new GatewayError({ status: 400, type: 'invalid_request_error', code: 'invalid_request', message: 'the request body nests too deeply to translate', cause: err });
+  }
 }
 
 /** How this exchange's answer is read: per request, from its client and its upstream model. */
@@ -200,13 +231,27 @@ function readApiKeyEnv(env: Readonly<Record<string, string | undefined>>, name: 
   return value ? value : undefined;
 }
 
+/** Routed mode has no store: a conversation it cannot see is refused, never silently dropped. */
+function refuseStateful(body: unknown): void {
+  if (!isObject(body)) return;
+  const references = Array.isArray(body.input) && body.input.some((item) => isObject(item) && item.type === 'item_reference');
+  if (typeof body.previous_response_id !== 'string' && !references) return;
+  throw new GatewayError({
+    status: 400,
+    type: 'invalid_request_error',
+    code: 'previous_response_not_found',
+    message: `this model is translated to Chat Completions on a chain without a response store, so ${references ? 'item_reference' : 'previous_response_id'} cannot be resolved; send the whole conversation with store: false`,
+    details: { param: references ? 'input' : 'previous_response_id' },
+  });
+}
+
 function missingKey(env: string): GatewayError {
   return new GatewayError({ status: 400, type: 'invalid_request_error', code: 'missing_api_key', message: `chat-translator has no upstream API key: set the ${env} environment variable or the apiKey option` });
 }
 
-/** The translator owns the upstream's headers: whatever an earlier plugin set is replaced. */
+/** The headers a Chat upstream needs, set over the map; headers an earlier plugin set for this upstream stay. */
 function setUpstreamHeaders(ex: Exchange, extra: Record<string, string>, accept: string): void {
-  ex.upstream.headers = { 'content-type': 'application/json', accept, 'accept-encoding': 'identity', ...extra };
+  Object.assign(ex.upstream.headers, { 'content-type': 'application/json', accept, 'accept-encoding': 'identity' }, extra);
 }
 
 function lowerKeys(headers: Record<string, string>): Record<string, string> {

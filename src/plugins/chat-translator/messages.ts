@@ -1,4 +1,4 @@
-import { isObject, type JsonObject, type Logger, type ToolMap } from '../../index.js';
+import { imageUrl, isObject, partText, textOf, type JsonObject, type Logger, type ToolMap } from '../../index.js';
 import { CARRIER_PREFIX, decodeCarrier, THINK_FIELD, type ReasoningCache } from './reasoning-carrier.js';
 
 export interface ChatMessage {
@@ -227,21 +227,4 @@ export class MessageBuilder {
     }
     return texts.join('\n\n');
   }
-}
-
-function partText(part: JsonObject): string | undefined {
-  return (part.type === 'input_text' || part.type === 'output_text' || part.type === 'text') && typeof part.text === 'string' ? part.text : undefined;
-}
-
-function imageUrl(part: JsonObject): string | undefined {
-  const value = part.image_url;
-  if (typeof value === 'string') return value;
-  if (isObject(value) && typeof value.url === 'string') return value.url;
-  return undefined;
-}
-
-function textOf(content: unknown, separator: string): string {
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return '';
-  return (content as unknown[]).flatMap((p) => (isObject(p) && partText(p) !== undefined ? [partText(p)!] : [])).join(separator);
 }
