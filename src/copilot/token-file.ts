@@ -134,10 +134,10 @@ export interface TokenFileSnapshot {
 }
 
 /** `undefined` when the file does not exist; throws a CopilotAuthError when it cannot be read or parsed. */
-export async function statTokenFile(path: string): Promise<{ mtimeMs: number; size: number } | undefined> {
+export async function statTokenFile(path: string): Promise<{ mtimeMs: number; size: number; mode: number } | undefined> {
   try {
     const s = await stat(path);
-    return { mtimeMs: s.mtimeMs, size: s.size };
+    return { mtimeMs: s.mtimeMs, size: s.size, mode: s.mode & 0o777 };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw readError(path, err);
@@ -154,7 +154,18 @@ export async function readTokenFile(path: string): Promise<TokenFileSnapshot | u
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw readError(path, err);
   }
-  return { data: parseTokenFile(text, path), ...before };
+  return { data: parseTokenFile(text, path), mtimeMs: before.mtimeMs, size: before.size };
+}
+
+/**
+ * What to tell the user when others can read or write the token file (a GitHub token lets them mint Copilot tokens;
+ * a writable file lets them choose the token and API host we use), as ssh does for a private key; undefined when
+ * only the owner can. The gateway still uses the file: refusing would stop the user, not the other readers.
+ */
+export function tokenFileModeWarning(path: string, mode: number): string | undefined {
+  if (process.platform === 'win32' || (mode & 0o077) === 0) return undefined;
+  const who = [mode & 0o044 && 'read', mode & 0o022 && 'written'].filter(Boolean).join(' and ');
+  return `Copilot token file ${path} has mode ${mode.toString(8).padStart(4, '0')}: it can be ${who} by other users; run \`chmod 600 ${path}\``;
 }
 
 function readError(path: string, err: unknown): CopilotAuthError {

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { codexStreams, upstreamCodexFailure } from './codex-failure.js';
 import { errors, toGatewayError, type GatewayError } from './errors.js';
 import type { KernelExchange } from './exchange.js';
 import { hasTaps, type Hooks } from './hooks.js';
@@ -76,6 +77,12 @@ export async function runExchange(ctx: PipelineContext, ex: KernelExchange, out:
       if (verdict && 'fail' in verdict) {
         discard(raw, head.cached);
         throw verdict.fail;
+      }
+      // An upstream error Codex maps in-stream goes the error path, where it becomes a `response.failed`.
+      const mapped = raw.status >= 400 && codexStreams(ex) ? await upstreamCodexFailure(head) : undefined;
+      if (mapped) {
+        discard(raw, head.cached);
+        throw mapped;
       }
       await out.forward(raw, head.cached);
       return upstreamStatus;

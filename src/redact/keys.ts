@@ -50,12 +50,21 @@ function redactValue(value: unknown, text: (s: string) => string, ancestors: Wea
     if (Array.isArray(value)) return value.map((item) => redactValue(item, text, ancestors));
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
-      out[key] = isSensitiveKey(key) && (typeof item === 'string' || (typeof item === 'object' && item !== null)) ? REDACTED : redactValue(item, text, ancestors);
+      // A secret can be a key too (a map from tokens to anything): keys pass through the value patterns as well.
+      out[uniqueKey(out, text(key))] = isSensitiveKey(key) && (typeof item === 'string' || (typeof item === 'object' && item !== null)) ? REDACTED : redactValue(item, text, ancestors);
     }
     return out;
   } finally {
     ancestors.delete(value);
   }
+}
+
+/** `key`, or `key#2`, `key#3`… when two keys became the same once redacted, so no member is lost. */
+function uniqueKey(out: Record<string, unknown>, key: string): string {
+  if (!Object.hasOwn(out, key)) return key;
+  let n = 2;
+  while (Object.hasOwn(out, `${key}#${n}`)) n++;
+  return `${key}#${n}`;
 }
 
 /** Marker that replaces every string at the `content_redacted` level. */

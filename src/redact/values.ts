@@ -152,6 +152,31 @@ export function secretRanges(text: string): [number, number][] {
   return merged;
 }
 
+/**
+ * Pieces of one text (the deltas of a stream) with every secret of the joined text removed: each piece loses the
+ * part of a secret it holds, as `<redacted>`, even when no piece holds enough of it to be recognised alone.
+ */
+export function redactPieces(pieces: readonly string[]): string[] {
+  const joined = pieces.join('');
+  const ranges = secretRanges(joined);
+  if (ranges.length === 0) return [...pieces];
+  let next = 0;
+  let offset = 0;
+  return pieces.map((piece) => {
+    const start = offset;
+    const end = (offset += piece.length);
+    while (next < ranges.length && ranges[next]![1] <= start) next++;
+    let out = '';
+    let from = start;
+    for (let i = next; i < ranges.length && ranges[i]![0] < end; i++) {
+      const [a, b] = ranges[i]!;
+      out += joined.slice(from, Math.max(a, start)) + REDACTED;
+      from = Math.min(b, end);
+    }
+    return from === start ? piece : out + joined.slice(from, end);
+  });
+}
+
 /** Text beyond this many characters past a cut cannot hold the rest of a secret that starts before the cut. */
 export const CUT_MARGIN = 4096;
 
