@@ -1,5 +1,5 @@
-// A reference between the floor and the gateway: the frameworks the gateway is built on (Koa, @koa/router,
-// koa-compose, an undici Pool) forwarding a request with no plugin, no hook, no log line. What it costs over the
+// A reference between the floor and the gateway: the frameworks the gateway is built on (Koa, @koa/router
+// and an undici Pool) forwarding a request with no plugin, no hook, no log line. What it costs over the
 // floor is the price of those choices; what the gateway costs over it is the gateway's own work.
 // `node bench/koa-proxy.mjs <port> <upstream origin>` prints `listening <port>`.
 import Router from '@koa/router';

@@ -40,11 +40,15 @@ function spawnListening(script, args) {
   });
 }
 
+/** The gateways' state directory: the translator chain's response store stays out of the developer's. */
+const benchState = mkdtempSync(join(tmpdir(), 'ccrx-bench-state-'));
+process.once('exit', () => rmSync(benchState, { recursive: true, force: true }));
+
 /** Spawns `ccrx serve` and resolves once `/health` answers 200, with the time that took. */
 async function spawnGateway(config, env) {
   const port = await freePort();
   const t0 = performance.now();
-  const child = spawn(process.execPath, [join(root, 'bin', 'ccrx.js'), 'serve', '--config', config, '--port', String(port)], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [join(root, 'bin', 'ccrx.js'), 'serve', '--config', config, '--port', String(port)], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CODEX_CODE_ROUTER_STATE_DIR: benchState, ...env } });
   children.add(child);
   let stderr = '';
   child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
@@ -117,6 +121,11 @@ async function chainConfigs(dir, mockUrl) {
     });
   } else {
     configs.push({ name: 'translator', label: 'chat translator', pending: true });
+  }
+  if (builtins['messages-translator']) {
+    configs.push({ name: 'messages', label: 'messages translator', config: write('messages', `export default { plugins: [['messages-translator', ${options}]] };\n`), env: {} });
+  } else {
+    configs.push({ name: 'messages', label: 'messages translator', pending: true });
   }
   return configs;
 }

@@ -2,11 +2,12 @@
 // ESM evaluates these re-exports' sources before the router (which imports the plugins) below.
 export { definePlugin, defineConfig } from './core/define.js';
 export { GatewayError, PluginError, ConfigError, errorBody, type GatewayErrorInit } from './core/errors.js';
-export { Stage, type Hooks, type HookName } from './core/hooks.js';
+export { Stage, type Hooks, type HookName, type ObserverOption } from './core/hooks.js';
 export { eventJson, jsonEvent, serializeEvents, isEventStream } from './core/sse.js';
 export { isLoopbackHost } from './core/net.js';
 export { isObject, type JsonObject } from './json/is-object.js';
-export { convertTools, customInput, type ToolMap, type ToolTarget } from './responses-tools/index.js';
+export { allMatching, convertTools, customInput, FieldDecoder, lookupPattern, matchPattern, imageUrl, isImagePart, openCarrier, partText, sealCarrier, textOf, type ToolMap, type ToolTarget } from './responses-tools/index.js';
+export { ResponsesWriter, newResponsesId, type ResponsesWriterOptions, type ResponsesUsage, type ResponsesFailure, type TerminalStatus, type OutputItem, type ReasoningItem, type MessageItem, type ContentPart, type ContentPartType, type FunctionCallItem, type CustomToolCallItem } from './responses-stream/index.js';
 export { readErrorBody, headerValue, retryAfter, type ResponseHeaders, type RetryAfter } from './upstream-errors/index.js';
 export { jsonMembers, jsonItems, jsonKind, jsonString, jsonValue, PEEK_MIN_BYTES, type JsonRange, type JsonKind } from './core/json-peek.js';
 export { requestModel } from './codex/request-model.js';

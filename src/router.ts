@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { loadConfig, resolveConfig, type ResolvedConfig } from './core/config.js';
-import { createKernel, type RouterHandle } from './core/kernel.js';
+import { createKernel, verifyConfig, type RouterHandle } from './core/kernel.js';
 import type { RouterConfig } from './core/types.js';
 
 export interface CreateRouterOptions {
@@ -28,6 +28,17 @@ export async function loadRouter(options: CreateRouterOptions & { configFile?: s
   const { builtins, defaultConfig } = await builtinPlugins();
   const resolved: ResolvedConfig = await loadConfig({ configFile: options.configFile, cwd: options.cwd, env: options.env, defaults: defaultConfig, overrides: options.overrides });
   return createKernel(resolved, { builtins, logger: options.logger });
+}
+
+/**
+ * Finds and loads the config as `ccrx serve` does and checks everything serve would check before it listens (plugins
+ * found, options valid, every `apply` passing), without starting anything. Throws serve's ConfigError.
+ */
+export async function checkConfig(options: { configFile?: string; cwd?: string; env?: Readonly<Record<string, string | undefined>>; overrides?: CreateRouterOptions['overrides'] } = {}): Promise<ResolvedConfig> {
+  const { builtins, defaultConfig } = await builtinPlugins();
+  const resolved = await loadConfig({ configFile: options.configFile, cwd: options.cwd, env: options.env, defaults: defaultConfig, overrides: options.overrides });
+  await verifyConfig(resolved, { builtins });
+  return resolved;
 }
 
 /**

@@ -3,10 +3,10 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
-import { defaultConfig } from '../../plugins.config.js';
-import { loadConfig, type ResolvedConfig } from '../core/config.js';
+import type { ResolvedConfig } from '../core/config.js';
 import { isLoopbackHost } from '../core/net.js';
 import { isObject, type JsonObject } from '../json/is-object.js';
+import { checkConfig } from '../router.js';
 import { readPidFile } from '../service/pidfile.js';
 import type { ServiceStatus } from '../service/probe.js';
 import { statePaths } from '../service/state.js';
@@ -46,8 +46,8 @@ export async function runDoctor(o: DoctorOptions = {}): Promise<DoctorStep[]> {
 
   let config: ResolvedConfig;
   try {
-    config = await loadConfig({ configFile: o.configFile, cwd: o.cwd, env, defaults: defaultConfig });
-    add({ name: 'config', status: 'ok', message: config.file ? `parsed ${config.file}` : 'no config file; the built-in Copilot chain is used' });
+    config = await checkConfig({ configFile: o.configFile, cwd: o.cwd, env });
+    add({ name: 'config', status: 'ok', message: config.file ? `${config.file} is valid (every plugin and option checked)` : 'no config file; the built-in Copilot chain is used' });
   } catch (err) {
     add({ name: 'config', status: 'fail', message: (err as Error).message, fix: 'fix the config file (see docs/config.md)' });
     skipRest(['service', 'health', 'auth', 'codex config', 'request'], 'needs a valid config');
@@ -132,7 +132,60 @@ function checkCodexConfig(env: Readonly<Record<string, string | undefined>>, gat
   if (table!.wire_api !== undefined && table!.wire_api !== 'responses') {
     return { model, baseUrl: base, step: { name: 'codex config', status: 'fail', message: `${file}: provider "${id}" uses wire_api = "${String(table!.wire_api)}"; the gateway speaks "responses"`, fix } };
   }
+  const twins = Object.entries(isObject(doc.model_providers) ? doc.model_providers : {})
+    .filter(([other, t]) => other !== id && isObject(t) && typeof t.base_url === 'string' && sameEndpoint(t.base_url, base))
+    .map(([other]) => other);
+  if (twins.length > 0) {
+    const others = twins.map((t) => `"${t}"`).join(', ');
+    return { model, baseUrl: base, step: { name: 'codex config', status: 'fail', message: `${file}: provider${twins.length > 1 ? 's' : ''} ${others} and "${id}" point at the same gateway endpoint ${base}: one chain, two provider blocks (e.g. one pasted from the README and one written by \`ccrx codex-config --write\`)`, fix: `keep [model_providers.${id}] (the one model_provider selects) and remove [model_providers.${twins[0]}]${twins.length > 1 ? ' and the others' : ''}` } };
+  }
+  const catalog = typeof doc.model_catalog_json === 'string' ? checkCatalog(doc.model_catalog_json, model, file) : undefined;
+  if (catalog) return { model, baseUrl: base, step: catalog };
   return { model, baseUrl: base, step: { name: 'codex config', status: 'ok', message: `provider "${id}" → ${base}${model ? `, model ${model}` : ''}` } };
+}
+
+/**
+ * `model_catalog_json` replaces Codex's model list: a file Codex cannot read stops it at start-up, and a default
+ * model it lacks runs on fallback metadata (no apply_patch tool, generic prompt, no context window).
+ */
+function checkCatalog(path: string, model: string | undefined, file: string): DoctorStep | undefined {
+  const fix = '`ccrx codex-config --write` rewrites the catalogue for the gateway\'s models (add `--model <slug>` to choose the default)';
+  let slugs: string[];
+  try {
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as { models?: { slug?: unknown }[] };
+    if (!Array.isArray(parsed.models)) throw new Error('it has no "models" list');
+    slugs = parsed.models.map((m) => m?.slug).filter((s): s is string => typeof s === 'string');
+  } catch (err) {
+    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+    return { name: 'codex config', status: 'fail', message: `${file}: model_catalog_json ${path} ${missing ? 'does not exist' : `cannot be read (${(err as Error).message.split('\n')[0]})`}; Codex stops at start-up`, fix };
+  }
+  if (model !== undefined && !catalogHas(slugs, model)) {
+    return { name: 'codex config', status: 'fail', message: `${file}: the default model "${model}" is not in the model catalogue ${path} (${slugs.length} model${slugs.length === 1 ? '' : 's'}${slugs.length ? `: ${slugs.slice(0, 5).join(', ')}${slugs.length > 5 ? ', …' : ''}` : ''}); Codex would run it on fallback metadata, without the apply_patch tool`, fix };
+  }
+  return undefined;
+}
+
+/** Codex's own lookup: the longest catalogue slug the model starts with, or that of its name after one `namespace/`. */
+function catalogHas(slugs: readonly string[], model: string): boolean {
+  const prefixOf = (name: string) => slugs.some((slug) => name.startsWith(slug));
+  if (prefixOf(model)) return true;
+  const slash = model.indexOf('/');
+  const namespace = model.slice(0, slash);
+  const rest = model.slice(slash + 1);
+  return slash > 0 && !rest.includes('/') && /^[A-Za-z0-9_-]+$/.test(namespace) && prefixOf(rest);
+}
+
+/** Two base URLs that reach the same gateway chain (loopback names alike, trailing slashes ignored). */
+function sameEndpoint(a: string, b: string): boolean {
+  try {
+    const [x, y] = [new URL(a), new URL(b)];
+    const host = (u: URL) => (isLoopbackHost(u.hostname.replace(/^\[|\]$/g, '')) ? 'loopback' : u.hostname.toLowerCase());
+    const port = (u: URL) => u.port || (u.protocol === 'https:' ? '443' : '80');
+    const path = (u: URL) => u.pathname.replace(/\/+$/, '');
+    return host(x) === host(y) && port(x) === port(y) && path(x) === path(y);
+  } catch {
+    return false;
+  }
 }
 
 function sameGateway(base: string, gateway: string, prefixes: string[]): boolean {

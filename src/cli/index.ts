@@ -1,6 +1,8 @@
-import { defineCommand, runCommand, showUsage, type CommandDef } from 'citty';
+import { stripVTControlCharacters } from 'node:util';
+import { defineCommand, renderUsage, runCommand, type CommandDef } from 'citty';
 import { ConfigError } from '../core/errors.js';
 import { packageVersion } from '../core/version.js';
+import { colorEnabled } from '../core/color.js';
 import { CLIError } from './errors.js';
 
 /** Every subcommand, loaded on demand so `print-token` starts fast. */
@@ -17,6 +19,7 @@ const subCommands: Record<string, () => Promise<CommandDef>> = {
   'codex-config': () => import('./codex-config.js').then((m) => m.default as CommandDef),
   usage: () => import('./usage.js').then((m) => m.default as CommandDef),
   doctor: () => import('./doctor.js').then((m) => m.default as CommandDef),
+  responses: () => import('./responses.js').then((m) => m.default as CommandDef),
 };
 
 const mainCommand = defineCommand({
@@ -30,14 +33,20 @@ export async function main(argv: string[]): Promise<void> {
   const name = argv.find((arg) => !arg.startsWith('-'));
   const loadSub = name === undefined ? undefined : subCommands[name];
   try {
-    if (argv.includes('--help') || argv.includes('-h')) return await showUsage(loadSub ? await loadSub() : mainCommand, loadSub ? mainCommand : undefined);
+    if (argv.includes('--help') || argv.includes('-h')) return await printUsage(loadSub ? await loadSub() : mainCommand, loadSub ? mainCommand : undefined);
     if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) return void process.stdout.write(`${packageVersion()}\n`);
     await runCommand(mainCommand, { rawArgs: argv });
   } catch (err) {
     // citty's own usage errors (unknown command, bad flag) deserve the usage text.
-    if ((err as { name?: string }).name === 'CLIError' && !(err instanceof CLIError)) await showUsage(loadSub ? await loadSub() : mainCommand, loadSub ? mainCommand : undefined);
+    if ((err as { name?: string }).name === 'CLIError' && !(err instanceof CLIError)) await printUsage(loadSub ? await loadSub() : mainCommand, loadSub ? mainCommand : undefined);
     report(err);
   }
+}
+
+/** citty's usage text, coloured only where colours belong (citty itself colours a pipe and reads only NO_COLOR=1). */
+async function printUsage(cmd: CommandDef, parent?: CommandDef): Promise<void> {
+  const text = await renderUsage(cmd, parent);
+  process.stdout.write(`${colorEnabled(process.stdout) ? text : stripVTControlCharacters(text)}\n\n`);
 }
 
 function report(err: unknown): never {

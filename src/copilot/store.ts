@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { CopilotAuthError, missingAuthError } from './errors.js';
 import { exchangeCopilotToken, type ExchangeSettings } from './exchange.js';
-import { readTokenFile, serializeTokenFile, statTokenFile, writeTokenFile, type TokenFileSnapshot } from './token-file.js';
+import { readTokenFile, serializeTokenFile, statTokenFile, tokenFileModeWarning, writeTokenFile, type TokenFileSnapshot } from './token-file.js';
 
 /** GitHub's Copilot token exchange: the default of every plugin that mints tokens from the token file. */
 export const COPILOT_TOKEN_URL = 'https://api.github.com/copilot_internal/v2/token';
@@ -62,6 +62,8 @@ export class CopilotTokenStore {
   }
 
   private cached: TokenFileSnapshot | undefined;
+  /** The mode last warned about, so a file that stays too open is reported once, not on every request. */
+  private warnedMode: number | undefined;
   private flight: Promise<CopilotToken> | undefined;
 
   constructor(readonly settings: TokenStoreSettings) {}
@@ -139,11 +141,22 @@ export class CopilotTokenStore {
       this.cached = undefined;
       throw missingAuthError(`no COPILOT_BEARER_TOKEN and no token file at ${this.path}`);
     }
+    this.checkMode(s.mode);
     if (this.cached && this.cached.mtimeMs === s.mtimeMs && this.cached.size === s.size) return this.cached;
     const read = await readTokenFile(this.path);
     if (!read) throw missingAuthError(`no COPILOT_BEARER_TOKEN and no token file at ${this.path}`);
     this.cached = read;
     return read;
+  }
+
+  private checkMode(mode: number): void {
+    if (mode === this.warnedMode) return;
+    const warning = tokenFileModeWarning(this.path, mode);
+    this.warnedMode = warning ? mode : undefined;
+    if (!warning) return;
+    if (this.settings.log) this.settings.log.warn({ path: this.path, mode: mode.toString(8) }, warning);
+    // CLI commands (print-token) have no logger: stderr, never stdout where the token goes.
+    else process.stderr.write(`warning: ${warning}\n`);
   }
 
   /** Callers share one flight; it is not tied to any one caller, so a client going away does not cancel it. */

@@ -1,9 +1,9 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import { stripBearer } from './bearer.js';
 import { CopilotAuthError } from './errors.js';
+import { writePrivateFile } from './private-file.js';
 
 /** The token file as read: the fields the router uses, plus every key as found (kept on rewrite). */
 export interface TokenFileData {
@@ -116,11 +116,11 @@ export function serializeTokenFile(previous: Record<string, unknown>, update: To
   return `${JSON.stringify(out, null, 2)}\n`;
 }
 
-/** Replaces the file atomically (temp file + rename) with mode 0600; creates parent directories when asked. */
+/** Replaces the file atomically (see `writePrivateFile`) with mode 0600; creates parent directories when asked. */
 export async function writeTokenFile(path: string, text: string, o: { createDirs?: boolean } = {}): Promise<void> {
   if (o.createDirs) await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   try {
-    await writeFileAtomic(path, text, { mode: 0o600 });
+    await writePrivateFile(path, text);
   } catch (err) {
     throw new CopilotAuthError('write_token_file', `failed to write Copilot token file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'write error'}`, 401, err);
   }
@@ -134,10 +134,10 @@ export interface TokenFileSnapshot {
 }
 
 /** `undefined` when the file does not exist; throws a CopilotAuthError when it cannot be read or parsed. */
-export async function statTokenFile(path: string): Promise<{ mtimeMs: number; size: number } | undefined> {
+export async function statTokenFile(path: string): Promise<{ mtimeMs: number; size: number; mode: number } | undefined> {
   try {
     const s = await stat(path);
-    return { mtimeMs: s.mtimeMs, size: s.size };
+    return { mtimeMs: s.mtimeMs, size: s.size, mode: s.mode & 0o777 };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw readError(path, err);
@@ -154,7 +154,18 @@ export async function readTokenFile(path: string): Promise<TokenFileSnapshot | u
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw readError(path, err);
   }
-  return { data: parseTokenFile(text, path), ...before };
+  return { data: parseTokenFile(text, path), mtimeMs: before.mtimeMs, size: before.size };
+}
+
+/**
+ * What to tell the user when others can read or write the token file (a GitHub token lets them mint Copilot tokens;
+ * a writable file lets them choose the token and API host we use), as ssh does for a private key; undefined when
+ * only the owner can. The gateway still uses the file: refusing would stop the user, not the other readers.
+ */
+export function tokenFileModeWarning(path: string, mode: number): string | undefined {
+  if (process.platform === 'win32' || (mode & 0o077) === 0) return undefined;
+  const who = [mode & 0o044 && 'read', mode & 0o022 && 'written'].filter(Boolean).join(' and ');
+  return `Copilot token file ${path} has mode ${mode.toString(8).padStart(4, '0')}: it can be ${who} by other users; run \`chmod 600 ${path}\``;
 }
 
 function readError(path: string, err: unknown): CopilotAuthError {

@@ -101,6 +101,16 @@ export const errors = {
     new GatewayError({ status: 400, type: 'invalid_request_error', code: 'invalid_json', message: `request body is not valid JSON: ${describe(cause)}`, cause }),
   bodyUnreadable: (cause: unknown) =>
     new GatewayError({ status: 400, type: 'invalid_request_error', code: 'body_unreadable', message: 'the request body could not be read', cause }),
+  requestBodyTooLarge: (limit: number, declared: number | undefined) =>
+    new GatewayError({
+      status: 413,
+      type: 'invalid_request_error',
+      code: 'request_body_too_large',
+      message: `the request body is ${declared === undefined ? `more than ${limit} bytes` : `${declared} bytes (limit ${limit})`}; raise server.maxBodyBytes (REQUEST_BODY_LIMIT_BYTES), or set it to 0 for no limit`,
+      headers: { connection: 'close' },
+    }),
+  bodyTimeout: (idleMs: number) =>
+    new GatewayError({ status: 408, type: 'invalid_request_error', code: 'request_timeout', message: `the request body stalled: nothing arrived for ${idleMs} ms (server.bodyIdleTimeoutMs)` }),
   noUpstream: (provider: string, route: string) =>
     new GatewayError({ status: 500, type: 'server_error', code: 'no_upstream', message: `no plugin in chain "${provider}" set an upstream URL for ${route}`, expose: true }),
   upstreamUnreachable: (cause: unknown) =>
@@ -111,6 +121,10 @@ export const errors = {
     new GatewayError({ status: 502, type: 'server_error', code: 'upstream_stream_error', message: `upstream stream broke: ${describe(cause)}`, expose: true, cause }),
   upstreamBadResponse: (message: string) =>
     new GatewayError({ status: 502, type: 'server_error', code: 'upstream_bad_response', message, expose: true }),
+  upstreamEventTooLarge: (limit: number) =>
+    new GatewayError({ status: 502, type: 'server_error', code: 'upstream_event_too_large', message: `the upstream sent a stream event (or a line) longer than ${limit} characters (upstream.maxEventChars)`, expose: true }),
+  upstreamStreamTooLarge: (limit: number) =>
+    new GatewayError({ status: 502, type: 'server_error', code: 'upstream_stream_too_large', message: `the upstream's event stream passed ${limit} bytes (upstream.maxStreamBytes)`, expose: true }),
   bodyTooLarge: (limit: number) =>
     new GatewayError({ status: 502, type: 'server_error', code: 'upstream_body_too_large', message: `upstream body is larger than ${limit} bytes`, expose: true }),
   shuttingDown: () =>

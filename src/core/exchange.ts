@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ExchangeAbort } from './abort.js';
 import { errors } from './errors.js';
+import type { JsonObject } from '../json/is-object.js';
 import type { CredentialInfo, Exchange, HeaderMap, InboundRequest, KeepAlive, ReplayInfo, RouteName, UpstreamRequest } from './types.js';
 
 /** The kernel's writable view of an exchange; plugins see the readonly `Exchange`. */
@@ -12,6 +13,8 @@ export interface KernelExchange extends Exchange {
   headersSent: boolean;
   keepAlive: KeepAlive | undefined;
   streamEvents: boolean | undefined;
+  /** Set by the response store: receives the terminal response object the client gets. */
+  keepResponse: ((response: JsonObject) => void) | undefined;
   /** The cancellation behind `signal`; the kernel reads it without making an AbortSignal. */
   readonly abort: ExchangeAbort;
   /** Metadata only: never a body, a header value or a token. */
@@ -89,6 +92,7 @@ class ExchangeRecord implements KernelExchange {
   headersSent = false;
   keepAlive: KeepAlive | undefined = undefined;
   streamEvents: boolean | undefined = undefined;
+  keepResponse: ((response: JsonObject) => void) | undefined = undefined;
   // The child logger and the state map are made on first use: most exchanges never log past the summary line.
   #rootLog: Logger;
   #log: Logger | undefined;
@@ -104,6 +108,9 @@ class ExchangeRecord implements KernelExchange {
       headers: pickHeaders(this.inbound.headers, ['content-type', 'accept']),
       body: undefined,
     };
+    // Types say readonly; this holds for JavaScript plugins too: assigning a new map throws (ESM code is strict)
+    // instead of silently dropping what earlier plugins set.
+    Object.defineProperty(this.upstream, 'headers', { writable: false, configurable: false });
     this.abort = o.abort;
     this.#rootLog = o.log;
   }

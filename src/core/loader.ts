@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { ConfigError } from './errors.js';
 import { streamHookNames, type Hooks } from './hooks.js';
 import { loadModule, resolveModule } from './modules.js';
-import type { ChainInfo, EnvBinding, LocalRoute, Plugin, PluginApi, PluginEntry, PluginFactory, PluginHooks } from './types.js';
+import type { ChainInfo, EnvBinding, LocalRoute, Plugin, PluginApi, PluginEntry, PluginFactory, PluginHooks, ResponseStoreHandle } from './types.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- plugins of any options type meet here */
 type AnyPlugin = Plugin<any>;
@@ -56,12 +56,15 @@ export interface AppliedChain {
   routes: (LocalRoute & { plugin: string })[];
   /** Whether a plugin without `streamEventsOnDemand` tapped a stream hook: then every event stream is parsed. */
   streamEventsByDefault: boolean;
+  /** Whether a plugin asked for the response store (the chain then serves its routes). */
+  usesResponseStore: boolean;
 }
 
 /** Applies resolved plugins to fresh hooks, each with a tap-only view named after the plugin. */
-export async function applyChain(loaded: readonly LoadedPlugin[], hooks: Hooks, log: Logger, chain: ChainInfo, file: string, env: Readonly<Record<string, string | undefined>>): Promise<AppliedChain> {
+export async function applyChain(loaded: readonly LoadedPlugin[], hooks: Hooks, log: Logger, chain: ChainInfo, file: string, env: Readonly<Record<string, string | undefined>>, responseStore: () => ResponseStoreHandle): Promise<AppliedChain> {
   const routes: (LocalRoute & { plugin: string })[] = [];
   let streamEventsByDefault = false;
+  let usesResponseStore = false;
   const streamTaps = () => streamHookNames.reduce((n, name) => n + hooks[name].taps.length, 0);
   for (const { plugin, options } of loaded) {
     const before = streamTaps();
@@ -71,6 +74,10 @@ export async function applyChain(loaded: readonly LoadedPlugin[], hooks: Hooks, 
       chain,
       env,
       addRoute: (route) => void routes.push({ ...route, plugin: plugin.name }),
+      responseStore: () => {
+        usesResponseStore = true;
+        return responseStore();
+      },
     };
     try {
       await plugin.apply(api, options);
@@ -79,7 +86,7 @@ export async function applyChain(loaded: readonly LoadedPlugin[], hooks: Hooks, 
     }
     if (streamTaps() > before && !plugin.streamEventsOnDemand) streamEventsByDefault = true;
   }
-  return { routes, streamEventsByDefault };
+  return { routes, streamEventsByDefault, usesResponseStore };
 }
 
 interface NormalizedEntry {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { GatewayError } from './errors.js';
 import type { Hooks } from './hooks.js';
+import type { JsonObject } from '../json/is-object.js';
 
 // ----- Routes -----
 
@@ -26,7 +27,8 @@ export interface InboundHead {
   readonly contentLength: number | undefined;
   /**
    * Refuse bodies larger than `bytes`: a declared length over the limit is refused before reading, and reading
-   * stops as soon as the limit is passed. The error is what Codex receives.
+   * stops as soon as the limit is passed. The error is what Codex receives. It can only lower `server.maxBodyBytes`,
+   * which applies to every chain.
    */
   limitBody(bytes: number, error: () => GatewayError): void;
 }
@@ -43,14 +45,36 @@ export interface UpstreamRequest {
   /** Full upstream URL; a chain must set it (usually in `request`) or the kernel answers `no_upstream`. */
   url: URL | undefined;
   /**
-   * The API the upstream request speaks: `responses` (the default, Codex's own) or `chat-completions` once a plugin
-   * routes the exchange to a Chat Completions endpoint. Plugins agree through it; the kernel does not read it.
+   * The API the upstream request speaks: `responses` (the default, Codex's own), `chat-completions` or
+   * `anthropic-messages` once a plugin routes the exchange to such an endpoint. Plugins agree through it; the kernel
+   * does not read it.
    */
-  wire: 'responses' | 'chat-completions' | (string & {});
+  wire: 'responses' | 'chat-completions' | 'anthropic-messages' | (string & {});
+  /**
+   * What the plugin that chose the upstream knows of the model (e.g. from Copilot's `/models`), for the plugin that
+   * builds the body. The kernel does not read it.
+   */
+  model?: UpstreamModelInfo;
   method: 'GET' | 'POST';
-  headers: HeaderMap;
+  /**
+   * One map for the whole exchange: edit it in place (`headers[name] = value`, `delete headers[name]`). It cannot be
+   * replaced, so a header one plugin sets survives the plugins after it unless one of them deletes that very header.
+   */
+  readonly headers: HeaderMap;
   /** Body bytes; starts as the inbound body, byte for byte. */
   body: Buffer | undefined;
+}
+
+/** A model as the upstream's own list describes it; every field is optional because lists differ. */
+export interface UpstreamModelInfo {
+  id: string;
+  contextWindow?: number;
+  maxOutputTokens?: number;
+  vision?: boolean;
+  /** The model takes `thinking: {type: "adaptive"}` (Anthropic Messages). */
+  adaptiveThinking?: boolean;
+  minThinkingBudget?: number;
+  maxThinkingBudget?: number;
 }
 
 /** Metadata about the credential in use. The secret itself is only in the upstream `authorization` header. */
@@ -229,6 +253,26 @@ export interface PluginApi {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Serve a local endpoint; a path the kernel already serves is a config error. */
   addRoute(route: LocalRoute): void;
+  /**
+   * The gateway's response store, for a plugin whose upstream keeps no conversation state (a translator). Asking
+   * for it makes the chain serve `GET`/`DELETE {prefix}/v1/responses/{id}` and `…/input_items` from the store.
+   */
+  responseStore(): ResponseStoreHandle;
+}
+
+/** What a translating plugin does with the response store, once per Responses exchange before it translates. */
+export interface ResponseStoreHandle {
+  /** False when the config turned the store off. */
+  readonly enabled: boolean;
+  /** Whether `prepare` has anything to do for this body: `store` not false, a `previous_response_id` or an `item_reference`. */
+  wants(body: unknown): boolean;
+  /**
+   * The Responses body to translate: the stored conversation of `previous_response_id` (its inputs and outputs,
+   * in order) before the new input, each `item_reference` replaced by its item. When `store` is not false, the
+   * response the client then gets (its terminal event, or the JSON answer) is kept under its id. Throws the
+   * OpenAI error for an unknown id (400 `previous_response_not_found`, 404 for an item).
+   */
+  prepare(exchange: Exchange, body: JsonObject): JsonObject;
 }
 
 /** Environment variable that feeds an option's default (an explicit option in the config wins). */
@@ -275,6 +319,10 @@ export interface UpstreamConfig {
   connectTimeoutMs?: number;
   /** Hard cap on attempts per request, whatever plugins ask. */
   maxAttempts?: number;
+  /** Longest event (or line) of an upstream event stream the gateway parses, in decoded characters. */
+  maxEventChars?: number;
+  /** Most bytes read from one upstream event stream the gateway parses; 0 = no limit. */
+  maxStreamBytes?: number;
 }
 
 export interface ProviderConfig {
@@ -289,6 +337,14 @@ export interface ServerConfig {
   allowRemote?: boolean;
   /** Milliseconds to let in-flight streams finish on shutdown. */
   shutdownGraceMs?: number;
+  /** Milliseconds a client may take to send its request headers. */
+  headersTimeoutMs?: number;
+  /** Milliseconds a client may take to send its whole request (never the answer). */
+  requestTimeoutMs?: number;
+  /** Longest silence between two chunks of a request body. */
+  bodyIdleTimeoutMs?: number;
+  /** Largest request body on every chain, in bytes; 0 = no limit. */
+  maxBodyBytes?: number;
   /** Host header names accepted besides loopback names and the bound address. */
   allowedHosts?: string[];
   /** Browser origins accepted; any other request carrying `Origin` is refused. */
@@ -305,5 +361,20 @@ export interface RouterConfig {
   providers?: Record<string, ProviderConfig>;
   server?: ServerConfig;
   upstream?: UpstreamConfig;
+  /** Stored responses for chains whose upstream keeps no state (docs/response-store.md). */
+  responseStore?: ResponseStoreConfig;
   logLevel?: string;
+}
+
+export interface ResponseStoreConfig {
+  /** Keep responses of requests whose `store` is not false. @default true */
+  enabled?: boolean;
+  /** The SQLite file. @default "<state dir>/responses/responses.db" */
+  path?: string;
+  /** @default 10000 */
+  maxResponses?: number;
+  /** Bytes of stored JSON. @default 268435456 */
+  maxBytes?: number;
+  /** @default 30 */
+  maxAgeDays?: number;
 }

@@ -1,6 +1,6 @@
-import { stableHash, truncate } from './hash.js';
+import { stableHash } from './hash.js';
 import { isSensitiveKey } from './keys.js';
-import { REDACTED, redactText } from './values.js';
+import { REDACTED, redactCut } from './values.js';
 
 const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key', 'api-key']);
 const HASHED_HEADERS = new Set(['x-request-id', 'x-client-request-id']);
@@ -10,7 +10,7 @@ export function redactHeaderValue(name: string, value: string): string {
   const lower = name.toLowerCase();
   if (SECRET_HEADERS.has(lower) || isSensitiveKey(lower)) return REDACTED;
   if (HASHED_HEADERS.has(lower)) return stableHash(value);
-  return truncate(redactText(value), 96);
+  return redactCut(value, 96);
 }
 
 /** A copy of a header map safe for diagnostics; repeated values are joined with `, `. */
@@ -29,6 +29,6 @@ export function redactUrl(url: string | URL): string {
     const parsed = new URL(String(url));
     return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
   } catch {
-    return truncate(redactText(String(url).split(/[?#]/)[0] ?? ''), 96);
+    return redactCut(String(url).split(/[?#]/, 1)[0] ?? '', 96);
   }
 }

@@ -1,4 +1,9 @@
-// Codex's Responses tools mapped to function tools and back: the chat-translator and copilot-tools plugins share this.
+// Codex's Responses tools mapped to function tools and back, and the content of its items: the chat-translator,
+// messages-translator and copilot-tools plugins share this.
 export { ToolMap, flattenName, type ToolTarget } from './tool-map.js';
 export { convertTools, type ChatTool } from './convert.js';
 export { customInput } from './custom-input.js';
+export { imageUrl, isImagePart, partText, textOf } from './content.js';
+export { openCarrier, sealCarrier } from './carrier.js';
+export { allMatching, lookupPattern, matchPattern } from './model-patterns.js';
+export { FieldDecoder } from './field-decoder.js';

@@ -4,8 +4,9 @@ import { CLIError } from '../cli/errors.js';
 import { serviceApiKey } from './api-key.js';
 import { breadcrumb } from './breadcrumb.js';
 import type { Inspection } from './inspect.js';
-import { readPidFile, removePidFile, writePidFile, type PidRecord } from './pidfile.js';
+import { legacyPidAdvice, readPidFile, removePidFile, writePidFile, type PidRecord } from './pidfile.js';
 import { probeHealth, probeStatus, waitHealthy } from './probe.js';
+import { proveGateway } from './proof.js';
 import { isAlive, processIdentity, signal, waitForExit } from './process.js';
 import { ensureStateDir, type ServiceOptions, type StatePaths } from './state.js';
 import { guessUrl } from './status.js';
@@ -30,10 +31,29 @@ function serveArgs(options: ServiceOptions, logFile: string): string[] {
   return args;
 }
 
+/**
+ * The original codex-code-router's pid file: a dead pid is removed like any stale record; a live one stops `start`
+ * with what to do (it names no URL, so the gateway is looked for where the original listened: HOST and PORT).
+ */
+async function clearLegacy(paths: StatePaths, say: Say): Promise<void> {
+  const state = readPidFile(paths);
+  if (state.kind !== 'legacy') return;
+  if (!state.alive) {
+    removePidFile(paths);
+    breadcrumb(paths, 'stale_pid_cleanup', { pid: state.pid, why: 'dead', format: 'legacy' });
+    say(`removed stale pid file of the original codex-code-router (pid ${state.pid} is gone)`);
+    return;
+  }
+  const url = guessUrl(paths, process.env);
+  const health = await probeHealth(url, 1500, await serviceApiKey(paths));
+  throw new CLIError(legacyPidAdvice(state.pid, paths.pidFile, { url, healthy: health.label === 'healthy' }));
+}
+
 /** Leaves the state dir with no pid file of a dead or foreign process; returns a running record, if any. */
 function clearStale(paths: StatePaths, say: Say): PidRecord | undefined {
   const state = readPidFile(paths);
   if (state.kind === 'unreadable') throw new CLIError(`cannot read the pid file: ${state.reason}; remove it if ccrx is not running`);
+  if (state.kind === 'legacy') throw new CLIError(legacyPidAdvice(state.pid, paths.pidFile, { url: guessUrl(paths, process.env), healthy: false }));
   if (state.kind === 'stale') {
     removePidFile(paths);
     breadcrumb(paths, 'stale_pid_cleanup', { pid: state.record.pid, why: state.why });
@@ -44,6 +64,7 @@ function clearStale(paths: StatePaths, say: Say): PidRecord | undefined {
 
 /** Reports a service that already runs (healthy); throws if its process lives but does not answer. */
 export async function alreadyRunning(paths: StatePaths, say: Say): Promise<StartResult | undefined> {
+  await clearLegacy(paths, say);
   const running = clearStale(paths, say);
   if (!running) return undefined;
   const health = await probeHealth(running.url, undefined, await serviceApiKey(paths));
@@ -134,6 +155,18 @@ export async function stopService(paths: StatePaths, o: { say: Say; timeoutMs?: 
     say('ccrx is already stopped');
     return { stopped: false };
   }
+  if (state.kind === 'legacy') {
+    // Not recorded by `ccrx start`: nothing proves what the pid is now, so it is never signalled from here.
+    if (state.alive) {
+      const url = guessUrl(paths, process.env);
+      const health = await probeHealth(url, 1500, await serviceApiKey(paths));
+      throw new CLIError(legacyPidAdvice(state.pid, paths.pidFile, { url, healthy: health.label === 'healthy' }));
+    }
+    removePidFile(paths);
+    breadcrumb(paths, 'stale_pid_cleanup', { pid: state.pid, why: 'dead', format: 'legacy' });
+    say(`ccrx was not running; removed stale pid file of the original codex-code-router (pid ${state.pid} is gone)`);
+    return { stopped: false };
+  }
   if (state.kind === 'stale') {
     removePidFile(paths);
     breadcrumb(paths, 'stale_pid_cleanup', { pid: state.record.pid, why: state.why });
@@ -141,17 +174,26 @@ export async function stopService(paths: StatePaths, o: { say: Say; timeoutMs?: 
     return { stopped: false };
   }
   const { pid, shutdownGraceMs } = state.record;
+  const proof = await proveGateway(paths.pidFile, state.record, await serviceApiKey(paths));
+  if (!proof.proven) {
+    breadcrumb(paths, 'stop_refused', { pid, why: proof.why });
+    throw new CLIError(`not stopping pid ${pid}: nothing proves it is this gateway (${proof.why}); if ccrx is not running, remove ${paths.pidFile}`);
+  }
   const waitMs = o.timeoutMs ?? shutdownGraceMs + 5_000;
   signal(pid, 'SIGTERM');
-  breadcrumb(paths, 'signal_sent', { pid, signal: 'TERM' });
+  breadcrumb(paths, 'signal_sent', { pid, signal: 'TERM', proof: proof.by });
   let forced = false;
   if (!(await waitForExit(pid, waitMs))) {
-    forced = true;
-    // The service leads its own process group; take anything it spawned down with it.
-    if (process.platform !== 'win32') signal(-pid, 'SIGKILL');
-    signal(pid, 'SIGKILL');
-    breadcrumb(paths, 'signal_sent', { pid, signal: 'KILL' });
-    await waitForExit(pid, 5_000);
+    // The pid may have been given to another program while we waited.
+    const same = proof.identity === undefined || processIdentity(pid) === proof.identity;
+    if (same) {
+      forced = true;
+      // A service `start` spawned leads its own process group: take anything it spawned down with it.
+      if (process.platform !== 'win32' && proof.ownGroup) signal(-pid, 'SIGKILL');
+      signal(pid, 'SIGKILL');
+      breadcrumb(paths, 'signal_sent', { pid, signal: 'KILL', group: proof.ownGroup });
+      await waitForExit(pid, 5_000);
+    }
   }
   removePidFile(paths);
   breadcrumb(paths, 'service_stopped', { pid, forced });

@@ -20,7 +20,12 @@ export type PidState =
   | { kind: 'unreadable'; reason: string }
   | { kind: 'running'; record: PidRecord }
   /** The process is gone, or its pid now belongs to another program. */
-  | { kind: 'stale'; record: PidRecord; why: 'dead' | 'reused' };
+  | { kind: 'stale'; record: PidRecord; why: 'dead' | 'reused' }
+  /**
+   * The original codex-code-router's pid file: the pid and a newline, nothing else. Users come from there; its
+   * process may still run (an older gateway), and nothing in the file tells where it listens.
+   */
+  | { kind: 'legacy'; pid: number; alive: boolean };
 
 export function writePidFile(paths: StatePaths, record: PidRecord): void {
   ensureStateDir(paths);
@@ -31,6 +36,14 @@ export function removePidFile(paths: StatePaths): void {
   removeFile(paths.pidFile);
 }
 
+/** What a live legacy pid file means for `start`, `stop` and `status`: the words, and what to do. */
+export function legacyPidAdvice(pid: number, pidFile: string, gateway: { url: string; healthy: boolean }): string {
+  if (gateway.healthy) {
+    return `an older codex-code-router (pid ${pid}, recorded in the original project's pid file ${pidFile}) is still running at ${gateway.url}; stop it with \`kill ${pid}\` (or Ctrl-C where it runs), then run \`ccrx start\``;
+  }
+  return `${pidFile} holds pid ${pid} in the original codex-code-router's format; that process is alive, but no gateway answers at ${gateway.url}. If it is an older codex-code-router, stop it with \`kill ${pid}\`; if it is another program, remove ${pidFile}. Then run \`ccrx start\``;
+}
+
 export function readPidFile(paths: StatePaths): PidState {
   let text: string;
   try {
@@ -38,6 +51,11 @@ export function readPidFile(paths: StatePaths): PidState {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'none' };
     return { kind: 'unreadable', reason: (err as Error).message };
+  }
+  const legacy = /^\s*(\d+)\s*$/.exec(text);
+  if (legacy) {
+    const pid = Number(legacy[1]);
+    if (pid > 0 && Number.isSafeInteger(pid)) return { kind: 'legacy', pid, alive: isAlive(pid) };
   }
   const record = parseRecord(text);
   if (!record) return { kind: 'unreadable', reason: `${paths.pidFile} does not hold a pid record` };

@@ -32,7 +32,20 @@ export function processIdentity(pid: number): string | undefined {
   }
 }
 
-function procStat(pid: number): { state: string; startTime: string } | undefined {
+/** The process group `pid` belongs to (`/proc/<pid>/stat` field 5, `ps -o pgid=` elsewhere); undefined when unknowable. */
+export function processGroup(pid: number): number | undefined {
+  const stat = procStat(pid);
+  if (stat) return stat.group;
+  if (process.platform === 'win32' || process.platform === 'linux') return undefined;
+  try {
+    const out = Number(execFileSync('ps', ['-o', 'pgid=', '-p', String(pid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000 }).trim());
+    return Number.isInteger(out) && out > 0 ? out : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function procStat(pid: number): { state: string; group: number; startTime: string } | undefined {
   let text: string;
   try {
     text = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -42,8 +55,9 @@ function procStat(pid: number): { state: string; startTime: string } | undefined
   // The command name (field 2) may hold spaces and parentheses; the fields after the last ')' are fixed.
   const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
   const state = rest[0];
+  const group = Number(rest[2]);
   const startTime = rest[19];
-  return state && startTime ? { state, startTime } : undefined;
+  return state && startTime ? { state, group, startTime } : undefined;
 }
 
 /** Sends a signal; false when the process is already gone. */

@@ -1,5 +1,5 @@
 import { serviceApiKey } from './api-key.js';
-import { readPidFile, type PidState } from './pidfile.js';
+import { legacyPidAdvice, readPidFile, type PidState } from './pidfile.js';
 import { probeStatus, type HealthCheckView, type ProbeLabel, type ServiceStatus } from './probe.js';
 import { readServiceOptions, type StatePaths } from './state.js';
 import { gatewayUrl } from './url.js';
@@ -39,13 +39,20 @@ export async function collectStatus(paths: StatePaths, env: Readonly<Record<stri
   if (pidState.kind === 'unreadable') {
     return { ...base, state: 'unhealthy', health: 'not_checked', summary: `cannot read the pid file: ${pidState.reason}`, problems: [{ provider: '-', check: 'pid file', message: pidState.reason, fix: `remove ${paths.pidFile} if ccrx is not running` }] };
   }
-  const record = pidState.kind === 'none' ? undefined : pidState.record;
+  const record = 'record' in pidState ? pidState.record : undefined;
   const url = record?.url ?? guessUrl(paths, env);
   const probe = await probeStatus(url, 2000, await serviceApiKey(paths, env));
   const answered = probe.label === 'healthy' && probe.body !== undefined;
 
   if (pidState.kind !== 'running') {
-    const stale = pidState.kind === 'stale' ? `; the pid file is stale (pid ${pidState.record.pid} ${pidState.why === 'dead' ? 'is gone' : 'now belongs to another program'}), \`ccrx start\` will remove it` : '';
+    const stale =
+      pidState.kind === 'stale' ? `; the pid file is stale (pid ${pidState.record.pid} ${pidState.why === 'dead' ? 'is gone' : 'now belongs to another program'}), \`ccrx start\` will remove it`
+      : pidState.kind === 'legacy' ? `; the pid file is the original codex-code-router's, of pid ${pidState.pid}, which is gone; \`ccrx start\` will remove it`
+      : '';
+    if (pidState.kind === 'legacy' && pidState.alive) {
+      const advice = legacyPidAdvice(pidState.pid, paths.pidFile, { url, healthy: answered });
+      return { ...base, state: 'unhealthy', pid: pidState.pid, url, health: probe.label, service: probe.body, summary: advice, problems: [{ provider: '-', check: 'pid file', message: advice }] };
+    }
     if (answered) {
       const problem = { provider: '-', check: 'pid file', message: `a gateway (pid ${probe.body!.pid}) answers at ${url}, but it was not started by \`ccrx start\` with this state directory`, fix: 'stop that process yourself (e.g. Ctrl-C where `ccrx serve` runs)' };
       return { ...base, state: 'unhealthy', url, health: probe.label, service: probe.body, summary: `ccrx is reachable at ${url}, but no pid file exists${stale}`, problems: [problem] };

@@ -6,3 +6,5 @@ export * from './mock-upstream.js';
 export * from './mock-chat.js';
 export * from './router.js';
 export * from './temp.js';
+export * from './mock-messages.js';
+export { estimateTokens, type CacheUsage } from './mock-messages-rules.js';

@@ -12,8 +12,11 @@ import { startMockUpstream, type RecordedRequest } from './mock-upstream.js';
  * an OpenAI list. Every request is recorded.
  */
 
-/** One piece of a scripted stream: a chunk object (sent as `data: <json>`), a raw data string, or a pause. */
-export type StreamPiece = object | string | { pause: number };
+/**
+ * One piece of a scripted stream: a chunk object (sent as `data: <json>`), a raw data string, a pause, or bytes
+ * written exactly as given (`{ raw }`: a recorded SSE body, comments and `event:` lines included).
+ */
+export type StreamPiece = object | string | { pause: number } | { raw: string | Buffer };
 
 export type ChatResponse =
   | {
@@ -145,7 +148,8 @@ async function answer(res: ServerResponse, response: ChatResponse): Promise<void
       await sleep(piece.pause);
       continue;
     }
-    res.write(`data: ${typeof piece === 'string' ? piece : JSON.stringify(piece)}\n\n`);
+    if (isRaw(piece)) res.write(piece.raw);
+    else res.write(`data: ${typeof piece === 'string' ? piece : JSON.stringify(piece)}\n\n`);
     sent += 1;
     if (response.paceMs) await sleep(response.paceMs);
   }
@@ -159,6 +163,10 @@ async function answer(res: ServerResponse, response: ChatResponse): Promise<void
 
 function isPause(piece: StreamPiece): piece is { pause: number } {
   return typeof piece === 'object' && piece !== null && Object.keys(piece).length === 1 && typeof (piece as { pause?: unknown }).pause === 'number';
+}
+
+function isRaw(piece: StreamPiece): piece is { raw: string | Buffer } {
+  return typeof piece === 'object' && piece !== null && Object.keys(piece).length === 1 && 'raw' in piece && (typeof piece.raw === 'string' || Buffer.isBuffer(piece.raw));
 }
 
 function sendBody(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,7 +41,7 @@ afterAll(async () => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-const doctor = (url: string, env: Record<string, string>, o: { model?: string } = {}) => runDoctor({ url, cwd: temp(), env: { HOME: temp(), ...env }, timeoutMs: 10_000, ...o });
+const doctor = (url: string, env: Record<string, string>, o: { model?: string; request?: boolean } = {}) => runDoctor({ url, cwd: temp(), env: { HOME: temp(), ...env }, timeoutMs: 10_000, ...o });
 
 describe('ccrx doctor', () => {
   it('passes every step against a healthy setup, with one real request', async () => {
@@ -77,6 +77,47 @@ describe('ccrx doctor', () => {
       ['request', 'skip'],
     ]);
     expect(steps[1]!.fix).toContain('ccrx start');
+  });
+
+  it('fails the config step with the real error of a plugin option that fails validation, as serve reports it', async () => {
+    const dir = temp();
+    const configFile = join(dir, 'router.config.json');
+    writeFileSync(configFile, JSON.stringify({ providers: { ds: { plugins: [['chat-translator', { preset: 'deepseek', keepAliveMs: 'fast' }]] } } }));
+    const steps = await runDoctor({ configFile, url: gw.url, cwd: dir, env: { HOME: temp(), CODEX_HOME: codexHome(`${gw.url}/v1`) }, timeoutMs: 10_000 });
+    expect(steps[0]).toMatchObject({ name: 'config', status: 'fail' });
+    expect(steps[0]!.message).toContain(`${configFile} > providers.ds.plugins[0] (chat-translator) > /keepAliveMs must be integer`);
+    expect(steps.slice(1).every((s) => s.status === 'skip')).toBe(true);
+  });
+
+  it('flags a second provider block for the same gateway endpoint (README block pasted next to the written one)', async () => {
+    const home = codexHome(`${gw.url}/v1`);
+    writeFileSync(join(home, 'config.toml'), `${readFileSync(join(home, 'config.toml'), 'utf8')}\n[model_providers.copilot]\nname = "pasted"\nbase_url = "${gw.url.replace('127.0.0.1', 'localhost')}/v1/"\nwire_api = "responses"\n`);
+    const steps = await doctor(gw.url, { CODEX_HOME: home }, { request: false });
+    const step = steps.find((s) => s.name === 'codex config')!;
+    expect(step.status).toBe('fail');
+    expect(step.message).toContain('"copilot" and "ccrx" point at the same gateway endpoint');
+    expect(step.fix).toContain('remove [model_providers.copilot]');
+  });
+
+  it('flags a default model the model catalogue lacks, and a catalogue Codex cannot read', async () => {
+    const home = codexHome(`${gw.url}/v1`, 'gpt-5.2-codex');
+    const catalog = join(home, 'ccrx-model-catalog.json');
+    writeFileSync(catalog, JSON.stringify({ models: [{ slug: 'gpt-5.1-codex' }, { slug: 'claude-sonnet-4.5' }] }));
+    writeFileSync(join(home, 'config.toml'), `model_catalog_json = ${JSON.stringify(catalog)}\n${readFileSync(join(home, 'config.toml'), 'utf8')}`);
+    const lacking = (await doctor(gw.url, { CODEX_HOME: home }, { request: false })).find((s) => s.name === 'codex config')!;
+    expect(lacking.status).toBe('fail');
+    expect(lacking.message).toContain('the default model "gpt-5.2-codex" is not in the model catalogue');
+    expect(lacking.message).toContain('gpt-5.1-codex, claude-sonnet-4.5');
+    expect(lacking.fix).toContain('ccrx codex-config --write');
+
+    // Codex matches by prefix: a dated variant of a listed slug has metadata.
+    writeFileSync(join(home, 'config.toml'), readFileSync(join(home, 'config.toml'), 'utf8').replace('model = "gpt-5.2-codex"', 'model = "gpt-5.1-codex-2026"'));
+    expect((await doctor(gw.url, { CODEX_HOME: home }, { request: false })).find((s) => s.name === 'codex config')!.status).toBe('ok');
+
+    writeFileSync(catalog, '{ not json');
+    const broken = (await doctor(gw.url, { CODEX_HOME: home }, { request: false })).find((s) => s.name === 'codex config')!;
+    expect(broken.status).toBe('fail');
+    expect(broken.message).toContain('Codex stops at start-up');
   });
 
   it('names auth when the gateway has no credential', async () => {

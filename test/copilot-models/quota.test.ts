@@ -92,6 +92,16 @@ describe('copilot-quota', () => {
     expect(res.headers.get('x-codex-primary-used-percent')).toBeNull();
   });
 
+  it('names the cause when no GitHub token is saved: no token file at all, or a token file without githubToken', async () => {
+    const missing = join(tokenFile({}), '..', 'absent.json');
+    const noFile = await gateway({ tokenFile: missing });
+    await expect.poll(async () => (await health(noFile.url)).quota?.message).toContain(`there is no token file at ${missing}`);
+    await noFile.close();
+    const withoutToken = tokenFile({ copilotToken: 'x' });
+    const { url } = await gateway({ tokenFile: withoutToken });
+    await expect.poll(async () => (await health(url)).quota?.message).toContain(`the token file ${withoutToken} has no githubToken`);
+  });
+
   it('maps unlimited quotas to no headers and computes used percent from entitlement when percent is absent', () => {
     expect(quotaHeaders(parseQuota({ quota_snapshots: { premium_interactions: { unlimited: true } } }))).toEqual({});
     expect(quotaHeaders(parseQuota({ quota_snapshots: { premium_interactions: { entitlement: 50, remaining: 40 } } }))).toEqual({ 'x-codex-primary-used-percent': '20' });

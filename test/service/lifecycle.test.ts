@@ -269,6 +269,64 @@ describe('stale pid files', () => {
   }, 30_000);
 });
 
+// The original codex-code-router wrote `<pid>` and a newline; users come from there with that file in place.
+describe('a pid file in the original codex-code-router format', () => {
+  const writeLegacyPid = (pid: number) => {
+    mkdirSync(sb.stateDir, { recursive: true });
+    writeFileSync(sb.pidFile, `${pid}\n`);
+  };
+
+  it('a dead pid is stale: status says so and start removes it and starts', async () => {
+    sb = await createSandbox();
+    writeConfig(sb);
+    const dead = spawn(process.execPath, ['-e', '0']);
+    await new Promise((r) => dead.once('exit', r));
+    writeLegacyPid(dead.pid!);
+    const status = await sb.ccrx(['status']);
+    expect(status.code).toBe(3);
+    expect(status.stdout).toContain(`the pid file is the original codex-code-router's, of pid ${dead.pid}, which is gone`);
+    const started = await sb.ccrx(['start']);
+    expect(started.stderr).toBe('');
+    expect(started.code).toBe(0);
+    expect(started.stdout).toContain(`removed stale pid file of the original codex-code-router (pid ${dead.pid} is gone)`);
+    expect(sb.readPid()).toBeGreaterThan(0);
+    expect((await fetch(`${sb.url}/health`)).status).toBe(200);
+  }, 30_000);
+
+  it('a live pid answering as a gateway is an older ccrx still running: start and stop say how to stop it and signal nothing', async () => {
+    sb = await createSandbox();
+    writeConfig(sb);
+    const older = sb.track(spawn(process.execPath, [ccrxBin, 'serve'], { cwd: sb.dir, env: sb.env, stdio: 'ignore' }));
+    for (let i = 0; i < 100 && !(await fetch(`${sb.url}/health`).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
+    writeLegacyPid(older.pid!);
+
+    const start = await sb.ccrx(['start']);
+    expect(start.code).toBe(1);
+    expect(start.stderr).toContain(`an older codex-code-router (pid ${older.pid}, recorded in the original project's pid file ${sb.pidFile}) is still running at ${sb.url}; stop it with \`kill ${older.pid}\``);
+    expect(start.stderr).not.toContain('does not hold a pid record');
+    const stop = await sb.ccrx(['stop']);
+    expect(stop.code).toBe(1);
+    expect(stop.stderr).toContain(`stop it with \`kill ${older.pid}\``);
+    const status = await sb.ccrx(['status']);
+    expect(status.code).toBe(1);
+    expect(status.stdout).toContain(`an older codex-code-router (pid ${older.pid}`);
+    expect(isAlive(older.pid!)).toBe(true);
+    expect(readFileSync(sb.pidFile, 'utf8')).toBe(`${older.pid}\n`);
+  }, 30_000);
+
+  it('a live pid that is no gateway stops start with both ways out', async () => {
+    sb = await createSandbox();
+    writeConfig(sb);
+    const other = sb.track(spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' }));
+    writeLegacyPid(other.pid!);
+    const start = await sb.ccrx(['start']);
+    expect(start.code).toBe(1);
+    expect(start.stderr).toContain(`holds pid ${other.pid} in the original codex-code-router's format; that process is alive, but no gateway answers at ${sb.url}`);
+    expect(start.stderr).toContain(`remove ${sb.pidFile}`);
+    expect(isAlive(other.pid!)).toBe(true);
+  }, 30_000);
+});
+
 function writePid(sb: Sandbox, pid: number, identity?: string): void {
   mkdirSync(sb.stateDir, { recursive: true });
   writeFileSync(sb.pidFile, JSON.stringify({ pid, identity, url: sb.url, startedAt: new Date().toISOString(), shutdownGraceMs: 1000 }));

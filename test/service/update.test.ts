@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installPrefix, planUpdate } from '../../src/service/update.js';
+import { npm, npmEnv as npmDefaults, pack } from '../support/packed.js';
 import { createSandbox, repoRoot, run, writeConfig, type Sandbox } from './helpers.js';
 
 describe('installPrefix', () => {
@@ -23,8 +24,8 @@ describe('installPrefix', () => {
 });
 
 // Installs a packed tarball of this repository into a temporary npm prefix, then updates it from a
-// second tarball with a different version. npm runs offline, from the local cache (dependencies were
-// installed on this machine), so no network is touched.
+// second tarball with a different version. npm prefers its cache: a warm machine stays off the network, and one
+// whose cache was empty before `npm ci` (tarballs but no package metadata) fetches the metadata from the registry.
 describe('ccrx update from a packed tarball', () => {
   let tmp: string;
   let prefix: string;
@@ -35,18 +36,15 @@ describe('ccrx update from a packed tarball', () => {
 
   beforeAll(async () => {
     tmp = realpathSync(mkdtempSync(join(tmpdir(), 'ccrx-update-')));
-    const cache = execFileSync('npm', ['config', 'get', 'cache'], { encoding: 'utf8' }).trim();
-    npmEnv = { npm_config_cache: cache, npm_config_offline: 'true', npm_config_update_notifier: 'false' };
-    const npm = (args: string[], cwd: string) => execFileSync('npm', args, { cwd, env: { ...process.env, ...npmEnv }, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
-    const packed = npm(['pack', '--ignore-scripts', '--pack-destination', tmp], repoRoot).trim().split('\n').at(-1)!;
-    const current = join(tmp, packed);
+    npmEnv = npmDefaults();
+    const current = pack(repoRoot, tmp, npmEnv).file;
     // The "new release": the same package with another version.
     execFileSync('tar', ['-xzf', current, '-C', tmp]);
     const manifest = join(tmp, 'package', 'package.json');
     writeFileSync(manifest, JSON.stringify({ ...JSON.parse(readFileSync(manifest, 'utf8')), version: '9.9.9-test' }, null, 2));
-    next = join(tmp, npm(['pack', '--ignore-scripts', '--pack-destination', tmp], join(tmp, 'package')).trim().split('\n').at(-1)!);
+    next = pack(join(tmp, 'package'), tmp, npmEnv).file;
     prefix = join(tmp, 'prefix');
-    npm(['install', '--global', '--prefix', prefix, '--no-audit', '--no-fund', current], tmp);
+    npm(['install', '--global', '--prefix', prefix, '--no-audit', '--no-fund', current], tmp, npmEnv);
     sb = await createSandbox();
     writeConfig(sb);
   }, 120_000);

@@ -66,7 +66,7 @@ describe('body-limit', () => {
     expect(mock.requests).toHaveLength(1);
   });
 
-  it('reads its limit from REQUEST_BODY_LIMIT_BYTES', async () => {
+  it("REQUEST_BODY_LIMIT_BYTES (the server's limit) holds on its chain whatever its maxBytes", async () => {
     const { mock, gw } = await setup(undefined, { REQUEST_BODY_LIMIT_BYTES: '1024' });
     expect((await post(gw.url, Buffer.alloc(1025, 0x20))).status).toBe(413);
     expect(mock.requests).toHaveLength(0);

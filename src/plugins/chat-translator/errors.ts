@@ -84,7 +84,47 @@ function retryAfterSeconds(headers: Record<string, string | string[]>): number |
 export interface StreamFailure {
   code: string;
   message: string;
+  /** The HTTP status a blocking answer with this failure gets (default 502). */
+  status?: number;
 }
+
+/**
+ * An `error` object inside a 200 stream (or body), classified by the status it carries, as if the upstream had
+ * answered with that status: Groq's `{"error":{…,"code":"tool_use_failed","status_code":400}}` and OpenRouter's
+ * `{"code":400,"message":"Token limit reached"}` are final (`invalid_prompt` with the provider's words, context
+ * length as `context_length_exceeded`); 429 stays retryable as `rate_limit_exceeded`, 5xx as `upstream_error`. One
+ * that carries no status keeps the retryable `upstream_stream_error`.
+ */
+export function inStreamError(error: unknown): StreamFailure {
+  const e = isObject(error) ? error : {};
+  const message = typeof e.message === 'string' && e.message ? e.message : typeof error === 'string' ? error : JSON.stringify(error);
+  const status = statusOf(e);
+  if (status === undefined) {
+    if (e.code === 'context_length_exceeded' || CONTEXT.test(message)) return { code: 'context_length_exceeded', message: `upstream error: ${message}`, status: 400 };
+    return { code: 'upstream_stream_error', message: `upstream error: ${message}` };
+  }
+  const mapped = upstreamHttpError(status, JSON.stringify({ error: { ...e, message } }), {});
+  return { code: mapped.code ?? 'upstream_error', message: mapped.message.replace(`upstream HTTP ${status}:`, `upstream error ${status} in the stream:`), status: mapped.status };
+}
+
+/** The status an error object carries: `status_code` (Groq), a numeric `code` (OpenRouter), `status`, else its type. */
+function statusOf(e: Record<string, unknown>): number | undefined {
+  for (const value of [e.status_code, e.code, e.status]) {
+    const n = typeof value === 'number' ? value : typeof value === 'string' && /^[1-5]\d\d$/.test(value) ? Number(value) : undefined;
+    if (n !== undefined && n >= 400 && n <= 599) return n;
+  }
+  return STATUS_OF_TYPE[String(e.type ?? e.code)];
+}
+
+const STATUS_OF_TYPE: Record<string, number> = {
+  invalid_request_error: 400,
+  rate_limit_exceeded: 429,
+  rate_limit_error: 429,
+  insufficient_quota: 429,
+  server_error: 500,
+  api_error: 500,
+  overloaded_error: 503,
+};
 
 export function failureOf(error: GatewayError): StreamFailure {
   // Kernel transport errors read better for Codex under the names the spec gives them.

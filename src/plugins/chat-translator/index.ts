@@ -1,20 +1,20 @@
-import { definePlugin, GatewayError, readErrorBody, isEventStream, serializeEvents, type Exchange, type Logger, type PluginApi, type Reply } from '../../index.js';
+import { definePlugin, GatewayError, isObject, readErrorBody, isEventStream, serializeEvents, type Exchange, type JsonObject, type Logger, type PluginApi, type Reply, type ResponseStoreHandle } from '../../index.js';
 import { failureOf, upstreamHttpError } from './errors.js';
 import { codexCatalog, parseModelList, type UpstreamModel } from './models.js';
 import { completionChunks, translateCompletion } from './non-stream.js';
-import { resolveSettings, type Settings } from './presets.js';
+import { matchPattern, resolveSettings, type Settings } from './presets.js';
 import { ReasoningCache } from './reasoning-carrier.js';
 import { deferLargeStrings } from './large-strings.js';
 import { translateRequest, type TranslatedRequest } from './request.js';
 import { optionsSchema, type ChatTranslatorOptions } from './schema.js';
-import { ResponseStream } from './stream-state.js';
+import { ResponseStream, type StreamOptions } from './stream-state.js';
 
 export type { ChatTranslatorOptions } from './schema.js';
 
 const NAME = 'chat-translator';
 const STATE = Symbol(NAME);
 
-type ExchangeState = { kind: 'models' } | { kind: 'responses'; request: TranslatedRequest; stream: ResponseStream | undefined };
+type ExchangeState = { kind: 'models' } | { kind: 'responses'; request: TranslatedRequest; reading: Reading; stream: ResponseStream | undefined };
 
 /** Largest blocking (non-stream) completion read whole. */
 const COMPLETION_BODY_LIMIT = 32 * 1024 * 1024;
@@ -40,7 +40,8 @@ const plugin = definePlugin<ChatTranslatorOptions>({
     if (!apiKey && settings.apiKeyEnv) api.log.warn({ env: settings.apiKeyEnv }, 'chat-translator: no API key (set apiKey or the environment variable); requests will fail');
     const cache = new ReasoningCache(options.reasoningCacheSize);
     const catalog = catalogSource(baseUrl, settings, options, apiKey, api.log);
-    const translate = translator(options, settings, cache, api.log);
+    // A Chat upstream keeps no conversation: previous_response_id and item_reference are answered from the store.
+    const translate = translator(options, settings, cache, api.log, api.responseStore());
     const extraHeaders = lowerKeys(settings.headers);
 
     api.hooks.request.tapPromise(NAME, async (ex) => {
@@ -72,17 +73,34 @@ const plugin = definePlugin<ChatTranslatorOptions>({
 
 type Api = PluginApi;
 
-/** Rebuilds an exchange's upstream body as a Chat request and prepares its response stream (both modes). */
-function translator(options: ChatTranslatorOptions, settings: Settings, cache: ReasoningCache, log: Logger) {
+/**
+ * Rebuilds an exchange's upstream body as a Chat request and prepares its response stream (both modes). With a
+ * store (a chain whose whole upstream is Chat), a request that chains, references or is kept goes through it
+ * first; without one (routed mode, beside a Responses upstream), such a request is refused rather than sent
+ * without its conversation.
+ */
+function translator(options: ChatTranslatorOptions, settings: Settings, cache: ReasoningCache, log: Logger, store?: ResponseStoreHandle) {
   return (ex: Exchange): void => {
     const context = { log: ex.log, carrierKey: options.carrierKey, cache };
-    const deferred = deferLargeStrings(ex.inbound.body);
-    let request = translateRequest(deferred ? deferred.json : ex.inbound.json(), settings, context);
-    let body = deferred?.restore(JSON.stringify(request.body));
-    if (!body) {
-      if (deferred) request = translateRequest(ex.inbound.json(), settings, context);
-      body = Buffer.from(JSON.stringify(request.body));
-    }
+    const { request, body } = tooDeepIsInvalid(() => {
+      const deferred = deferLargeStrings(ex.inbound.body);
+      const parsed = deferred ? deferred.json : ex.inbound.json();
+      let request: TranslatedRequest;
+      let body: Buffer | undefined;
+      if (store?.wants(parsed) && isObject(parsed)) {
+        request = translateRequest(store.prepare(ex, (deferred ? ex.inbound.json() : parsed) as JsonObject), settings, context);
+        body = Buffer.from(JSON.stringify(request.body));
+      } else {
+        if (!store) refuseStateful(parsed);
+        request = translateRequest(parsed, settings, context);
+        body = deferred?.restore(JSON.stringify(request.body));
+        if (!body) {
+          if (deferred) request = translateRequest(ex.inbound.json(), settings, context);
+          body = Buffer.from(JSON.stringify(request.body));
+        }
+      }
+      return { request, body };
+    });
     ex.upstream.wire = 'chat-completions';
     ex.upstream.body = body;
     Object.assign(ex.upstream.headers, { 'content-type': 'application/json', accept: request.stream ? 'text/event-stream' : 'application/json', 'accept-encoding': 'identity' });
@@ -90,13 +108,48 @@ function translator(options: ChatTranslatorOptions, settings: Settings, cache: R
       ex.keepAlive = { commitAfterMs: options.commitAfterMs, intervalMs: options.keepAliveMs };
       ex.streamEvents = true;
     }
-    ex.state.set(STATE, { kind: 'responses', request, stream: request.stream ? new ResponseStream(streamOptionsOf(request, options, cache)) : undefined });
+    const refusalAs = refusalFor(options.refusalAs, ex.inbound.headers);
+    const thinkTags = settings.quirks.thinkTags.some((pattern) => matchPattern(pattern, request.upstreamModel));
+    const reading = { refusalAs, thinkTags };
+    ex.state.set(STATE, { kind: 'responses', request, reading, stream: request.stream ? new ResponseStream(streamOptionsOf(request, options, cache, reading)) : undefined });
     if (log.isLevelEnabled('debug')) ex.log.debug({ upstreamModel: request.upstreamModel, tools: [...request.map.byUpstream.keys()] }, 'chat-translator: request translated');
   };
 }
 
-function streamOptionsOf(request: TranslatedRequest, options: ChatTranslatorOptions, cache: ReasoningCache) {
-  return { model: request.codexModel, upstreamModel: request.upstreamModel, map: request.map, carrierKey: options.carrierKey, cache };
+/**
+ * JSON.parse takes any depth, but serializing or walking it runs out of stack: a body nested that deep (a tool schema
+ * 100,000 levels down) is the client's mistake, a 400, not the gateway's 500.
+ */
+function tooDeepIsInvalid<T>(translate: () => T): T {
+  try {
+    return translate();
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    throw new GatewayError({ status: 400, type: 'invalid_request_error', code: 'invalid_request', message: 'the request body nests too deeply to translate', cause: err });
+  }
+}
+
+/** How this exchange's answer is read: per request, from its client and its upstream model. */
+interface Reading {
+  refusalAs: RefusalAs;
+  thinkTags: boolean;
+}
+
+function streamOptionsOf(request: TranslatedRequest, options: ChatTranslatorOptions, cache: ReasoningCache, reading: Reading): StreamOptions {
+  return { model: request.codexModel, upstreamModel: request.upstreamModel, map: request.map, carrierKey: options.carrierKey, cache, ...reading };
+}
+
+type RefusalAs = 'refusal' | 'output_text';
+
+/**
+ * Codex 0.169 knows only `output_text` parts in an assistant message: a message whose only part is a refusal is
+ * dropped and the user sees an empty answer. For Codex, `auto` gives the refusal as answer text.
+ */
+function refusalFor(option: ChatTranslatorOptions['refusalAs'], headers: Readonly<Record<string, string>>): RefusalAs {
+  if (option !== 'auto') return option;
+  const originator = String(headers.originator ?? '');
+  const agent = String(headers['user-agent'] ?? '');
+  return /^codex/i.test(originator) || /^codex/i.test(agent) ? 'output_text' : 'refusal';
 }
 
 /** Routed mode: translate exchanges an earlier plugin sent to Chat Completions; everything else passes untouched. */
@@ -118,7 +171,7 @@ function applyRouted(api: Api, options: ChatTranslatorOptions, settings: Setting
 /** Upstream answers and the event stream back to Codex: the same in both modes. */
 function tapResponseSide(api: Api, options: ChatTranslatorOptions, settings: Settings, cache: ReasoningCache, apiKey: string | undefined): void {
   const state = (ex: Exchange) => ex.state.get(STATE) as ExchangeState | undefined;
-  const streamOptions = (request: TranslatedRequest) => streamOptionsOf(request, options, cache);
+  const streamOptions = (s: { request: TranslatedRequest; reading: Reading }) => streamOptionsOf(s.request, options, cache, s.reading);
   const streamOf = (ex: Exchange) => {
     const s = state(ex);
     return s?.kind === 'responses' ? s.stream : undefined;
@@ -134,7 +187,7 @@ function tapResponseSide(api: Api, options: ChatTranslatorOptions, settings: Set
       if (!s.stream) {
         const completion = parseJson(await response.readBody(COMPLETION_BODY_LIMIT));
         try {
-          return { reply: { status: 200, body: translateCompletion(completion, streamOptions(s.request)) } };
+          return { reply: { status: 200, body: translateCompletion(completion, streamOptions(s)) } };
         } catch (err) {
           return { fail: err as GatewayError };
         }
@@ -178,13 +231,27 @@ function readApiKeyEnv(env: Readonly<Record<string, string | undefined>>, name: 
   return value ? value : undefined;
 }
 
+/** Routed mode has no store: a conversation it cannot see is refused, never silently dropped. */
+function refuseStateful(body: unknown): void {
+  if (!isObject(body)) return;
+  const references = Array.isArray(body.input) && body.input.some((item) => isObject(item) && item.type === 'item_reference');
+  if (typeof body.previous_response_id !== 'string' && !references) return;
+  throw new GatewayError({
+    status: 400,
+    type: 'invalid_request_error',
+    code: 'previous_response_not_found',
+    message: `this model is translated to Chat Completions on a chain without a response store, so ${references ? 'item_reference' : 'previous_response_id'} cannot be resolved; send the whole conversation with store: false`,
+    details: { param: references ? 'input' : 'previous_response_id' },
+  });
+}
+
 function missingKey(env: string): GatewayError {
   return new GatewayError({ status: 400, type: 'invalid_request_error', code: 'missing_api_key', message: `chat-translator has no upstream API key: set the ${env} environment variable or the apiKey option` });
 }
 
-/** The translator owns the upstream's headers: whatever an earlier plugin set is replaced. */
+/** The headers a Chat upstream needs, set over the map; headers an earlier plugin set for this upstream stay. */
 function setUpstreamHeaders(ex: Exchange, extra: Record<string, string>, accept: string): void {
-  ex.upstream.headers = { 'content-type': 'application/json', accept, 'accept-encoding': 'identity', ...extra };
+  Object.assign(ex.upstream.headers, { 'content-type': 'application/json', accept, 'accept-encoding': 'identity' }, extra);
 }
 
 function lowerKeys(headers: Record<string, string>): Record<string, string> {

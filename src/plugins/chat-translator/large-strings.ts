@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import { jsonItems, jsonKind, jsonMembers, jsonString, type JsonRange } from '../../index.js';
 
@@ -44,14 +44,12 @@ export function deferLargeStrings(body: Buffer): DeferredBody | undefined {
   if (ranges.length === 0) return undefined;
   ranges.sort((a, b) => a.start - b.start);
 
-  const contents: Buffer[] = [];
+  // Equal texts get one marker: the translator compares assistant texts to drop repeats.
+  const ids = new ContentIds();
   let reduced = '';
   let at = 0;
   for (const range of ranges) {
-    const content = body.subarray(range.start + 1, range.end - 1);
-    // Equal texts get one marker: the translator compares assistant texts to drop repeats.
-    let id = contents.findIndex((known) => known.equals(content));
-    if (id === -1) id = contents.push(content) - 1;
+    const id = ids.of(body.subarray(range.start + 1, range.end - 1));
     reduced += `${body.toString('utf8', at, range.start)}"${SERIALIZED_OPEN}${id}${SERIALIZED_MARK}"`;
     at = range.end;
   }
@@ -62,7 +60,60 @@ export function deferLargeStrings(body: Buffer): DeferredBody | undefined {
   } catch {
     return undefined;
   }
-  return { json, restore: (serialized) => restore(serialized, contents) };
+  return { json, restore: (serialized) => restore(serialized, ids.contents) };
+}
+
+/** Texts of one length compared byte for byte; past this many, they are told apart by digest. */
+const FEW_OF_A_LENGTH = 8;
+
+/**
+ * Numbers distinct texts, equal texts alike, in time linear in their bytes. Texts of different lengths never match,
+ * so most are numbered by their length alone; the few of one length are compared byte for byte; many of one length
+ * (3,000 near-identical texts took 1.4 s when each was compared with all before it) go by a digest, which is only
+ * computed for them.
+ */
+class ContentIds {
+  readonly contents: Buffer[] = [];
+  readonly #byLength = new Map<number, { ids: number[]; byDigest?: Map<string, number[]> }>();
+
+  of(content: Buffer): number {
+    const same = this.#byLength.get(content.length);
+    if (!same) {
+      const id = this.#add(content);
+      this.#byLength.set(content.length, { ids: [id] });
+      return id;
+    }
+    if (!same.byDigest && same.ids.length < FEW_OF_A_LENGTH) {
+      const found = same.ids.find((id) => this.contents[id]!.equals(content));
+      if (found !== undefined) return found;
+      const id = this.#add(content);
+      same.ids.push(id);
+      return id;
+    }
+    if (!same.byDigest) {
+      same.byDigest = new Map();
+      for (const id of same.ids) bucket(same.byDigest, digest(this.contents[id]!)).push(id);
+    }
+    const candidates = bucket(same.byDigest, digest(content));
+    // A digest match is checked: equal markers must mean equal bytes.
+    const found = candidates.find((id) => this.contents[id]!.equals(content));
+    if (found !== undefined) return found;
+    const id = this.#add(content);
+    candidates.push(id);
+    return id;
+  }
+
+  #add(content: Buffer): number {
+    return this.contents.push(content) - 1;
+  }
+}
+
+const digest = (content: Buffer) => createHash('sha256').update(content).digest('base64');
+
+function bucket(map: Map<string, number[]>, key: string): number[] {
+  let ids = map.get(key);
+  if (!ids) map.set(key, (ids = []));
+  return ids;
 }
 
 function restore(serialized: string, contents: Buffer[]): Buffer | undefined {

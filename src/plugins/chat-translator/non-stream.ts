@@ -10,9 +10,11 @@ export function translateCompletion(completion: unknown, options: StreamOptions)
   for (const chunk of completionChunks(completion)) stream.chunk(JSON.stringify(chunk));
   stream.end();
   const result = stream.result!;
-  if (result.status === 'failed') {
-    const error = result.error as { code: string; message: string };
-    throw new GatewayError({ status: 502, type: 'server_error', code: error.code, message: error.message, expose: true });
+  const failure = stream.failure;
+  if (failure) {
+    const status = failure.status ?? 502;
+    const type = status === 429 ? (failure.code === 'insufficient_quota' ? 'insufficient_quota' : 'rate_limit_exceeded') : status < 500 ? 'invalid_request_error' : 'server_error';
+    throw new GatewayError({ status, type, code: failure.code, message: failure.message, expose: true });
   }
   return result;
 }
@@ -29,5 +31,8 @@ export function completionChunks(completion: unknown): Record<string, unknown>[]
     delta.tool_calls = (message.tool_calls as unknown[]).map((tc, index) => (isObject(tc) ? { index, ...tc } : tc));
   }
   const finish = typeof choice.finish_reason === 'string' ? choice.finish_reason : 'stop';
-  return [{ choices: [{ index: 0, delta, finish_reason: finish }], usage: completion.usage }];
+  const chunk: Record<string, unknown> = { choices: [{ index: 0, delta, finish_reason: finish }], usage: completion.usage };
+  if (completion.citations !== undefined) chunk.citations = completion.citations;
+  if (completion.search_results !== undefined) chunk.search_results = completion.search_results;
+  return [chunk];
 }

@@ -269,4 +269,34 @@ describe('chat-translator: routed mode (no baseUrl)', () => {
     expect(passed).toBe('data:{"type":"response.completed","response":{"id":"r"}}\n\n');
     expect(mock.requests[1]!.json()).toEqual({ model: 'gpt-5', stream: true, input: 'hi' });
   });
+
+  it('refuses previous_response_id and item_reference for a routed model (no store there), and passes them on for a Responses upstream', async () => {
+    const mock = await startMockUpstream((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end('data:{"type":"response.completed","response":{"id":"r"}}\n\n');
+    });
+    cleanup.push(() => mock.close());
+    const router = definePlugin({
+      name: 'router',
+      apply: ({ hooks }) =>
+        hooks.request.tap('router', (ex) => {
+          const chat = (ex.inbound.json() as { model: string }).model === 'chat-only';
+          ex.upstream.url = new URL(chat ? '/chat/completions' : '/responses', mock.url);
+          if (chat) ex.upstream.wire = 'chat-completions';
+          return undefined;
+        }),
+    });
+    const gw = await startRouter({ plugins: [router, [chatTranslator, {}]] });
+    cleanup.push(() => gw.close());
+    const send = (body: object) => fetch(`${gw.url}/v1/responses`, { method: 'POST', body: JSON.stringify({ stream: true, ...body }) });
+    const chained = await send({ model: 'chat-only', input: 'hi', previous_response_id: 'resp_1' });
+    expect(chained.status).toBe(400);
+    expect(await chained.json()).toMatchObject({ error: { code: 'previous_response_not_found', param: 'previous_response_id' } });
+    const referenced = await send({ model: 'chat-only', input: [{ type: 'item_reference', id: 'msg_1' }] });
+    expect(referenced.status).toBe(400);
+    expect(mock.requests).toHaveLength(0);
+    // A Responses upstream keeps its own semantics: the same fields reach it untouched.
+    expect((await send({ model: 'gpt-5', input: 'hi', previous_response_id: 'resp_1' })).status).toBe(200);
+    expect(mock.requests[0]!.json()).toMatchObject({ previous_response_id: 'resp_1' });
+  });
 });

@@ -1,3 +1,4 @@
+import { allMatching, lookupPattern, matchPattern } from '../../index.js';
 import { quirkDefaults, type ChatTranslatorOptions, type PresetName, type Quirks } from './schema.js';
 
 /** What a preset fills in. Everything here can be overridden by an explicit option. */
@@ -44,8 +45,9 @@ export const presets: Readonly<Record<PresetName, Preset>> = {
   groq: {
     baseUrl: 'https://api.groq.com/openai/v1',
     apiKeyEnv: 'GROQ_API_KEY',
-    // Groq streams `reasoning` but rejects it as an input message field.
-    quirks: { reasoningField: null, responseFormat: 'json_object', imageModels: ['meta-llama/llama-4*'] },
+    // Groq streams `reasoning` but rejects it as an input message field; its reasoning_format "raw" (the default
+    // for Qwen3 and the R1 distills) leaves the reasoning in content as <think> tags.
+    quirks: { reasoningField: null, responseFormat: 'json_object', imageModels: ['meta-llama/llama-4*'], thinkTags: ['*deepseek-r1*', '*qwq*', 'qwen/qwen3*'] },
   },
   xai: {
     baseUrl: 'https://api.x.ai/v1',
@@ -111,28 +113,4 @@ function definedOnly<T extends object>(value: T | undefined): Partial<T> {
   return Object.fromEntries(Object.entries(value ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-const compiledPatterns = new Map<string, RegExp>();
-
-/** `*` matches any run of characters; everything else is literal; case-insensitive. */
-export function matchPattern(pattern: string, name: string): boolean {
-  let compiled = compiledPatterns.get(pattern);
-  if (!compiled) {
-    const source = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
-    compiled = new RegExp(`^${source}$`, 'i');
-    // Patterns come from presets and the config: a bounded set, matched on every request.
-    if (compiledPatterns.size < 1000) compiledPatterns.set(pattern, compiled);
-  }
-  return compiled.test(name);
-}
-
-
-/** Exact key first, then the first matching pattern in insertion order. */
-export function lookupPattern<V>(map: Readonly<Record<string, V>>, name: string): V | undefined {
-  if (Object.hasOwn(map, name)) return map[name];
-  for (const [pattern, value] of Object.entries(map)) if (pattern.includes('*') && matchPattern(pattern, name)) return value;
-  return undefined;
-}
-
-export function allMatching<V>(map: Readonly<Record<string, V>>, name: string): V[] {
-  return Object.entries(map).filter(([pattern]) => matchPattern(pattern, name)).map(([, value]) => value);
-}
+export { allMatching, lookupPattern, matchPattern };

@@ -1,50 +1,38 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { isObject, openCarrier, sealCarrier, type JsonObject } from '../../index.js';
 
 /**
  * The upstream's reasoning travels to the next request inside the reasoning item's `encrypted_content`, which Codex
- * echoes verbatim: `ccrx.r1.<base64url(deflate(JSON))>.<base64url(tag)>`. The tag (HMAC-SHA256, 16 bytes) rejects
- * altered or foreign blobs; it is integrity, not secrecy: the text is the summary Codex already shows.
+ * echoes verbatim: `ccrx.r1.<base64url(deflate(JSON))>.<base64url(tag)>` (the shared carrier format); the text is
+ * the summary Codex already shows.
  */
 export const CARRIER_PREFIX = 'ccrx.r1.';
 const DEFAULT_KEY = 'codex-code-router/chat-translator/reasoning-carrier/v1';
-const MAX_INFLATED = 4 * 1024 * 1024;
+
+/** The carrier field of reasoning split out of `<think>` tags: it never goes back (those models' templates drop it). */
+export const THINK_FIELD = 'think';
 
 export interface CarriedReasoning {
   /** The reasoning text exactly as the upstream streamed it. */
   text: string;
-  /** The upstream field it came in (`reasoning_content` or `reasoning`). */
+  /** The upstream field it came in (`reasoning_content` or `reasoning`; `think` for `<think>` tags in the content). */
   field: string;
   /** Upstream model that produced it. */
   model: string;
+  /** OpenRouter's `reasoning_details` (encrypted blocks, signatures), sent back as they came. */
+  details?: JsonObject[];
 }
 
 export function encodeCarrier(value: CarriedReasoning, key = DEFAULT_KEY): string {
-  const body = deflateRawSync(Buffer.from(JSON.stringify({ t: value.text, f: value.field, m: value.model }))).toString('base64url');
-  return `${CARRIER_PREFIX}${body}.${tag(body, key)}`;
+  return sealCarrier(CARRIER_PREFIX, { t: value.text, f: value.field, m: value.model, ...(value.details?.length ? { d: value.details } : {}) }, key);
 }
 
 /** The carried reasoning, or undefined for anything that is not an intact carrier of ours. */
 export function decodeCarrier(blob: unknown, key = DEFAULT_KEY): CarriedReasoning | undefined {
-  if (typeof blob !== 'string' || !blob.startsWith(CARRIER_PREFIX)) return undefined;
-  const rest = blob.slice(CARRIER_PREFIX.length);
-  const dot = rest.lastIndexOf('.');
-  if (dot <= 0) return undefined;
-  const body = rest.slice(0, dot);
-  const expected = Buffer.from(tag(body, key));
-  const given = Buffer.from(rest.slice(dot + 1));
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
-  try {
-    const json = JSON.parse(inflateRawSync(Buffer.from(body, 'base64url'), { maxOutputLength: MAX_INFLATED }).toString('utf8')) as { t?: unknown; f?: unknown; m?: unknown };
-    if (typeof json.t !== 'string') return undefined;
-    return { text: json.t, field: typeof json.f === 'string' ? json.f : 'reasoning_content', model: typeof json.m === 'string' ? json.m : '' };
-  } catch {
-    return undefined;
-  }
-}
-
-function tag(body: string, key: string): string {
-  return createHmac('sha256', key).update(CARRIER_PREFIX).update(body).digest().subarray(0, 16).toString('base64url');
+  const json = openCarrier(CARRIER_PREFIX, blob, key);
+  if (!isObject(json) || typeof json.t !== 'string') return undefined;
+  const carried: CarriedReasoning = { text: json.t, field: typeof json.f === 'string' ? json.f : 'reasoning_content', model: typeof json.m === 'string' ? json.m : '' };
+  if (Array.isArray(json.d)) carried.details = json.d.filter(isObject);
+  return carried;
 }
 
 /**

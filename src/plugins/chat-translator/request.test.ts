@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { codexFixture, codexFixtureNames, relayFixture } from '../../../test/support/fixtures.js';
+import { codexFixture, codexFixtureNames, relayFixture, relayFixtures } from '../../../test/support/fixtures.js';
 import { createLogger } from '../../index.js';
 import { resolveSettings } from './presets.js';
 import { encodeCarrier } from './reasoning-carrier.js';
@@ -8,7 +8,7 @@ import type { ChatTranslatorOptions } from './schema.js';
 import { flattenName } from '../../responses-tools/index.js';
 
 const log = createLogger({ level: 'silent', pretty: false });
-const base: ChatTranslatorOptions = { baseUrl: 'http://up.test/v1', headers: {}, modelMap: {}, extraBody: {}, dropParams: {}, commitAfterMs: 1000, keepAliveMs: 10000, contextWindow: 128000, models: [], quirks: {}, reasoningCacheSize: 8 };
+const base: ChatTranslatorOptions = { baseUrl: 'http://up.test/v1', headers: {}, modelMap: {}, extraBody: {}, dropParams: {}, commitAfterMs: 1000, keepAliveMs: 10000, contextWindow: 128000, models: [], quirks: {}, reasoningCacheSize: 8, refusalAs: 'auto' };
 const translate = (body: unknown, options: Partial<ChatTranslatorOptions> = {}) => translateRequest(body, resolveSettings({ ...base, ...options }), { log });
 const messagesOf = (body: unknown, options: Partial<ChatTranslatorOptions> = {}) => translate(body, options).body.messages as ChatMessage[];
 const toolNames = (body: Record<string, unknown>) => ((body.tools ?? []) as { function: { name: string } }[]).map((t) => t.function.name);
@@ -68,7 +68,7 @@ describe('request mapping: Codex 0.169 fixtures', () => {
   });
 });
 
-describe('request mapping: codex-relay fixtures', () => {
+describe.skipIf(!relayFixtures.available)(`request mapping: codex-relay fixtures${relayFixtures.skip}`, () => {
   it('flattens namespaces and drops built-ins (acceptance 1)', () => {
     const { body, map } = translate(relayFixture('with_namespace_tool'));
     expect(toolNames(body)).toEqual(['exec_command', 'mcp__codex_apps__github-_add_comment_to_issue', 'mcp__codex_apps__github-_close_issue']);

@@ -36,6 +36,12 @@ export interface Quirks {
   glmThinking: boolean;
   /** Upstream model name patterns (`*` wildcard) that accept image parts; others get a text note. @default ["*"] */
   imageModels: string[];
+  /**
+   * Upstream model name patterns (`*` wildcard) whose answers put their reasoning in `content` as a leading
+   * `<think>…</think>` block, split out as reasoning; `[]` never splits, `["*"]` always.
+   * @default ["*deepseek-r1*", "*qwq*"]
+   */
+  thinkTags: string[];
 }
 
 export type PresetName = 'deepseek' | 'kimi' | 'moonshot' | 'qwen' | 'dashscope' | 'mistral' | 'groq' | 'xai' | 'openrouter' | 'llamacpp' | 'ollama';
@@ -72,6 +78,12 @@ export interface ChatTranslatorOptions {
   carrierKey?: string;
   /** Entries of the in-memory reasoning fallback cache (for clients that drop `encrypted_content`). @default 512 */
   reasoningCacheSize: number;
+  /**
+   * How a model's refusal (`delta.refusal`) reaches the client: `refusal`, the Responses API's refusal content part;
+   * `output_text`, answer text; `auto`, answer text for Codex (its `originator` or `user-agent`), which drops a
+   * message whose only part is a refusal, and the refusal part for every other client. @default "auto"
+   */
+  refusalAs: 'refusal' | 'output_text' | 'auto';
 }
 
 const patternMap = (description: string, value: object) => ({ type: 'object', description, default: {}, additionalProperties: value });
@@ -87,6 +99,7 @@ const quirkProperties = {
   maxTokensField: { enum: ['max_tokens', 'max_completion_tokens'], description: 'Field that carries max_output_tokens. Default: "max_tokens".' },
   glmThinking: { type: 'boolean', description: 'Send thinking:{type:"enabled"} to GLM/Zhipu models. Default: true.' },
   imageModels: { type: 'array', items: { type: 'string' }, description: 'Upstream model patterns that accept image parts (* wildcard). Default: ["*"].' },
+  thinkTags: { type: 'array', items: { type: 'string' }, description: 'Upstream model patterns whose content starts with a <think> block to split out as reasoning (* wildcard). Default: ["*deepseek-r1*", "*qwq*"]; the groq preset adds qwen/qwen3*.' },
 } as const;
 
 /**
@@ -115,6 +128,7 @@ export const optionsSchema = {
     quirks: { type: 'object', additionalProperties: false, properties: quirkProperties, description: 'Provider behaviour overrides; unset ones come from the preset, then the generic defaults.', default: {} },
     carrierKey: { type: 'string', minLength: 1, description: 'Secret mixed into the reasoning carrier integrity tag. Default: a fixed project key.' },
     reasoningCacheSize: { type: 'integer', minimum: 0, description: 'Entries of the in-memory reasoning fallback cache.', default: 512 },
+    refusalAs: { enum: ['refusal', 'output_text', 'auto'], description: 'How delta.refusal reaches the client: a refusal content part, answer text, or auto (answer text for Codex, which drops refusal parts).', default: 'auto' },
   },
 } as const;
 
@@ -129,4 +143,5 @@ export const quirkDefaults: Quirks = {
   maxTokensField: 'max_tokens',
   glmThinking: true,
   imageModels: ['*'],
+  thinkTags: ['*deepseek-r1*', '*qwq*'],
 };

@@ -1,10 +1,12 @@
-import { randomUUID } from 'node:crypto';
-import { customInput, isObject, jsonEvent, type JsonObject, type StreamEvent, type ToolMap, type ToolTarget } from '../../index.js';
-import type { StreamFailure } from './errors.js';
+import { customInput, isObject, newResponsesId, ResponsesWriter, type CustomToolCallItem, type FunctionCallItem, type JsonObject, type MessageItem, type ContentPart, type ReasoningItem, type StreamEvent, type TerminalStatus, type ToolMap, type ToolTarget } from '../../index.js';
+import { inStreamError, type StreamFailure } from './errors.js';
 import { FieldDecoder } from './field-decoder.js';
-import { encodeCarrier, type ReasoningCache } from './reasoning-carrier.js';
+import { encodeCarrier, THINK_FIELD, type ReasoningCache } from './reasoning-carrier.js';
 import { contentPieces, hasContent, reasoningOf } from './chunk-fields.js';
-import { chunkUsage, mapUsage, type ResponsesUsage } from './usage.js';
+import { chatAnnotation, numberedCitations } from './citations.js';
+import { ReasoningDetails } from './reasoning-details.js';
+import { ThinkSplitter } from './think-tags.js';
+import { chunkUsage, mapUsage } from './usage.js';
 
 export interface StreamOptions {
   /** Model name reported to Codex (the one it asked for). */
@@ -14,118 +16,126 @@ export interface StreamOptions {
   carrierKey?: string;
   cache?: ReasoningCache;
   responseId?: string;
+  /** How `delta.refusal` reaches the client: a `refusal` content part, or answer text. Default `refusal`. */
+  refusalAs?: 'refusal' | 'output_text';
+  /** Split a leading `<think>…</think>` block out of `content` as reasoning. */
+  thinkTags?: boolean;
 }
 
-interface ReasoningItem { kind: 'reasoning'; id: string; index: number; text: string; field: string }
-interface MessageItem { kind: 'message'; id: string; index: number; text: string }
-interface CallItem {
-  kind: 'call';
+interface CallState {
   slot: number;
-  id: string;
-  index: number;
   callId: string;
   upstreamName: string;
   args: string;
-  added: boolean;
   pending: string[];
+  item?: FunctionCallItem | CustomToolCallItem;
   target?: ToolTarget;
   decoder?: FieldDecoder;
-  /** Custom tools: decoded input streamed so far. */
-  streamed: string;
 }
-type Item = ReasoningItem | MessageItem | CallItem;
-
-export type TerminalStatus = 'completed' | 'incomplete' | 'failed';
-
-type DeltaType = 'response.output_text.delta' | 'response.reasoning_summary_text.delta' | 'response.function_call_arguments.delta' | 'response.custom_tool_call_input.delta';
-
-const newId = (prefix: string) => `${prefix}_${randomUUID().replace(/-/g, '')}`;
 
 /**
  * Chat Completions chunks in, the full Responses event sequence out (`chat-translation.md` §4.2): live deltas, and
  * every `.done` held back until the terminal state is known, so a cut stream can never make Codex run a tool.
  */
 export class ResponseStream {
-  readonly id: string;
-  readonly createdAt = Math.floor(Date.now() / 1000);
-  /** The terminal `response` object, once decided. */
-  result: JsonObject | undefined;
-  private seq = 0;
-  private opened = false;
-  private nextIndex = 0;
-  private reasoning: ReasoningItem | undefined;
-  private message: MessageItem | undefined;
-  private readonly calls = new Map<number, CallItem>();
+  private readonly w: ResponsesWriter;
+  private reasoning: { item: ReasoningItem; field: string; details?: ReasoningDetails } | undefined;
+  private message: { item: MessageItem; text: ContentPart | undefined; refusal: ContentPart | undefined } | undefined;
+  private readonly calls = new Map<number, CallState>();
   private readonly callIds = new Set<string>();
   private finishReason: string | undefined;
   private usage: unknown;
-  private out: StreamEvent[] = [];
+  /** url citations already given, by URL; those waiting for the answer text to annotate. */
+  private cited: Set<string> | undefined;
+  private pendingAnnotations: JsonObject[] | undefined;
+  /** Perplexity's citation list and search results (the latest; repeated on every chunk). */
+  private citations: unknown[] | undefined;
+  private searchResults: unknown;
+  /** Why the stream failed, once it did. */
+  failure: StreamFailure | undefined;
+
+  private readonly think: ThinkSplitter | undefined;
 
   constructor(private readonly o: StreamOptions) {
-    this.id = o.responseId ?? newId('resp');
+    this.w = new ResponsesWriter({ model: o.model, responseId: o.responseId });
+    if (o.thinkTags) this.think = new ThinkSplitter((text) => this.addReasoning(text, THINK_FIELD), (text) => this.addText(text));
+  }
+
+  get id(): string {
+    return this.w.id;
+  }
+
+  get createdAt(): number {
+    return this.w.createdAt;
+  }
+
+  /** The terminal `response` object, once decided. */
+  get result(): JsonObject | undefined {
+    return this.w.result;
   }
 
   get terminal(): TerminalStatus | undefined {
-    return this.result?.status as TerminalStatus | undefined;
+    return this.w.terminal;
   }
 
   open(): StreamEvent[] {
-    this.ensureOpen();
-    return this.flush();
+    this.w.start();
+    return this.w.drain();
   }
 
   idle(): StreamEvent[] {
-    if (this.result) return [];
-    if (this.opened) this.emit({ type: 'response.in_progress', response: this.snapshot() });
-    else this.ensureOpen();
-    return this.flush();
+    this.w.heartbeat();
+    return this.w.drain();
   }
 
   /** One upstream SSE data payload (`[DONE]` included). */
   chunk(data: string): StreamEvent[] {
-    this.ensureOpen();
-    if (this.result) return this.flush();
+    this.w.start();
+    if (this.result) return this.w.drain();
     const text = data.trim();
-    if (!text) return this.flush();
+    if (!text) return this.w.drain();
     if (text === '[DONE]') {
       this.finish(this.finishReason ?? 'stop');
-      return this.flush();
+      return this.w.drain();
     }
     let chunk: unknown;
     try {
       chunk = JSON.parse(text);
     } catch {
       this.fail({ code: 'invalid_stream_chunk', message: 'the upstream sent a stream chunk that is not JSON' });
-      return this.flush();
+      return this.w.drain();
     }
     this.apply(chunk);
-    return this.flush();
+    return this.w.drain();
   }
 
   /** The upstream stream ended cleanly (EOF): a finish_reason makes a missing `[DONE]` fine. */
   end(): StreamEvent[] {
-    this.ensureOpen();
+    this.w.start();
     if (!this.result) {
       if (this.finishReason) this.finish(this.finishReason);
       else this.fail({ code: 'stream_incomplete', message: 'stream disconnected before completion: the upstream ended without a finish_reason' });
     }
-    return this.flush();
+    return this.w.drain();
   }
 
   failWith(failure: StreamFailure): StreamEvent[] {
-    this.ensureOpen();
+    this.w.start();
     this.fail(failure);
-    return this.flush();
+    return this.w.drain();
   }
 
   private apply(chunk: unknown): void {
     if (!isObject(chunk)) return this.fail({ code: 'invalid_stream_chunk', message: 'the upstream sent a stream chunk that is not an object' });
     if (chunk.error !== undefined && chunk.error !== null) {
-      const message = isObject(chunk.error) && typeof chunk.error.message === 'string' ? chunk.error.message : JSON.stringify(chunk.error);
-      return this.fail({ code: 'upstream_stream_error', message: `upstream error: ${message}` });
+      const usage = chunkUsage(chunk);
+      if (usage !== undefined) this.usage = usage;
+      return this.fail(inStreamError(chunk.error));
     }
     const usage = chunkUsage(chunk);
     if (usage !== undefined) this.usage = usage;
+    if (Array.isArray(chunk.citations)) this.citations = chunk.citations as unknown[];
+    if (chunk.search_results !== undefined) this.searchResults = chunk.search_results;
     const choices = Array.isArray(chunk.choices) ? (chunk.choices as unknown[]) : [];
     if (choices.length > 1) return this.fail({ code: 'unsupported_stream_choices', message: 'the upstream streamed several choices; only n=1 is supported' });
     const choice = choices[0];
@@ -140,10 +150,14 @@ export class ResponseStream {
   private applyDelta(delta: JsonObject): void {
     const reasoning = reasoningOf(delta);
     if (reasoning.text) this.addReasoning(reasoning.text, reasoning.field);
+    if (Array.isArray(delta.reasoning_details) && delta.reasoning_details.length) this.addDetails(delta.reasoning_details as unknown[]);
     for (const piece of contentPieces(delta.content)) {
       if (piece.thinking) this.addReasoning(piece.text, 'reasoning_content');
+      else if (this.think) this.think.push(piece.text);
       else this.addText(piece.text);
     }
+    if (typeof delta.refusal === 'string') this.addRefusal(delta.refusal);
+    if (Array.isArray(delta.annotations)) for (const a of delta.annotations as unknown[]) this.addAnnotation(chatAnnotation(a));
     if (Array.isArray(delta.tool_calls)) {
       (delta.tool_calls as unknown[]).forEach((tc, position) => {
         if (isObject(tc) && !this.result) this.addCallPiece(tc, position);
@@ -153,26 +167,44 @@ export class ResponseStream {
 
   private addReasoning(text: string, field: string): void {
     if (!text) return;
-    if (!this.reasoning) {
-      this.reasoning = { kind: 'reasoning', id: newId('rs'), index: this.nextIndex++, text: '', field };
-      const r = this.reasoning;
-      this.emit({ type: 'response.output_item.added', output_index: r.index, item: { id: r.id, type: 'reasoning', summary: [] } });
-      this.emit({ type: 'response.reasoning_summary_part.added', item_id: r.id, output_index: r.index, summary_index: 0, part: { type: 'summary_text', text: '' } });
-    }
-    this.reasoning.text += text;
-    this.emitDelta('response.reasoning_summary_text.delta', this.reasoning.id, this.reasoning.index, text);
+    this.reasoning ??= { item: this.w.openReasoning(), field };
+    this.w.reasoningDelta(this.reasoning.item, text);
+  }
+
+  /** OpenRouter's `reasoning_details` ride in the carrier to go back next turn; encrypted ones alone make an item. */
+  private addDetails(details: unknown[]): void {
+    if (!this.reasoning && !details.some((d) => isObject(d) && Boolean(d.data || d.signature || d.text || d.summary))) return;
+    this.reasoning ??= { item: this.w.openReasoning(), field: 'reasoning' };
+    (this.reasoning.details ??= new ReasoningDetails()).add(details);
   }
 
   private addText(text: string): void {
     if (!text) return;
-    if (!this.message) {
-      this.message = { kind: 'message', id: newId('msg'), index: this.nextIndex++, text: '' };
-      const m = this.message;
-      this.emit({ type: 'response.output_item.added', output_index: m.index, item: { id: m.id, type: 'message', role: 'assistant', status: 'in_progress', content: [] } });
-      this.emit({ type: 'response.content_part.added', item_id: m.id, output_index: m.index, content_index: 0, part: { type: 'output_text', text: '', annotations: [] } });
+    this.message ??= { item: this.w.openMessage(), text: undefined, refusal: undefined };
+    if (!this.message.text) {
+      this.message.text = this.w.openPart(this.message.item, 'output_text');
+      for (const a of this.pendingAnnotations?.splice(0) ?? []) this.w.annotate(this.message.item, this.message.text, a);
     }
-    this.message.text += text;
-    this.emitDelta('response.output_text.delta', this.message.id, this.message.index, text);
+    this.w.partDelta(this.message.item, this.message.text, text);
+  }
+
+  /** An annotation of the answer text, once per URL; held until there is answer text to annotate. */
+  private addAnnotation(annotation: JsonObject | undefined): void {
+    if (!annotation) return;
+    this.cited ??= new Set();
+    if (this.cited.has(annotation.url as string)) return;
+    this.cited.add(annotation.url as string);
+    if (this.message?.text) this.w.annotate(this.message.item, this.message.text, annotation);
+    else (this.pendingAnnotations ??= []).push(annotation);
+  }
+
+  /** `delta.refusal`: a refusal part, as the Responses API gives one, or answer text for clients that drop it. */
+  private addRefusal(text: string): void {
+    if (!text) return;
+    if (this.o.refusalAs === 'output_text') return this.addText(text);
+    this.message ??= { item: this.w.openMessage(), text: undefined, refusal: undefined };
+    this.message.refusal ??= this.w.openPart(this.message.item, 'refusal');
+    this.w.partDelta(this.message.item, this.message.refusal, text);
   }
 
   private addCallPiece(tc: JsonObject, position: number): void {
@@ -181,185 +213,109 @@ export class ResponseStream {
     if (!call) {
       // A new call means every earlier call's name is complete.
       for (const other of this.calls.values()) if (!this.ensureAdded(other)) return;
-      call = { kind: 'call', slot, id: '', index: -1, callId: '', upstreamName: '', args: '', added: false, pending: [], streamed: '' };
+      call = { slot, callId: '', upstreamName: '', args: '', pending: [] };
       this.calls.set(slot, call);
     }
     const fn = isObject(tc.function) ? tc.function : {};
-    if (!call.added) {
-      if (typeof tc.id === 'string' && tc.id) call.callId = tc.id;
-      if (typeof fn.name === 'string') call.upstreamName += fn.name;
+    if (!call.item) {
+      const id = typeof tc.id === 'string' ? tc.id : '';
+      const name = typeof fn.name === 'string' ? fn.name : '';
+      // Names come whole with the call's first chunk (OpenAI), in pieces (a few servers), or again on every chunk
+      // (MiniMax through NVIDIA NIM): a chunk that repeats the call's id, or the whole name so far, repeats it.
+      const repeat = (id !== '' && id === call.callId) || (name !== '' && name === call.upstreamName);
+      if (id && !call.callId) call.callId = id;
+      if (name && !repeat) call.upstreamName += name;
     }
     const args = typeof fn.arguments === 'string' ? fn.arguments : isObject(fn.arguments) ? JSON.stringify(fn.arguments) : '';
     if (!args) return;
     call.args += args;
-    if (call.added) this.argsDelta(call, args);
+    if (call.item) this.argsDelta(call, args);
     else {
       call.pending.push(args);
       this.ensureAdded(call);
     }
   }
 
-  /** Emits the call's `output_item.added` once its name is complete; false when the call is invalid (failed). */
-  private ensureAdded(call: CallItem): boolean {
-    if (call.added) return true;
+  /** Opens the call's item once its name is complete; false when the call is invalid (failed). */
+  private ensureAdded(call: CallState): boolean {
+    if (call.item) return true;
     const target = this.o.map.byUpstream.get(call.upstreamName);
     if (!target) {
       this.fail({ code: 'invalid_tool_call', message: `the upstream called ${call.upstreamName ? JSON.stringify(call.upstreamName) : 'a tool without a name'}, which this request did not declare` });
       return false;
     }
-    if (!call.callId) call.callId = newId('call');
+    if (!call.callId) call.callId = newResponsesId('call');
     if (this.callIds.has(call.callId)) {
       this.fail({ code: 'invalid_tool_call', message: `the upstream reused tool call id ${call.callId}` });
       return false;
     }
     this.callIds.add(call.callId);
     call.target = target;
-    call.added = true;
-    call.index = this.nextIndex++;
     if (target.kind === 'custom') {
-      call.id = newId('ctc');
       call.decoder = new FieldDecoder(target.field ?? 'input');
-      this.emit({ type: 'response.output_item.added', output_index: call.index, item: { id: call.id, type: 'custom_tool_call', status: 'in_progress', call_id: call.callId, name: target.name, input: '' } });
+      call.item = this.w.openCustomToolCall({ callId: call.callId, name: target.name });
     } else {
-      call.id = newId('fc');
-      this.emit({ type: 'response.output_item.added', output_index: call.index, item: this.functionItem(call, '', 'in_progress') });
+      call.item = this.w.openFunctionCall({ callId: call.callId, name: target.name, namespace: target.namespace, fields: target.plaintextArgs ? { encrypted_function_args: [] } : undefined });
     }
     for (const piece of call.pending.splice(0)) this.argsDelta(call, piece);
     return true;
   }
 
-  private argsDelta(call: CallItem, piece: string): void {
-    if (!call.decoder) {
-      this.emitDelta('response.function_call_arguments.delta', call.id, call.index, piece);
-      return;
-    }
-    const text = call.decoder.push(piece);
-    if (text) {
-      call.streamed += text;
-      this.emitDelta('response.custom_tool_call_input.delta', call.id, call.index, text);
-    }
-  }
-
-  private functionItem(call: CallItem, args: string, status: string): JsonObject {
-    const target = call.target!;
-    const item: JsonObject = { id: call.id, type: 'function_call', status, call_id: call.callId, name: target.name, arguments: args };
-    if (target.namespace) item.namespace = target.namespace;
-    if (target.plaintextArgs) item.encrypted_function_args = [];
-    return item;
+  private argsDelta(call: CallState, piece: string): void {
+    const item = call.item!;
+    if (item.kind === 'function_call') this.w.argumentsDelta(item, piece);
+    else this.w.inputDelta(item, call.decoder!.push(piece));
   }
 
   /** The terminal state is known: close items in output_index order, then exactly one terminal event. */
   private finish(reason: string): void {
-    let status: TerminalStatus;
+    this.think?.end();
     let incomplete: string | undefined;
-    if (reason === 'stop' || reason === 'tool_calls' || reason === 'function_call') status = 'completed';
-    else if (reason === 'length' || reason === 'content_filter') {
-      status = 'incomplete';
-      incomplete = reason === 'length' ? 'max_output_tokens' : 'content_filter';
-    } else return this.fail({ code: reason, message: `the upstream stopped with finish_reason ${JSON.stringify(reason)}` });
+    if (reason === 'length') incomplete = 'max_output_tokens';
+    else if (reason === 'content_filter') incomplete = 'content_filter';
+    else if (reason !== 'stop' && reason !== 'tool_calls' && reason !== 'function_call') return this.fail({ code: reason, message: `the upstream stopped with finish_reason ${JSON.stringify(reason)}` });
 
-    const calls = [...this.calls.values()];
-    if (status === 'completed') {
-      for (const call of calls) if (!this.ensureAdded(call)) return;
+    if (!incomplete) {
+      for (const call of this.calls.values()) if (!this.ensureAdded(call)) return;
     }
-    const items: Item[] = [this.reasoning, this.message, ...(status === 'completed' ? calls : [])].filter((i): i is Item => i !== undefined);
-    items.sort((a, b) => a.index - b.index);
-    const output: JsonObject[] = [];
-    for (const item of items) output.push(this.closeItem(item));
-    const response = this.responseObject(status, output);
-    if (incomplete) response.incomplete_details = { reason: incomplete };
-    this.result = response;
-    this.emit({ type: `response.${status}`, response });
+    if (this.citations && this.message?.text) for (const a of numberedCitations(this.citations, this.searchResults, this.message.text.text)) this.addAnnotation(a);
+    const closing: { index: number; close: () => void }[] = [];
+    if (this.reasoning) {
+      const r = this.reasoning;
+      closing.push({ index: r.item.outputIndex, close: () => this.closeReasoning(r.item, r.field, r.details) });
+    }
+    if (this.message) {
+      const m = this.message.item;
+      closing.push({ index: m.outputIndex, close: () => this.w.closeMessage(m) });
+    }
+    if (!incomplete) for (const call of this.calls.values()) closing.push({ index: call.item!.outputIndex, close: () => this.closeCall(call) });
+    closing.sort((a, b) => a.index - b.index);
+    for (const c of closing) c.close();
+    if (incomplete) this.w.incomplete(incomplete, mapUsage(this.usage));
+    else this.w.complete(mapUsage(this.usage));
   }
 
-  private closeItem(item: Item): JsonObject {
-    const base = { item_id: item.id, output_index: item.index };
-    if (item.kind === 'reasoning') {
-      const part = { type: 'summary_text', text: item.text };
-      this.emit({ type: 'response.reasoning_summary_text.done', ...base, summary_index: 0, text: item.text });
-      this.emit({ type: 'response.reasoning_summary_part.done', ...base, summary_index: 0, part });
-      const done: JsonObject = { id: item.id, type: 'reasoning', summary: [part], encrypted_content: encodeCarrier({ text: item.text, field: item.field, model: this.o.upstreamModel }, this.o.carrierKey) };
-      this.o.cache?.set(item.id, item.text);
-      this.emit({ type: 'response.output_item.done', output_index: item.index, item: done });
-      return done;
+  private closeReasoning(item: ReasoningItem, field: string, details: ReasoningDetails | undefined): void {
+    this.o.cache?.set(item.id, item.text);
+    const carried = { text: item.text, field, model: this.o.upstreamModel, details: details?.useful ? details.blocks : undefined };
+    this.w.closeReasoning(item, encodeCarrier(carried, this.o.carrierKey));
+  }
+
+  private closeCall(call: CallState): void {
+    const item = call.item!;
+    if (item.kind === 'function_call') {
+      this.w.closeFunctionCall(item, call.args.trim() ? call.args : '{}');
+      return;
     }
-    if (item.kind === 'message') {
-      const part = { type: 'output_text', text: item.text, annotations: [] };
-      this.emit({ type: 'response.output_text.done', ...base, content_index: 0, text: item.text, logprobs: [] });
-      this.emit({ type: 'response.content_part.done', ...base, content_index: 0, part });
-      const done = { id: item.id, type: 'message', role: 'assistant', status: 'completed', content: [part] };
-      this.emit({ type: 'response.output_item.done', output_index: item.index, item: done });
-      return done;
-    }
-    if (item.decoder) {
-      // Arguments shaped {"<field>":"…: the live-decoded text is the input (even when the JSON was cut short);
-      // anything else: the field of the parsed JSON, else the raw text.
-      const input = item.decoder.entered ? item.streamed + item.decoder.finish() : customInput(item.args, item.target?.field ?? 'input');
-      // The .done input must equal the concatenated deltas: send what the live decoder could not.
-      if (input.startsWith(item.streamed) && input.length > item.streamed.length) {
-        this.emit({ type: 'response.custom_tool_call_input.delta', ...base, delta: input.slice(item.streamed.length) });
-      }
-      this.emit({ type: 'response.custom_tool_call_input.done', ...base, input });
-      const done = { id: item.id, type: 'custom_tool_call', status: 'completed', call_id: item.callId, name: item.target!.name, input };
-      this.emit({ type: 'response.output_item.done', output_index: item.index, item: done });
-      return done;
-    }
-    const args = item.args.trim() ? item.args : '{}';
-    if (item.args === '') this.emit({ type: 'response.function_call_arguments.delta', ...base, delta: args });
-    this.emit({ type: 'response.function_call_arguments.done', ...base, arguments: args });
-    const done = this.functionItem(item, args, 'completed');
-    this.emit({ type: 'response.output_item.done', output_index: item.index, item: done });
-    return done;
+    const decoder = call.decoder!;
+    // Arguments shaped {"<field>":"…: the live-decoded text is the input (even when the JSON was cut short);
+    // anything else: the field of the parsed JSON, else the raw text.
+    this.w.closeCustomToolCall(item, decoder.entered ? item.input + decoder.finish() : customInput(call.args, call.target?.field ?? 'input'));
   }
 
   private fail(failure: StreamFailure): void {
     if (this.result) return;
-    const response = this.responseObject('failed', []);
-    response.error = { code: failure.code, message: failure.message };
-    this.result = response;
-    this.emit({ type: 'response.failed', response });
-  }
-
-  private responseObject(status: TerminalStatus, output: JsonObject[]): JsonObject {
-    return { id: this.id, object: 'response', created_at: this.createdAt, status, model: this.o.model, output, usage: this.finalUsage() };
-  }
-
-  private finalUsage(): ResponsesUsage {
-    return mapUsage(this.usage);
-  }
-
-  private snapshot(): JsonObject {
-    return { id: this.id, object: 'response', created_at: this.createdAt, status: 'in_progress', model: this.o.model, output: [], usage: null };
-  }
-
-  private ensureOpen(): void {
-    if (this.opened) return;
-    this.opened = true;
-    this.emit({ type: 'response.created', response: this.snapshot() });
-    this.emit({ type: 'response.in_progress', response: this.snapshot() });
-  }
-
-  /**
-   * Deltas are nearly every event of a long answer: their JSON is written directly, the same text JSON.stringify
-   * gives for the literal it replaces (`{type, item_id, output_index, [content_index|summary_index], delta,
-   * [logprobs], sequence_number}`), at half its cost.
-   */
-  private emitDelta(type: DeltaType, itemId: string, outputIndex: number, delta: string): void {
-    const text = type === 'response.output_text.delta';
-    const index = text ? ',"content_index":0' : type === 'response.reasoning_summary_text.delta' ? ',"summary_index":0' : '';
-    const data = `{"type":"${type}","item_id":${JSON.stringify(itemId)},"output_index":${outputIndex}${index},"delta":${JSON.stringify(delta)}${text ? ',"logprobs":[]' : ''},"sequence_number":${this.seq++}}`;
-    this.out.push({ event: type, data });
-  }
-
-  /** Every caller passes a fresh literal, so it takes its number in place: a copy per event cost more than its JSON. */
-  private emit(payload: { type: string } & JsonObject): void {
-    payload.sequence_number = this.seq++;
-    this.out.push(jsonEvent(payload));
-  }
-
-  private flush(): StreamEvent[] {
-    const events = this.out;
-    this.out = [];
-    return events;
+    this.failure = failure;
+    this.w.fail({ code: failure.code, message: failure.message }, mapUsage(this.usage));
   }
 }

@@ -116,6 +116,54 @@ describe('stream translation', () => {
     expect(types(cut)).not.toContain('response.output_item.done');
   });
 
+  it('classifies an error inside the stream by the status it carries: final 4xx, retryable 429 and 5xx', () => {
+    const failed = (error: unknown) => last(run([chunk({ content: 'a' }), JSON.stringify({ error }), '[DONE]'])).response.error as { code: string; message: string };
+    // groq-gptoss-error-no-done and openrouter-minimax-length-then-error: final, with the provider's words.
+    const groq = failed({ message: 'Tool call validation failed: parameters did not match schema', type: 'invalid_request_error', code: 'tool_use_failed', status_code: 400 });
+    expect(groq.code).toBe('invalid_prompt');
+    expect(groq.message).toContain('Tool call validation failed: parameters did not match schema');
+    expect(failed({ code: 400, message: 'Token limit reached' })).toEqual({ code: 'invalid_prompt', message: 'upstream error 400 in the stream: Token limit reached' });
+    expect(failed({ code: 400, message: "This model's maximum context length is 8192 tokens" }).code).toBe('context_length_exceeded');
+    expect(failed({ message: 'prompt is too long: 210000 tokens > 200000 maximum' }).code).toBe('context_length_exceeded');
+    const limited = failed({ code: 429, message: 'Rate limit exceeded' });
+    expect(limited.code).toBe('rate_limit_exceeded');
+    expect(limited.message).toMatch(/try again in \d+s/);
+    expect(failed({ message: 'Internal error', status_code: 503 }).code).toBe('upstream_error');
+    expect(failed({ message: 'Upstream overloaded', type: 'overloaded_error' }).code).toBe('upstream_error');
+    expect(failed({ code: 402, message: 'Insufficient credits' }).code).toBe('insufficient_quota');
+  });
+
+  it('gives a blocking answer with an error body the status that error carries', () => {
+    const map = convertTools(tools, log).map;
+    expect(() => translateCompletion({ error: { code: 400, message: 'Token limit reached' } }, { model: 'm', upstreamModel: 'u', map })).toThrow(expect.objectContaining({ status: 400, code: 'invalid_prompt' }));
+    expect(() => translateCompletion({ error: { code: 429, message: 'slow down' } }, { model: 'm', upstreamModel: 'u', map })).toThrow(expect.objectContaining({ status: 429, code: 'rate_limit_exceeded' }));
+  });
+
+  it('takes a tool name sent once, in pieces, or again on every chunk, without doubling it', () => {
+    const callOf = (datas: string[]) => last(run([...datas, chunk({}, 'tool_calls')])).response.output[0];
+    // Once, with the id (OpenAI).
+    expect(callOf([chunk(tc(0, { name: 'exec_command', arguments: '' }, 'c1')), chunk(tc(0, { arguments: '{}' }))])).toMatchObject({ name: 'exec_command', call_id: 'c1' });
+    // Again on every chunk, also with the first arguments (MiniMax through NIM), with or without the id.
+    expect(callOf([chunk(tc(0, { name: 'exec_command', arguments: '' }, 'c1')), chunk(tc(0, { name: 'exec_command', arguments: '{"cmd"' }, 'c1')), chunk(tc(0, { name: 'exec_command', arguments: ':"ls"}' }))])).toMatchObject({ name: 'exec_command', arguments: '{"cmd":"ls"}' });
+    expect(callOf([chunk(tc(0, { name: 'exec_command' }, 'c1')), chunk(tc(0, { name: 'exec_command' })), chunk(tc(0, { name: 'exec_command', arguments: '{}' }))])).toMatchObject({ name: 'exec_command' });
+    // In pieces before the arguments.
+    expect(callOf([chunk(tc(0, { name: 'exec_' }, 'c1')), chunk(tc(0, { name: 'command' })), chunk(tc(0, { arguments: '{}' }))])).toMatchObject({ name: 'exec_command' });
+    // Empty names on later chunks (GLM through Mistral).
+    expect(callOf([chunk(tc(0, { name: 'exec_command', arguments: '' }, 'c1')), chunk(tc(0, { name: '', arguments: '{}' }))])).toMatchObject({ name: 'exec_command' });
+  });
+
+  it('gives delta.refusal as a refusal part with its events, or as answer text', () => {
+    const datas = [chunk({ role: 'assistant', content: null, refusal: '' }), chunk({ refusal: "I'm sorry" }), chunk({ refusal: ', no.' }), chunk({}, 'stop')];
+    const events = run(datas);
+    expect(types(events)).toContain('response.refusal.delta');
+    expect(events.find((e) => e.type === 'response.refusal.done')).toMatchObject({ content_index: 0, refusal: "I'm sorry, no." });
+    expect(last(events).response.output[0].content).toEqual([{ type: 'refusal', refusal: "I'm sorry, no." }]);
+    const s = new ResponseStream({ model: 'm', upstreamModel: 'u', map: convertTools(tools, log).map, refusalAs: 'output_text' });
+    const asText = [...s.open(), ...datas.flatMap((d) => s.chunk(d)), ...s.end()].map((e) => JSON.parse(e.data) as Ev);
+    expect(types(asText)).not.toContain('response.refusal.delta');
+    expect(last(asText).response.output[0].content).toEqual([{ type: 'output_text', text: "I'm sorry, no.", annotations: [] }]);
+  });
+
   it('fails on an error chunk even when [DONE] follows (acceptance 23)', () => {
     const events = run([chunk({ content: 'a' }), JSON.stringify({ error: { message: 'overloaded upstream' } }), '[DONE]']);
     expect(last(events).response.error).toEqual({ code: 'upstream_stream_error', message: 'upstream error: overloaded upstream' });
@@ -142,7 +190,19 @@ describe('stream translation', () => {
   it('maps usage: DeepSeek cache hits, OpenAI details, reasoning tokens (acceptance 27)', () => {
     const usage = (u: object) => last(run([chunk({ content: 'x' }, 'stop'), usageChunk(u)])).response.usage;
     expect(usage({ prompt_tokens: 17, completion_tokens: 2, total_tokens: 19, prompt_cache_hit_tokens: 11, prompt_tokens_details: { cached_tokens: 3 } }).input_tokens_details.cached_tokens).toBe(11);
-    expect(usage({ prompt_tokens: 17, completion_tokens: 2, prompt_tokens_details: { cached_tokens: 3 }, completion_tokens_details: { reasoning_tokens: 5 } })).toEqual({ input_tokens: 17, output_tokens: 2, total_tokens: 19, input_tokens_details: { cached_tokens: 3 }, output_tokens_details: { reasoning_tokens: 5 } });
+    expect(usage({ prompt_tokens: 17, completion_tokens: 9, prompt_tokens_details: { cached_tokens: 3 }, completion_tokens_details: { reasoning_tokens: 5 } })).toEqual({ input_tokens: 17, output_tokens: 9, total_tokens: 26, input_tokens_details: { cached_tokens: 3 }, output_tokens_details: { reasoning_tokens: 5 } });
+  });
+
+  it('counts reasoning in the output tokens when the provider counts it outside completion_tokens (xAI)', () => {
+    const usage = (u: object) => last(run([chunk({ content: 'x' }, 'stop'), usageChunk(u)])).response.usage;
+    // xai-grok3mini-tool's numbers: the total holds the reasoning beside the completion.
+    expect(usage({ prompt_tokens: 291, completion_tokens: 26, total_tokens: 513, completion_tokens_details: { reasoning_tokens: 196 } })).toMatchObject({ input_tokens: 291, output_tokens: 222, total_tokens: 513, output_tokens_details: { reasoning_tokens: 196 } });
+    // No total, but more reasoning than completion: reasoning cannot be inside it.
+    expect(usage({ prompt_tokens: 10, completion_tokens: 2, completion_tokens_details: { reasoning_tokens: 5 } })).toMatchObject({ output_tokens: 7, total_tokens: 17 });
+    // OpenAI: reasoning inside completion_tokens, the total agrees.
+    expect(usage({ prompt_tokens: 10, completion_tokens: 8, total_tokens: 18, completion_tokens_details: { reasoning_tokens: 5 } })).toMatchObject({ output_tokens: 8, total_tokens: 18 });
+    // A total that disagrees with both readings: total = input + output.
+    expect(usage({ prompt_tokens: 10, completion_tokens: 8, total_tokens: 99 })).toMatchObject({ output_tokens: 8, total_tokens: 18 });
   });
 
   it('marks collaboration calls with encrypted_function_args: []', () => {

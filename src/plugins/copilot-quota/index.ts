@@ -9,8 +9,13 @@ const NAME = 'copilot-quota';
 
 /** Fetches the quota once with the plugin's options: the explicit GitHub token, else the token file's. */
 export async function loadQuota(options: CopilotQuotaOptions): Promise<CopilotQuota> {
-  const githubToken = stripBearer(options.githubToken) || (await readGithubToken(options.tokenFile));
-  if (!githubToken) throw new Error('no GitHub token saved (the token file has no githubToken); run `ccrx login`');
+  let githubToken = stripBearer(options.githubToken);
+  if (!githubToken) {
+    const saved = await readGithubToken(options.tokenFile);
+    if (!saved.exists) throw new Error(`no GitHub token saved: there is no token file at ${saved.file}; run \`ccrx login\``);
+    if (!saved.token) throw new Error(`no GitHub token saved: the token file ${saved.file} has no githubToken; run \`ccrx login\``);
+    githubToken = saved.token;
+  }
   return fetchQuota({ url: options.url, githubToken, chatVersion: options.chatVersion, editorVersion: options.editorVersion, timeoutMs: options.timeoutMs });
 }
 

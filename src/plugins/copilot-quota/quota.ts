@@ -57,9 +57,11 @@ export function parseQuota(body: unknown, now = Date.now()): CopilotQuota {
   };
 }
 
-/** The GitHub OAuth token saved by `ccrx login`, read as the token store reads the file; undefined when absent. */
-export async function readGithubToken(tokenFile: string): Promise<string | undefined> {
-  return (await readTokenFile(resolveTokenFilePath(tokenFile)))?.data.githubToken;
+/** The GitHub OAuth token saved by `ccrx login`, read as the token store reads the file; `file` says where it was looked for. */
+export async function readGithubToken(tokenFile: string): Promise<{ file: string; exists: boolean; token: string | undefined }> {
+  const file = resolveTokenFilePath(tokenFile);
+  const snapshot = await readTokenFile(file);
+  return { file, exists: snapshot !== undefined, token: snapshot?.data.githubToken };
 }
 
 /** One call to GitHub's Copilot user endpoint. Redirects are not followed (the token never goes elsewhere). */

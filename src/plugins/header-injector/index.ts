@@ -7,9 +7,10 @@ import { schema, type HeaderInjectorOptions } from './schema.js';
 const FORWARDED = new Set(['content-type', 'accept', 'accept-encoding', 'content-encoding', 'x-client-request-id', 'x-openai-subagent']);
 
 /**
- * Builds the upstream headers from scratch, as VS Code's Copilot Chat would send them: the allow-listed inbound
- * headers, the Copilot identification headers, `x-initiator` per request, and a fresh `x-request-id` per attempt.
- * `authorization` is added afterwards by the kernel from the auth plugins.
+ * Sets the upstream headers VS Code's Copilot Chat would send: the allow-listed inbound headers, the Copilot
+ * identification headers, `x-initiator` per request, and a fresh `x-request-id` per attempt. Inbound headers off the
+ * list never reach the upstream map (the kernel starts it with content-type and accept only); headers that earlier
+ * plugins set stay unless this plugin sets the same name. `authorization` is added afterwards from the auth plugins.
  */
 export default definePlugin<HeaderInjectorOptions>({
   name: 'header-injector',
@@ -32,7 +33,7 @@ export default definePlugin<HeaderInjectorOptions>({
     hooks.request.tap('header-injector', (ex) => {
       const inbound = ex.inbound.headers;
       const isResponses = ex.inbound.route === 'responses';
-      const headers: HeaderMap = {};
+      const headers = ex.upstream.headers;
       for (const name in inbound) {
         if (FORWARDED.has(name) || name.startsWith('x-codex-')) headers[name] = inbound[name]!;
       }
@@ -47,7 +48,6 @@ export default definePlugin<HeaderInjectorOptions>({
         if (log.isLevelEnabled('debug')) ex.log.debug({ initiator, reason: decision.reason }, 'x-initiator');
       }
       Object.assign(headers, fixed, { 'x-initiator': initiator }, extra);
-      ex.upstream.headers = headers;
       return undefined;
     });
 

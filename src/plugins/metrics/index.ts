@@ -33,6 +33,8 @@ export default definePlugin<MetricsOptions>({
     const label = (model: string | undefined) => {
       if (!model) return '';
       if (models.has(model)) return model;
+      // The name comes from the request: one that no model could have must not become a label of any length.
+      if (!isModelName(model)) return 'other';
       if (models.size >= options.maxModels) return 'other';
       models.add(model);
       return model;
@@ -45,7 +47,7 @@ export default definePlugin<MetricsOptions>({
     });
 
     // Observes every attempt, including ones a later plugin replays: a guard-stage tap that never bails.
-    api.hooks.upstreamResponse.tap({ name: NAME, stage: Stage.Guard }, (ex, response) => {
+    api.hooks.upstreamResponse.tap({ name: NAME, stage: Stage.Guard, observer: true }, (ex, response) => {
       upstream.observe({ provider: ex.provider, status: String(response.status) }, response.elapsedMs / 1000);
       return undefined;
     });
@@ -74,6 +76,15 @@ export default definePlugin<MetricsOptions>({
     });
   },
 });
+
+/** Longest model label; real ids (`accounts/fireworks/models/llama-v3p1-405b-instruct`) are far shorter. */
+const MAX_MODEL_LABEL_CHARS = 128;
+const MODEL_NAME = /^[\w.:/@+-]+$/;
+
+/** Whether `model` looks like a model id: up to 128 letters, digits and `_ . : / @ + -`. */
+function isModelName(model: string): boolean {
+  return model.length <= MAX_MODEL_LABEL_CHARS && MODEL_NAME.test(model);
+}
 
 /** The model Codex asked for; a body that is not JSON just has none here (other plugins report that). */
 function modelOf(ex: Exchange): string | undefined {

@@ -1,21 +1,15 @@
-import { redactJson, truncate } from '../../index.js';
+import { redactJson } from '../../index.js';
 
 const MAX_STRING_CHARS = 512;
 
-function truncateStrings(value: unknown): unknown {
-  if (typeof value === 'string') return truncate(value, MAX_STRING_CHARS);
-  if (Array.isArray(value)) return value.map(truncateStrings);
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, truncateStrings(v)]));
-  return value;
-}
-
 /**
  * One JSONL line: `{"timestamp_unix_ms","kind","fields"}`. Sensitive keys and secret-shaped values are redacted
- * first (so truncation cannot cut a secret into an unrecognisable prefix), then strings are cut to 512 characters,
- * then a line over `maxBytes` is replaced by a `diagnostic_event_truncated` marker.
+ * and strings cut to 512 characters (each redacted before the cut, over the first 512 plus a margin, so the cut
+ * cannot leave an unrecognisable prefix of a secret and a long string costs no more than a short one), then a line
+ * over `maxBytes` is replaced by a `diagnostic_event_truncated` marker.
  */
 export function eventLine(kind: string, fields: Record<string, unknown>, maxBytes: number, now = Date.now()): string {
-  const safe = truncateStrings(redactJson(fields));
+  const safe = redactJson(fields, { maxChars: MAX_STRING_CHARS });
   const line = JSON.stringify({ timestamp_unix_ms: now, kind, fields: safe });
   const bytes = Buffer.byteLength(line);
   if (bytes <= maxBytes) return line;

@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { definePlugin, redactHeaders, redactText, redactUrl, Stage, stableHash, statePaths, truncate, type Exchange, type ExchangeSummary } from '../../index.js';
+import { definePlugin, redactCut, redactHeaders, redactUrl, Stage, stableHash, statePaths, truncate, type Exchange, type ExchangeSummary } from '../../index.js';
 import { eventLine } from './event.js';
 import { parseLevel, schema, type RawDiagnosticsOptions } from './schema.js';
 import { requestSnapshot, responseSnapshot } from './snapshot.js';
@@ -98,12 +98,12 @@ export default definePlugin<RawDiagnosticsOptions>({
       }
     };
 
-    hooks.request.tap({ name: 'raw-diagnostics', stage: Stage.Guard }, (ex) => {
+    hooks.request.tap({ name: 'raw-diagnostics', stage: Stage.Guard, observer: true }, (ex) => {
       inbound(ex);
       return undefined;
     });
 
-    hooks.attempt.tap({ name: 'raw-diagnostics', stage: Stage.Observe }, (ex) => {
+    hooks.attempt.tap({ name: 'raw-diagnostics', stage: Stage.Observe, observer: true }, (ex) => {
       const up = ex.upstream;
       emit('upstream_attempt', {
         local_id: ex.id,
@@ -115,11 +115,11 @@ export default definePlugin<RawDiagnosticsOptions>({
         upstream_request_id: up.headers['x-request-id'] === undefined ? null : stableHash(up.headers['x-request-id']),
         upstream_headers: redactHeaders(up.headers),
         auth_source: ex.credential?.source ?? null,
-        replay: ex.replay ? { reason: redactText(ex.replay.reason), after_ms: ex.replay.afterMs, refresh_credentials: ex.replay.refreshCredentials } : null,
+        replay: ex.replay ? { reason: redactCut(ex.replay.reason, 512), after_ms: ex.replay.afterMs, refresh_credentials: ex.replay.refreshCredentials } : null,
       });
     });
 
-    hooks.upstreamResponse.tap({ name: 'raw-diagnostics', stage: Stage.Guard }, (ex, response) => {
+    hooks.upstreamResponse.tap({ name: 'raw-diagnostics', stage: Stage.Guard, observer: true }, (ex, response) => {
       const state = stateOf(ex);
       state.contentType = first(response.headers['content-type']);
       const length = first(response.headers['content-length']);
@@ -164,7 +164,7 @@ export default definePlugin<RawDiagnosticsOptions>({
         outcome: summary.outcome,
         error_code: summary.error?.code ?? null,
         error_type: summary.error?.type ?? null,
-        error: summary.error ? truncate(redactText(summary.error.message), 256) : null,
+        error: summary.error ? redactCut(summary.error.message, 256) : null,
       });
       if (content) {
         const state = stateOf(ex);

@@ -1,4 +1,4 @@
-import { REDACTED_CONTENT, redactAllStrings, redactJsonText } from '../../index.js';
+import { isObject, REDACTED_CONTENT, redactAllStrings, redactJsonText, redactPieces } from '../../index.js';
 import type { RawLogLevel } from './schema.js';
 
 type ContentLevel = Exclude<RawLogLevel, 'off' | 'metadata'>;
@@ -62,7 +62,29 @@ function sseEvents(text: string, level: ContentLevel): unknown[] {
     if (value === undefined) events.push({ event, text: level === 'content_redacted' ? REDACTED_CONTENT : redactJsonText(complete ? raw : block) });
     else events.push({ event, data: level === 'content_redacted' ? redactAllStrings(value) : value });
   }
+  if (level === 'full_content') redactJoinedDeltas(events);
   return events;
+}
+
+/**
+ * A secret split across two deltas is in no single event: the deltas of each text (same event type, item and
+ * indexes) are redacted as the text they join into, each delta losing its part of the secret.
+ */
+function redactJoinedDeltas(events: unknown[]): void {
+  const texts = new Map<string, { delta: string }[]>();
+  for (const event of events) {
+    const data = isObject(event) ? event.data : undefined;
+    if (!isObject(data) || typeof data.delta !== 'string') continue;
+    const key = JSON.stringify([data.type, data.item_id, data.output_index, data.content_index, data.summary_index]);
+    let deltas = texts.get(key);
+    if (!deltas) texts.set(key, (deltas = []));
+    deltas.push(data as { delta: string });
+  }
+  for (const deltas of texts.values()) {
+    if (deltas.length < 2) continue;
+    const redacted = redactPieces(deltas.map((d) => d.delta));
+    deltas.forEach((d, i) => (d.delta = redacted[i]!));
+  }
 }
 
 /** The response snapshot from the first bytes sent to Codex. */

@@ -1,4 +1,4 @@
-import { GatewayError, redactText, truncate } from '../../index.js';
+import { GatewayError, redactCut, truncate } from '../../index.js';
 import type { AnnouncedWait } from './wait.js';
 
 /** What an upstream error body says, when it is the usual `{"error":{"code","type","message"}}`. */
@@ -58,7 +58,7 @@ export function quotaError(o: { info: UpstreamErrorInfo; announced: AnnouncedWai
   const code = o.info.code?.split(':')[0];
   const billing = code === 'billing_not_configured' || code === 'insufficient_quota' || o.info.type === 'insufficient_quota';
   const resetsAt = o.announced ? Math.ceil((o.now + o.announced.ms) / 1000) : undefined;
-  const upstreamMessage = o.info.message ? `: ${truncate(redactText(o.info.message), 300)}` : '';
+  const upstreamMessage = o.info.message ? `: ${redactCut(o.info.message, 300)}` : '';
   const when = resetsAt === undefined ? '' : ` It resets at ${new Date(resetsAt * 1000).toISOString()}.`;
   const message = `The upstream quota is exhausted (upstream ${o.status}, ${o.why})${upstreamMessage}.${when}`;
   // Once a 200 event stream is open, only `response.failed` remains, and Codex reads only its `code` there: of the

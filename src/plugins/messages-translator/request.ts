@@ -1,0 +1,116 @@
+import { allMatching, convertTools, GatewayError, isObject, lookupPattern, type JsonObject, type Logger, type ToolMap } from '../../index.js';
+import { markCachePrefix } from './cache-control.js';
+import { modelInfoOf, type Settings } from './presets.js';
+import type { ModelInfo } from './schema.js';
+import { thinkingFor, type Thinking } from './thinking.js';
+import { TurnBuilder, type Turn } from './turns.js';
+
+export interface TranslatedRequest {
+  body: JsonObject;
+  map: ToolMap;
+  stream: boolean;
+  /** The model name Codex asked for; every response reports it. */
+  codexModel: string;
+  upstreamModel: string;
+  /** Whether thinking was asked of the upstream (why not, when Codex asked for it, is logged). */
+  thinking: boolean;
+}
+
+export interface TranslateContext {
+  log: Logger;
+  carrierKey?: string;
+  /** What an earlier plugin knows of the model (Copilot's `/models`), over the configured tables. */
+  model?: ModelInfo & { minThinkingBudget?: number; maxThinkingBudget?: number };
+}
+
+/** Builds the Messages body from scratch: nothing Codex-only reaches the upstream unless mapped here. */
+export function translateRequest(raw: unknown, settings: Settings, ctx: TranslateContext): TranslatedRequest {
+  if (!isObject(raw)) throw invalid('the request body must be a JSON object');
+  const codexModel = raw.model;
+  if (typeof codexModel !== 'string' || !codexModel) throw invalid('`model` must be a non-empty string');
+  if (typeof raw.input !== 'string' && !Array.isArray(raw.input)) throw invalid('`input` must be a string or an array of items');
+  const upstreamModel = lookupPattern(settings.modelMap, codexModel) ?? codexModel;
+  const info = modelInfoOf(settings, upstreamModel, ctx.model);
+  const { tools: chatTools, map } = convertTools(raw.tools, ctx.log);
+
+  const builder = new TurnBuilder({ map, images: info.images, upstreamModel, carrierKey: ctx.carrierKey, log: ctx.log });
+  const items: unknown[] = typeof raw.input === 'string' ? [{ type: 'message', role: 'user', content: raw.input }] : raw.input;
+  for (const item of items) builder.add(item);
+  const system = [raw.instructions, raw.system].filter((s): s is string => typeof s === 'string' && s.trim() !== '');
+  system.push(...builder.system);
+  const messages = builder.finish();
+  if (!messages.length) throw invalid('the request has no input the Messages API can take (no user or assistant content)');
+
+  const maxTokens = typeof raw.max_output_tokens === 'number' && raw.max_output_tokens >= 1 ? Math.trunc(raw.max_output_tokens) : info.maxOutputTokens;
+  const effort = isObject(raw.reasoning) ? raw.reasoning.effort : undefined;
+  let thinking: Thinking | undefined = thinkingFor(effort, info.thinking, maxTokens, settings.budgets, ctx.model);
+  if (thinking && !continuesWithThinking(messages)) {
+    // A tool loop whose last assistant turn has no thinking (another model wrote it, or it was dropped) would be
+    // refused with thinking on: this request goes without.
+    ctx.log.debug({ model: upstreamModel }, 'messages-translator: thinking off for this request, the turn it continues carries none');
+    thinking = undefined;
+  }
+  if (!thinking) for (const turn of messages) if (turn.role === 'assistant') turn.content = turn.content.filter((b) => b.type !== 'thinking' && b.type !== 'redacted_thinking');
+
+  const stream = raw.stream === true;
+  const body: JsonObject = { model: upstreamModel, max_tokens: maxTokens, messages };
+  const systemBlocks = system.map((text) => ({ type: 'text', text }) as JsonObject);
+  if (systemBlocks.length) body.system = systemBlocks;
+  const tools: JsonObject[] = chatTools.map((t) => {
+    const tool: JsonObject = { name: t.function.name, input_schema: objectSchema(t.function.parameters) };
+    if (t.function.description) tool.description = t.function.description;
+    return tool;
+  });
+  if (tools.length) {
+    body.tools = tools;
+    const choice = toolChoice(raw.tool_choice, raw.parallel_tool_calls, map, thinking !== undefined, ctx.log);
+    if (choice) body.tool_choice = choice;
+  }
+  if (thinking) {
+    body.thinking = thinking.thinking;
+    if (thinking.effort) body.output_config = { effort: thinking.effort };
+  } else {
+    if (typeof raw.temperature === 'number') body.temperature = raw.temperature;
+    if (typeof raw.top_p === 'number') body.top_p = raw.top_p;
+  }
+  if (stream) body.stream = true;
+  if (settings.promptCaching) markCachePrefix(tools, systemBlocks, messages);
+  for (const extra of allMatching(settings.extraBody, upstreamModel)) Object.assign(body, extra);
+  return { body, map, stream, codexModel, upstreamModel, thinking: thinking !== undefined };
+}
+
+/** With thinking on, a continued tool-use turn must open with its thinking block. */
+function continuesWithThinking(messages: Turn[]): boolean {
+  const last = messages.at(-1);
+  const previous = messages.at(-2);
+  if (!last || !previous || previous.role !== 'assistant') return true;
+  if (!last.content.some((b) => b.type === 'tool_result') || !previous.content.some((b) => b.type === 'tool_use')) return true;
+  const first = previous.content[0]?.type;
+  return first === 'thinking' || first === 'redacted_thinking';
+}
+
+function objectSchema(parameters: unknown): JsonObject {
+  if (isObject(parameters) && (parameters.type === 'object' || parameters.type === undefined)) return { ...parameters, type: 'object' };
+  return { type: 'object', properties: {} };
+}
+
+/** Responses `tool_choice` and `parallel_tool_calls` → Messages `tool_choice`; undefined leaves the default (auto). */
+function toolChoice(choice: unknown, parallel: unknown, map: ToolMap, thinking: boolean, log: Logger): JsonObject | undefined {
+  let out: JsonObject | undefined;
+  if (choice === 'none') out = { type: 'none' };
+  else if (choice === 'required') out = { type: 'any' };
+  else if (isObject(choice) && (choice.type === 'function' || choice.type === 'custom') && typeof choice.name === 'string') {
+    out = { type: 'tool', name: map.upstreamName(choice.type, choice.name, typeof choice.namespace === 'string' ? choice.namespace : undefined) };
+  }
+  if (thinking && (out?.type === 'any' || out?.type === 'tool')) {
+    // Thinking excludes forced tool use: the model still sees the tools and decides.
+    log.debug({ toolChoice: out.type }, 'messages-translator: forced tool choice sent as auto, thinking is on');
+    out = undefined;
+  }
+  if (parallel === false && out?.type !== 'none') out = { ...(out ?? { type: 'auto' }), disable_parallel_tool_use: true };
+  return out;
+}
+
+function invalid(message: string): GatewayError {
+  return new GatewayError({ status: 400, type: 'invalid_request_error', code: 'invalid_request', message });
+}

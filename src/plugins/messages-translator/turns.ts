@@ -1,0 +1,244 @@
+import { imageUrl, isImagePart, isObject, partText, textOf, type JsonObject, type Logger, type ToolMap } from '../../index.js';
+import { openThinking, THINKING_PREFIX, type ThinkingBlock } from './carrier.js';
+
+export type Role = 'user' | 'assistant';
+export type Block = JsonObject & { type: string };
+
+export interface Turn {
+  role: Role;
+  content: Block[];
+}
+
+export const IMAGE_OMITTED = '[image omitted: this model does not accept images]';
+/** What a `tool_use` gets when Codex's history has no result for it (an interrupted call). */
+export const NO_RESULT = 'No result: the call did not complete.';
+const IMAGE_TYPES = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp']);
+
+export interface TurnOptions {
+  map: ToolMap;
+  images: boolean;
+  /** The upstream model: carried thinking is sent back only to the model that wrote it. */
+  upstreamModel: string;
+  carrierKey?: string;
+  log: Logger;
+}
+
+interface Entry {
+  role: Role;
+  block: Block;
+}
+
+/**
+ * Walks Codex's input items in order and builds Anthropic's turns: leading developer/system text becomes `system`;
+ * the rest becomes blocks that are grouped into alternating turns at the end, with every `tool_use`'s result first in
+ * the user turn right after it (parallel results together, in call order) wherever Codex put the output.
+ */
+export class TurnBuilder {
+  readonly system: string[] = [];
+  private readonly entries: Entry[] = [];
+  private readonly results = new Set<string>();
+  private readonly calls = new Set<string>();
+  private pendingThinking: ThinkingBlock[] = [];
+  private started = false;
+
+  constructor(private readonly o: TurnOptions) {}
+
+  add(raw: unknown): void {
+    if (!isObject(raw)) return;
+    const type = raw.type ?? (raw.role ? 'message' : undefined);
+    switch (type) {
+      case 'message':
+        return this.message(raw);
+      case 'reasoning':
+        return this.reasoning(raw);
+      case 'function_call':
+      case 'custom_tool_call':
+        return this.call(raw);
+      case 'function_call_output':
+      case 'custom_tool_call_output':
+        return this.output(raw);
+      case 'agent_message': {
+        const text = textOf(raw.content, '\n\n');
+        if (text.trim()) this.push('user', { type: 'text', text });
+        return;
+      }
+      default:
+        // tool_search_call/output, web_search_call, local_shell_call, item_reference, compaction, …: the Messages
+        // API has no block for them.
+        this.o.log.debug({ item: type }, 'messages-translator: dropping input item the Messages API has no place for');
+    }
+  }
+
+  /** The alternating turns, user first and last. */
+  finish(): Turn[] {
+    let turns = group(this.entries.map((e) => ({ role: e.role, content: [e.block] })));
+    for (let i = 0; i < turns.length; i++) {
+      const turn = turns[i]!;
+      if (turn.role !== 'assistant') continue;
+      const ids = turn.content.filter((b) => b.type === 'tool_use').map((b) => b.id as string);
+      if (!ids.length) continue;
+      const results = ids.map((id) => takeResult(turns, i + 1, id) ?? { type: 'tool_result', tool_use_id: id, content: NO_RESULT, is_error: true });
+      const next = turns[i + 1];
+      if (next?.role === 'user') next.content.unshift(...results);
+      else turns.splice(i + 1, 0, { role: 'user', content: results });
+    }
+    // A turn left empty by a moved result joins its neighbours back into alternation.
+    turns = group(turns.filter((t) => t.content.length > 0));
+    if (turns[0]?.role === 'assistant') turns.unshift({ role: 'user', content: [{ type: 'text', text: '(The conversation so far follows.)' }] });
+    if (turns.at(-1)?.role === 'assistant') turns.push({ role: 'user', content: [{ type: 'text', text: 'Please continue.' }] });
+    return turns;
+  }
+
+  private push(role: Role, block: Block): void {
+    if (role === 'assistant' && this.pendingThinking.length) {
+      for (const thinking of this.pendingThinking.splice(0)) this.entries.push({ role, block: { ...thinking } });
+    } else if (role === 'user') this.pendingThinking = [];
+    this.entries.push({ role, block });
+    this.started = true;
+  }
+
+  private message(item: JsonObject): void {
+    const role = item.role;
+    if (role === 'developer' || role === 'system') {
+      const text = textOf(item.content, '\n\n');
+      if (!text.trim()) return;
+      // Leading instructions are the system prompt; later ones stay where Codex put them, so the cached history
+      // before them is unchanged.
+      if (!this.started) this.system.push(text);
+      else this.push('user', { type: 'text', text });
+      return;
+    }
+    if (role === 'assistant') {
+      for (const part of Array.isArray(item.content) ? (item.content as unknown[]) : [item.content]) {
+        const text = typeof part === 'string' ? part : isObject(part) ? (partText(part) ?? (part.type === 'refusal' && typeof part.refusal === 'string' ? part.refusal : undefined)) : undefined;
+        if (text?.trim()) this.push('assistant', { type: 'text', text });
+      }
+      return;
+    }
+    for (const block of this.userBlocks(item.content)) this.push('user', block);
+  }
+
+  private reasoning(item: JsonObject): void {
+    const carried = openThinking(item.encrypted_content, this.o.carrierKey);
+    if (carried && carried.model === this.o.upstreamModel) {
+      this.pendingThinking.push(...carried.blocks);
+      return;
+    }
+    const why = carried ? 'written by another model' : typeof item.encrypted_content === 'string' && item.encrypted_content.startsWith(THINKING_PREFIX) ? 'altered or sealed with another key' : 'not from this translator';
+    this.o.log.debug({ why }, 'messages-translator: dropping a reasoning item whose thinking cannot be sent back');
+  }
+
+  private call(item: JsonObject): void {
+    const id = typeof item.call_id === 'string' && item.call_id ? item.call_id : typeof item.id === 'string' ? item.id : '';
+    if (!id || typeof item.name !== 'string' || this.calls.has(id)) return;
+    this.calls.add(id);
+    const namespace = typeof item.namespace === 'string' && item.namespace ? item.namespace : undefined;
+    const { map } = this.o;
+    let name: string;
+    let input: JsonObject;
+    if (item.type === 'custom_tool_call') {
+      name = map.upstreamName('custom', item.name, namespace);
+      input = { [map.customField(item.name, namespace)]: typeof item.input === 'string' ? item.input : '' };
+    } else {
+      const custom = map.isCustom(item.name, namespace);
+      name = map.upstreamName(custom ? 'custom' : 'function', item.name, namespace);
+      input = argumentsObject(item.arguments, this.o.log);
+    }
+    this.push('assistant', { type: 'tool_use', id, name, input });
+  }
+
+  private output(item: JsonObject): void {
+    const id = typeof item.call_id === 'string' ? item.call_id : '';
+    if (this.results.has(id)) return;
+    const content = this.resultContent(item.output);
+    if (!this.calls.has(id)) {
+      // An output whose call is not in the history: a tool_result would be refused, the text is kept.
+      const text = typeof content === 'string' ? content : content.map((b) => (b.type === 'text' ? (b.text as string) : '[image]')).join('\n\n');
+      this.push('user', { type: 'text', text: `Output of an earlier tool call${id ? ` (${id})` : ''}:\n${text || '(empty)'}` });
+      return;
+    }
+    const block: Block = { type: 'tool_result', tool_use_id: id };
+    if (typeof content === 'string' ? content !== '' : content.length > 0) block.content = content;
+    this.results.add(id);
+    this.push('user', block);
+  }
+
+  private userBlocks(content: unknown): Block[] {
+    if (typeof content === 'string') return content ? [{ type: 'text', text: content }] : [];
+    if (!Array.isArray(content)) return [];
+    const out: Block[] = [];
+    for (const part of content as unknown[]) {
+      if (!isObject(part)) continue;
+      const text = partText(part);
+      if (text !== undefined) {
+        if (text) out.push({ type: 'text', text });
+      } else if (isImagePart(part)) out.push(this.image(part));
+      else out.push({ type: 'text', text: `[${String(part.type)} omitted: not supported by this provider]` });
+    }
+    return out;
+  }
+
+  private resultContent(output: unknown): string | Block[] {
+    if (typeof output === 'string') return output;
+    if (!Array.isArray(output)) return output === undefined || output === null ? '' : JSON.stringify(output);
+    const blocks: Block[] = [];
+    for (const part of output as unknown[]) {
+      if (!isObject(part)) continue;
+      const text = partText(part);
+      if (text !== undefined) {
+        if (text) blocks.push({ type: 'text', text });
+      } else if (isImagePart(part)) blocks.push(this.image(part));
+      else blocks.push({ type: 'text', text: JSON.stringify(part) });
+    }
+    return blocks;
+  }
+
+  private image(part: JsonObject): Block {
+    const url = imageUrl(part);
+    if (!this.o.images || !url) return { type: 'text', text: IMAGE_OMITTED };
+    const data = /^data:([^;,]+);base64,(.*)$/s.exec(url);
+    if (data) {
+      const mediaType = data[1]!.toLowerCase();
+      if (!IMAGE_TYPES.has(mediaType)) return { type: 'text', text: `[image omitted: ${mediaType} is not a type the Messages API takes]` };
+      return { type: 'image', source: { type: 'base64', media_type: mediaType, data: data[2]! } };
+    }
+    if (/^https?:\/\//i.test(url)) return { type: 'image', source: { type: 'url', url } };
+    return { type: 'text', text: '[image omitted: not a data or http URL]' };
+  }
+}
+
+function group(turns: Turn[]): Turn[] {
+  const out: Turn[] = [];
+  for (const turn of turns) {
+    const last = out.at(-1);
+    if (last && last.role === turn.role) last.content.push(...turn.content);
+    else out.push({ role: turn.role, content: [...turn.content] });
+  }
+  return out;
+}
+
+/** Removes the result of call `id` from the turns from `from` on, wherever Codex put it. */
+function takeResult(turns: Turn[], from: number, id: string): Block | undefined {
+  for (let i = from; i < turns.length; i++) {
+    const turn = turns[i]!;
+    if (turn.role !== 'user') continue;
+    const at = turn.content.findIndex((b) => b.type === 'tool_result' && b.tool_use_id === id);
+    if (at >= 0) return turn.content.splice(at, 1)[0];
+  }
+  return undefined;
+}
+
+/** A call's arguments as the object `tool_use.input` must be; anything else is sent as `{}` (logged). */
+function argumentsObject(args: unknown, log: Logger): JsonObject {
+  if (isObject(args)) return args;
+  if (typeof args === 'string' && args.trim()) {
+    try {
+      const parsed = JSON.parse(args) as unknown;
+      if (isObject(parsed)) return parsed;
+    } catch {
+      // fall through
+    }
+    log.debug('messages-translator: a function call in the history has arguments that are not a JSON object; sent as {}');
+  }
+  return {};
+}
