@@ -27,6 +27,7 @@ export interface InboundInit {
   method: string;
   path: string;
   route: RouteName;
+  responseId?: string;
   /** The raw query string, without `?`; parsed on first read of `query`. */
   search: string;
   headers: HeaderMap;
@@ -43,6 +44,7 @@ class Inbound implements InboundRequest {
   readonly method: string;
   readonly path: string;
   readonly route: RouteName;
+  readonly responseId: string | undefined;
   readonly headers: HeaderMap;
   readonly contentLength: number | undefined;
   body: Buffer = EMPTY;
@@ -54,6 +56,7 @@ class Inbound implements InboundRequest {
     this.method = init.method;
     this.path = init.path;
     this.route = init.route;
+    this.responseId = init.responseId;
     this.headers = init.headers;
     this.contentLength = init.contentLength;
     this.#search = init.search;
@@ -81,6 +84,12 @@ export function setInboundBody(ex: KernelExchange, body: Buffer): void {
   if (ex.upstream.method === 'POST') ex.upstream.body = body;
 }
 
+/** The kernel routes only these methods to an exchange (see ROUTES in kernel.ts). */
+function upstreamMethod(inbound: Inbound): UpstreamRequest['method'] {
+  if (inbound.route === 'responses') return 'POST';
+  return inbound.method === 'DELETE' ? 'DELETE' : 'GET';
+}
+
 class ExchangeRecord implements KernelExchange {
   readonly id = randomUUID();
   readonly provider: string;
@@ -106,7 +115,7 @@ class ExchangeRecord implements KernelExchange {
     this.inbound = new Inbound(o.inbound);
     this.upstream = {
       url: undefined,
-      method: this.inbound.route === 'models' ? 'GET' : 'POST',
+      method: upstreamMethod(this.inbound),
       wire: 'responses',
       headers: pickHeaders(this.inbound.headers, ['content-type', 'accept']),
       body: undefined,

@@ -48,9 +48,17 @@ export interface RouterHandle {
   health(): Promise<Record<string, unknown>>;
 }
 
-const ROUTES: Record<RouteName, { path: string; method: 'POST' | 'GET' }> = {
-  responses: { path: '/v1/responses', method: 'POST' },
-  models: { path: '/v1/models', method: 'GET' },
+type ExchangeMethod = 'POST' | 'GET' | 'DELETE';
+
+/**
+ * The routes that run an exchange. The stored-response ones are exchanges only on chains without the response store
+ * (their upstream keeps its own responses); a chain that uses the store answers them from it.
+ */
+const ROUTES: Record<RouteName, { path: string; methods: ExchangeMethod[]; stored?: true }> = {
+  responses: { path: '/v1/responses', methods: ['POST'] },
+  models: { path: '/v1/models', methods: ['GET'] },
+  response: { path: '/v1/responses/:id', methods: ['GET', 'DELETE'], stored: true },
+  'input-items': { path: '/v1/responses/:id/input_items', methods: ['GET'], stored: true },
 };
 
 /** The model Codex asked for, for the request log; a body that is not JSON has none. */
@@ -228,21 +236,23 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
       });
     }
     for (const [route, spec] of Object.entries(ROUTES) as [RouteName, (typeof ROUTES)[RouteName]][]) {
+      if (spec.stored && chain.usesResponseStore) continue;
       const path = chain.info.prefix + spec.path;
-      exchangeRoutes.set(`${spec.method} ${path}`, (target) => serve(target, chain, route));
-      router.register(path, [spec.method], (ctx) => {
+      // Exact paths take the fast path below; a path with an `{id}` goes through @koa/router, which decodes it.
+      if (!spec.path.includes(':')) for (const method of spec.methods) exchangeRoutes.set(`${method} ${path}`, (target) => serve(target, chain, route));
+      router.register(path, spec.methods, (ctx) => {
         ctx.respond = false;
-        return serve({ req: ctx.req, res: ctx.res, path: ctx.path, search: ctx.querystring }, chain, route);
+        return serve({ req: ctx.req, res: ctx.res, path: ctx.path, search: ctx.querystring, responseId: ctx.params.id }, chain, route);
       });
       router.all(path, (ctx) => {
         if (ctx.method === 'GET' && route === 'responses' && ctx.get('upgrade').toLowerCase() === 'websocket') throw errors.websocketUnsupported();
-        throw errors.methodNotAllowed(ctx.method, path, [spec.method]);
+        throw errors.methodNotAllowed(ctx.method, path, spec.methods);
       });
     }
   }
   const supported = [
     'GET /health',
-    ...chains.flatMap((c) => [`POST ${c.info.prefix}/v1/responses`, `GET ${c.info.prefix}/v1/models`, ...(c.usesResponseStore ? [`GET|DELETE ${c.info.prefix}/v1/responses/{id}`, `GET ${c.info.prefix}/v1/responses/{id}/input_items`] : [])]),
+    ...chains.flatMap((c) => [`POST ${c.info.prefix}/v1/responses`, `GET ${c.info.prefix}/v1/models`, `GET|DELETE ${c.info.prefix}/v1/responses/{id}`, `GET ${c.info.prefix}/v1/responses/{id}/input_items`]),
   ].join(', ');
   const notFound: Koa.Middleware = (ctx) => {
     throw errors.notFound(ctx.path, supported);
@@ -251,7 +261,7 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
   const guard = createGuardCheck({ host, allowedHosts, allowedOrigins, apiKey });
   for (const middleware of [errorBoundary, guardMiddleware(guard), router.routes(), notFound]) app.use(middleware);
 
-  async function serve({ req, res, path, search }: RequestTarget, chain: ChainRuntime, route: RouteName): Promise<void> {
+  async function serve({ req, res, path, search, responseId }: RequestTarget, chain: ChainRuntime, route: RouteName): Promise<void> {
     stats.requests += 1;
     const abort = new ExchangeAbort();
     res.on('close', () => {
@@ -261,7 +271,7 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
     const declared = headers['content-length'] === undefined ? undefined : Number(headers['content-length']);
     const ex = createExchange({
       provider: chain.info.provider,
-      inbound: { method: req.method ?? 'GET', path, route, search, headers, contentLength: Number.isFinite(declared) ? declared : undefined },
+      inbound: { method: req.method ?? 'GET', path, route, responseId, search, headers, contentLength: Number.isFinite(declared) ? declared : undefined },
       log,
       abort,
     });
@@ -406,6 +416,7 @@ function requestHead(ex: KernelExchange, limitBody: InboundHead['limitBody']): I
     method: inbound.method,
     path: inbound.path,
     route: inbound.route,
+    responseId: inbound.responseId,
     headers: inbound.headers,
     contentLength: inbound.contentLength,
     get query() {
@@ -422,6 +433,8 @@ interface RequestTarget {
   path: string;
   /** The query string without `?`. */
   search: string;
+  /** The `{id}` of a stored-response route. */
+  responseId?: string;
 }
 
 function flattenHeaders(req: IncomingMessage): HeaderMap {

@@ -5,8 +5,13 @@ import type { JsonObject } from '../json/is-object.js';
 
 // ----- Routes -----
 
-/** The routes a chain serves: `POST {prefix}/v1/responses` and `GET {prefix}/v1/models`. */
-export type RouteName = 'responses' | 'models';
+/**
+ * The routes a chain serves: `responses` (`POST {prefix}/v1/responses`), `models` (`GET {prefix}/v1/models`) and,
+ * on a chain that does not use the response store (its upstream keeps its own responses), the stored-response routes
+ * passed to the upstream: `response` (`GET` or `DELETE {prefix}/v1/responses/{id}`) and `input-items` (`GET
+ * {prefix}/v1/responses/{id}/input_items`). A plugin that sets the upstream URL sets it per route.
+ */
+export type RouteName = 'responses' | 'models' | 'response' | 'input-items';
 
 /** Header map with lowercase names. Repeated inbound headers are joined with `, `. */
 export type HeaderMap = Record<string, string>;
@@ -21,6 +26,8 @@ export interface InboundHead {
   /** Path as received, e.g. `/deepseek/v1/responses`. */
   readonly path: string;
   readonly route: RouteName;
+  /** The `{id}` of the `response` and `input-items` routes, as the client sent it (decoded); undefined otherwise. */
+  readonly responseId: string | undefined;
   readonly query: URLSearchParams;
   readonly headers: Readonly<HeaderMap>;
   /** The declared `content-length`, when the client sent one. */
@@ -55,7 +62,8 @@ export interface UpstreamRequest {
    * builds the body. The kernel does not read it.
    */
   model?: UpstreamModelInfo;
-  method: 'GET' | 'POST';
+  /** `POST` on the `responses` route; otherwise the inbound method (`GET`, or `DELETE` on the `response` route). */
+  method: 'GET' | 'POST' | 'DELETE';
   /**
    * One map for the whole exchange: edit it in place (`headers[name] = value`, `delete headers[name]`). It cannot be
    * replaced, so a header one plugin sets survives the plugins after it unless one of them deletes that very header.

@@ -31,8 +31,10 @@ describe('response store in the gateway', () => {
     const stored = await fetch(`${gw.url}/v1/responses/${event.response.id}`);
     expect(stored.status).toBe(200);
     expect(await stored.json()).toEqual(event.response);
-    // A chain that never asked for the store does not serve these routes.
-    expect((await fetch(`${gw.url}/copilotish/v1/responses/${event.response.id}`)).status).toBe(404);
+    // A chain that never asked for the store passes these routes to its upstream (here it has none): never the store.
+    const other = await fetch(`${gw.url}/copilotish/v1/responses/${event.response.id}`);
+    expect(other.status).toBe(500);
+    expect(((await other.json()) as { error: { code: string } }).error.code).toBe('no_upstream');
   });
 
   it('a corrupt file is reported at start and left alone; store:false is served, the rest refused clearly', async () => {

@@ -68,7 +68,7 @@ export default definePlugin<AuthCopilotTokenFileOptions>({
       state.configuredUrl ??= ex.upstream.url;
       const configured = state.configuredUrl;
       if (options.accountEndpoint && token.apiBase && configured?.protocol === 'https:' && configured.hostname === PUBLIC_API_HOST) {
-        const routed = new URL(`${token.apiBase}${configured.pathname}`);
+        const routed = new URL(`${token.apiBase}${configured.pathname}${configured.search}`);
         if (routed.host !== configured.host) {
           ex.log.debug({ host: routed.host }, 'routing to the account API host');
           ex.upstream.url = routed;

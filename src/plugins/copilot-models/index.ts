@@ -59,6 +59,8 @@ export default definePlugin<CopilotModelsOptions>({
         if (!models) throw new GatewayError({ status: 503, type: 'server_error', code: 'models_unavailable', message: `Copilot's model list is unavailable (${cache.status().error ?? 'not fetched yet'}); Codex keeps its bundled catalogue`, expose: true });
         return { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: copilotCatalog(models, routes) };
       }
+      // The stored-response routes go to /responses' own URLs: Copilot keeps those responses.
+      if (ex.inbound.route !== 'responses') return undefined;
       const model = requestModel(ex.inbound);
       if (!model) return undefined;
       const models = await cache.current();

@@ -5,7 +5,7 @@ export type Initiator = 'user' | 'agent';
 /** Why a request was classified, for the debug log. */
 export interface InitiatorDecision {
   initiator: Initiator;
-  reason: 'subagent-header' | 'parent-thread' | 'request-kind' | 'last-input-user-message' | 'last-input-not-user' | 'models' | 'no-input';
+  reason: 'subagent-header' | 'parent-thread' | 'request-kind' | 'last-input-user-message' | 'last-input-not-user' | 'models' | 'stored-response' | 'no-input';
 }
 
 /**
@@ -17,6 +17,7 @@ export interface InitiatorDecision {
  */
 export function classifyInitiator(ex: Exchange): InitiatorDecision {
   if (ex.inbound.route === 'models') return { initiator: 'agent', reason: 'models' };
+  if (ex.inbound.route !== 'responses') return { initiator: 'agent', reason: 'stored-response' };
   const headers = ex.inbound.headers;
   if (headers['x-openai-subagent']) return { initiator: 'agent', reason: 'subagent-header' };
   if (headers['x-codex-parent-thread-id']) return { initiator: 'agent', reason: 'parent-thread' };
