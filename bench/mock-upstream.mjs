@@ -1,6 +1,7 @@
 // The bench's upstream, run as its own process: `node bench/mock-upstream.mjs` prints `listening <port>`.
-// It speaks Responses SSE on any path and Chat Completions SSE on `.../chat/completions`. The scenario is the
-// request's model name, so it survives every chain (the translator rewrites the path, never the model):
+// It speaks Responses SSE on any path, Chat Completions SSE on `.../chat/completions` and Anthropic Messages SSE on
+// `.../v1/messages`. The scenario is the request's model name, so it survives every chain (the translators rewrite
+// the path, never the model):
 //   bench-small              a five-event answer at once
 //   bench-events-<n>         n text deltas as fast as the socket takes them
 //   bench-paced-<ms>-<n>     n deltas, one every <ms> ms, the first after <ms> ms
@@ -41,6 +42,15 @@ const chat = {
     'data: [DONE]\n\n',
 };
 
+const event = (type, payload) => `event: ${type}\ndata: ${JSON.stringify({ type, ...payload })}\n\n`;
+const messages = {
+  head: () =>
+    event('message_start', { message: { id: 'msg_bench', type: 'message', role: 'assistant', model: 'bench', content: [], stop_reason: null, usage: { input_tokens: 5, output_tokens: 1 } } }) +
+    event('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }),
+  delta: (i) => event('content_block_delta', { index: 0, delta: { type: 'text_delta', text: `token ${i} ` } }),
+  tail: () => event('content_block_stop', { index: 0 }) + event('message_delta', { delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 2 } }) + event('message_stop', {}),
+};
+
 async function answer(req, res) {
   const chunks = [];
   for await (const c of req) chunks.push(c);
@@ -49,7 +59,7 @@ async function answer(req, res) {
     return;
   }
   const { count, gapMs } = scenario(Buffer.concat(chunks));
-  const format = req.url.includes('/chat/completions') ? chat : responses;
+  const format = req.url.includes('/chat/completions') ? chat : req.url.includes('/v1/messages') ? messages : responses;
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   if (gapMs) await sleep(gapMs);
   res.write(format.head());

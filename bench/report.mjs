@@ -75,8 +75,9 @@ const INTRO = `# Performance
 - **Koa + undici, no plugins** (\`bench/koa-proxy.mjs\`): the frameworks the gateway is built on, forwarding with no
   plugin, hook or log line: what it costs over the floor is the price of those choices;
 - the chains, each a real \`ccrx serve\` process: the Copilot pass-through chain (\`copilot-upstream\`,
-  \`header-injector\`, \`auth-env-bearer\` pointed at the mock) and the chat-translator chain (Responses in, Chat
-  Completions to the mock, Responses back).
+  \`header-injector\`, \`auth-env-bearer\` pointed at the mock), the chat-translator chain (Responses in, Chat
+  Completions to the mock, Responses back) and the messages-translator chain (Responses in, Anthropic Messages to
+  the mock, Responses back).
 
 "× floor" is the chain's cost relative to the floor (time, memory and CPU: chain ÷ floor; rates: floor ÷ chain), so
 1.00 is "as cheap as the floor" and above 1 costs more. Targets: pass-through within 1.10, translation within 2.00.

@@ -6,6 +6,8 @@
 //   chained          previous_response_id of the last kept response: the conversation is read before translation,
 //                    and grows by one turn per request (the chain is walked back to its start every time)
 // Prints p50/p99 of the whole request (client side) and the database size. Sequential requests, one connection.
+// Then, in this process, the store's own CPU time per operation (process.cpuUsage: less moved by other load on the
+// machine than wall time): keeping a response (queue and commit) and expanding previous_response_id chains.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -69,6 +71,41 @@ const pct = (xs, p) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
 
+/** CPU microseconds per call of `fn`, over `n` calls. */
+function cpuPer(n, fn) {
+  const t0 = process.cpuUsage();
+  for (let i = 0; i < n; i++) fn(i);
+  const t = process.cpuUsage(t0);
+  return (t.user + t.system) / n;
+}
+
+async function storeCost(dir) {
+  const { ResponseStore } = await import(join(root, 'dist', 'src', 'response-store', 'index.js'));
+  const { createLogger } = await import(join(root, 'dist', 'src', 'core', 'logger.js'));
+  const store = ResponseStore.open(join(dir, 'cost', 'responses.db'), { maxResponses: 100_000, maxBytes: 1e9, maxAgeMs: 864e5 }, createLogger({ level: 'silent', pretty: false }));
+  const response = (id) => ({ id, object: 'response', status: 'completed', model: 'm', output: [{ id: `msg_${id}`, type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'Hello! How can I help you today?', annotations: [] }] }], usage: { input_tokens: 5, output_tokens: 9, total_tokens: 14 } });
+  const request = (previous) => ({ model: 'm', input: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Say hello.' }] }], ...(previous ? { previous_response_id: previous } : {}) });
+  let n = 0;
+  const keep = cpuPer(2000, () => {
+    const id = `resp_k${n++}`;
+    store.keep(store.expand('c', request()).keep, response(id));
+    store.flush();
+  });
+  const chains = {};
+  for (const length of [1, 10, 100]) {
+    let last;
+    for (let i = 0; i < length; i++) {
+      const id = `resp_c${length}_${i}`;
+      store.keep(store.expand('c', request(last)).keep, response(id));
+      store.flush();
+      last = id;
+    }
+    chains[length] = cpuPer(length >= 100 ? 200 : 2000, () => store.expand('c', request(last)));
+  }
+  store.close();
+  process.stdout.write(`\nstore CPU per operation (this process): keep one response (queue + commit) ${keep.toFixed(0)} µs; expand previous_response_id with 1 / 10 / 100 earlier turns ${chains[1].toFixed(0)} / ${chains[10].toFixed(0)} / ${chains[100].toFixed(0)} µs\n`);
+}
+
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'ccrx-bench-store-'));
   try {
@@ -106,6 +143,7 @@ async function main() {
       }
     };
     process.stdout.write(`\ndatabase after ${turns * 2 + 100} kept responses: ${size(db)} B (+ ${size(wal)} B write-ahead log)\n`);
+    await storeCost(dir);
   } finally {
     for (const child of children) child.kill('SIGTERM');
     await sleep(300);

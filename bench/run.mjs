@@ -122,6 +122,11 @@ async function chainConfigs(dir, mockUrl) {
   } else {
     configs.push({ name: 'translator', label: 'chat translator', pending: true });
   }
+  if (builtins['messages-translator']) {
+    configs.push({ name: 'messages', label: 'messages translator', config: write('messages', `export default { plugins: [['messages-translator', ${options}]] };\n`), env: {} });
+  } else {
+    configs.push({ name: 'messages', label: 'messages translator', pending: true });
+  }
   return configs;
 }
 

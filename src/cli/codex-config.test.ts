@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'smol-toml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import { runChild } from '../../test/support/child.js';
 import { USER_TOML } from '../../test/support/codex-toml.js';
 import { freePort } from '../../test/support/ports.js';
 import { startRouter } from '../../test/support/router.js';
-import { validateCatalog } from '../codex/catalog.js';
+import { buildModelInfo, validateCatalog } from '../codex/catalog.js';
 import { codexConfig, writeCodexConfig } from './codex-config.js';
 
 // A stand-in for the chat-translator: its chain's /models goes to the mock provider's OpenAI list, unchanged.
@@ -144,14 +144,18 @@ function codexHome(name: string, toml?: string): string {
 
 const backups = (home: string) => readdirSync(home).filter((f) => f.startsWith('config.toml.bak-'));
 
-const run = (cmd: string, args: string[], env: Record<string, string>) => runChild(cmd, args, { PATH: process.env.PATH ?? '', ...env }, 20_000, { cwd: dir });
+/** The real Codex first on PATH: --write reads its bundled model list (`codex debug models --bundled`). */
+const withCodex = { PATH: [join(root, 'node_modules', '.bin'), process.env.PATH ?? ''].join(delimiter) };
+const run = (cmd: string, args: string[], env: Record<string, string>) => runChild(cmd, args, { ...withCodex, ...env }, 30_000, { cwd: dir });
+const codex = (args: string[], env: Record<string, string>) => run(join(root, 'node_modules', '.bin', 'codex'), args, env);
+const slugsOf = (stdout: string) => (JSON.parse(stdout) as { models: { slug: string }[] }).models.map((m) => m.slug);
 
 describe('ccrx codex-config --write', () => {
   it('adds our blocks to config.toml keeping comments and other settings, with a backup; a second run is a no-op', async () => {
     const home = codexHome('write', USER_TOML);
     const file = join(home, 'config.toml');
     const configFile = writeConfig(await freePort());
-    const first = await writeCodexConfig({ configFile, codexHome: home, cwd: dir, env: {} });
+    const first = await writeCodexConfig({ configFile, codexHome: home, cwd: dir, env: withCodex });
     expect(first.changed).toBe(true);
     const after = readFileSync(file, 'utf8');
     // Every original line is still there, in order, byte for byte; only `model` follows the new default provider.
@@ -173,7 +177,7 @@ describe('ccrx codex-config --write', () => {
     expect(readFileSync(join(home, backups(home)[0]!), 'utf8')).toBe(USER_TOML);
     expect(first.backup).toBe(join(home, backups(home)[0]!));
 
-    const second = await writeCodexConfig({ configFile, codexHome: home, cwd: dir, env: {} });
+    const second = await writeCodexConfig({ configFile, codexHome: home, cwd: dir, env: withCodex });
     expect(second).toMatchObject({ changed: false, catalogChanged: false, diff: '' });
     expect(readFileSync(file, 'utf8')).toBe(after);
     expect(backups(home)).toHaveLength(1);
@@ -181,7 +185,7 @@ describe('ccrx codex-config --write', () => {
 
   it('--dry-run shows a unified diff and writes nothing', async () => {
     const home = codexHome('dry', USER_TOML);
-    const result = await writeCodexConfig({ configFile: writeConfig(await freePort()), codexHome: home, cwd: dir, env: {}, dryRun: true });
+    const result = await writeCodexConfig({ configFile: writeConfig(await freePort()), codexHome: home, cwd: dir, env: withCodex, dryRun: true });
     expect(result.diff).toMatch(/^--- .*config\.toml\tcurrent\n\+\+\+ .*config\.toml\tafter --write\n@@ /);
     expect(result.diff).toContain('\n+[model_providers.ccrx-deepseek]\n');
     expect(result.diff).toContain('\n-model = "gpt-5.4" # my favourite\n+model = "deepseek-chat" # my favourite\n');
@@ -204,7 +208,7 @@ stream_max_retries = 5
 stream_idle_timeout_ms = 60000
 `;
     const home = codexHome('stale', stale);
-    const result = await writeCodexConfig({ configFile: writeConfig(port), provider: 'deepseek', codexHome: home, cwd: dir, env: {} });
+    const result = await writeCodexConfig({ configFile: writeConfig(port), provider: 'deepseek', codexHome: home, cwd: dir, env: withCodex });
     const after = readFileSync(join(home, 'config.toml'), 'utf8');
     expect(after).toContain(`base_url = "http://127.0.0.1:${port}/deepseek/v1" # the old port\n`);
     expect(after).toContain('# routed through the local gateway\nname = "DeepSeek via ccrx" # my name for it\n');
@@ -213,7 +217,7 @@ stream_idle_timeout_ms = 60000
     expect(result.changes).toEqual([`model_catalog_json = "${join(home, 'ccrx-model-catalog.json')}"`, 'updated [model_providers.ccrx-deepseek]']);
     expect(result.notes.join('\n')).toContain('kept model_provider = "openai"; pass --set-default to make ccrx-deepseek the default');
 
-    const switched = await writeCodexConfig({ configFile: writeConfig(port), provider: 'deepseek', codexHome: home, cwd: dir, env: {}, setDefault: true });
+    const switched = await writeCodexConfig({ configFile: writeConfig(port), provider: 'deepseek', codexHome: home, cwd: dir, env: withCodex, setDefault: true });
     expect(parse(readFileSync(join(home, 'config.toml'), 'utf8'))).toMatchObject({ model_provider: 'ccrx-deepseek', model: 'deepseek-chat' });
     expect(switched.changes).toEqual(['model_provider = "ccrx-deepseek" (was "openai")', 'model = "deepseek-chat"']);
   });
@@ -221,17 +225,48 @@ stream_idle_timeout_ms = 60000
   it('leaves a config.toml that does not parse untouched, with a clear error', async () => {
     const broken = 'model = "gpt-5.4"\n[model_providers.mine\nname = "x"\n';
     const home = codexHome('broken', broken);
-    await expect(writeCodexConfig({ configFile: writeConfig(await freePort()), codexHome: home, cwd: dir, env: {} })).rejects.toThrow(/config\.toml is not valid TOML, so it was left untouched; fix it and run again:\n.*[\s\S]*2:/);
+    await expect(writeCodexConfig({ configFile: writeConfig(await freePort()), codexHome: home, cwd: dir, env: withCodex })).rejects.toThrow(/config\.toml is not valid TOML, so it was left untouched; fix it and run again:\n.*[\s\S]*2:/);
     expect(readFileSync(join(home, 'config.toml'), 'utf8')).toBe(broken);
     expect(readdirSync(home)).toEqual(['config.toml']); // no backup, no catalogue either
   });
 
   it('creates config.toml when there is none', async () => {
     const home = join(dir, 'fresh', 'codex');
-    const result = await writeCodexConfig({ configFile: writeConfig(await freePort()), provider: 'deepseek', codexHome: home, cwd: dir, env: {} });
+    const result = await writeCodexConfig({ configFile: writeConfig(await freePort()), provider: 'deepseek', codexHome: home, cwd: dir, env: withCodex });
     expect(result.created).toBe(true);
     expect(parse(readFileSync(join(home, 'config.toml'), 'utf8'))).toMatchObject({ model_provider: 'ccrx-deepseek', model_catalog_json: join(home, 'ccrx-model-catalog.json') });
     expect(backups(home)).toEqual([]);
+  });
+
+  it("keeps the models of the user's own model_catalog_json, on this run and the next, as the real Codex reads them", async () => {
+    const mine = join(dir, 'my-catalog.json');
+    writeFileSync(mine, JSON.stringify({ models: [buildModelInfo({ slug: 'my-local-model', contextWindow: 32000 })] }));
+    const home = codexHome('own-catalog', `model_provider = "openai"\nmodel_catalog_json = ${JSON.stringify(mine)}\n`);
+    const before = slugsOf((await codex(['debug', 'models'], { CODEX_HOME: home })).stdout);
+    expect(before).toEqual(['my-local-model']);
+    const configFile = writeConfig(await freePort());
+    const first = await writeCodexConfig({ configFile, codexHome: home, cwd: dir, env: withCodex });
+    expect(first.notes.join('\n')).toContain(`config.toml named model_catalog_json = ${mine}; its 1 other model(s) are carried into`);
+    const after = slugsOf((await codex(['debug', 'models'], { CODEX_HOME: home })).stdout);
+    expect(after).toEqual(expect.arrayContaining(['my-local-model', 'deepseek-chat']));
+    // config.toml now names our catalogue; the next run still carries the user's model, and the user's file is untouched.
+    await writeCodexConfig({ configFile, codexHome: home, cwd: dir, env: withCodex });
+    expect(slugsOf((await codex(['debug', 'models'], { CODEX_HOME: home })).stdout)).toEqual(expect.arrayContaining(['my-local-model', 'deepseek-chat']));
+    expect(JSON.parse(readFileSync(mine, 'utf8')).models).toHaveLength(1);
+  }, 60_000);
+
+  it('asks before writing a catalogue that would hide every other model (no Codex to read the bundled list from)', async () => {
+    const home = codexHome('no-codex', 'model_provider = "openai"\n');
+    const configFile = writeConfig(await freePort());
+    const noCodex = { PATH: '' };
+    await expect(writeCodexConfig({ configFile, codexHome: home, cwd: dir, env: noCodex })).rejects.toThrow(/nothing was written: Codex's bundled model list could not be read .*other providers \(openai included\) would lose their model metadata.*pass --yes/);
+    expect(readdirSync(home)).toEqual(['config.toml']);
+    const asked: string[] = [];
+    await expect(writeCodexConfig({ configFile, codexHome: home, cwd: dir, env: noCodex, confirm: async (q) => (asked.push(q), false) })).rejects.toThrow(/nothing was written/);
+    expect(asked[0]).toMatch(/Write it anyway\? \[y\/N\] $/);
+    const yes = await writeCodexConfig({ configFile, codexHome: home, cwd: dir, env: noCodex, yes: true });
+    expect(yes.changed).toBe(true);
+    expect(parse(readFileSync(join(home, 'config.toml'), 'utf8'))).toMatchObject({ model_catalog_json: join(home, 'ccrx-model-catalog.json') });
   });
 
   // Needs the build (`npm run build`): the CLI runs from dist/, and the real Codex reads what it wrote.
@@ -248,11 +283,14 @@ stream_idle_timeout_ms = 60000
     expect(second.stdout).toContain(`${join(home, 'config.toml')} is already up to date; nothing changed\n`);
     expect(backups(home)).toHaveLength(1);
 
-    const models = await run(join(root, 'node_modules', '.bin', 'codex'), ['debug', 'models'], env);
+    const models = await codex(['debug', 'models'], env);
     expect(models.code, models.stderr).toBe(0);
-    const slugs = (JSON.parse(models.stdout) as { models: { slug: string }[] }).models.map((m) => m.slug);
+    const slugs = slugsOf(models.stdout);
     expect(slugs).toEqual(expect.arrayContaining(['deepseek-chat', 'deepseek-reasoner', 'gpt-5.4', 'hf:zai-org/GLM-4.6']));
-    expect(slugs).not.toContain('gpt-5.5'); // the bundled list is replaced, so it is our file that Codex read
+    // model_catalog_json replaces Codex's list for every provider: the written file still holds every bundled model.
+    const bundled = slugsOf((await codex(['debug', 'models', '--bundled'], env)).stdout);
+    expect(bundled.length).toBeGreaterThan(3);
+    expect(slugs).toEqual(expect.arrayContaining(bundled));
 
     const brokenHome = codexHome('cli-broken', 'model = \n');
     const broken = await run(process.execPath, [...args, '--codex-home', brokenHome], env);

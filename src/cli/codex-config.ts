@@ -1,13 +1,15 @@
 import { defineCommand } from 'citty';
 import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { stringify } from 'smol-toml';
+import { parse as parseToml, stringify } from 'smol-toml';
 import type { ResolvedChain, ResolvedConfig } from '../core/config.js';
 import { createLogger } from '../core/logger.js';
 import { buildModelInfo, type ModelCatalog, type ModelInfo } from '../codex/catalog.js';
 import { validateCatalog } from '../codex/catalog-schema.js';
-import { ConfigTomlError, writeCatalogFile, writeCodexSetup, type CodexSetupResult, type CodexTomlPlan } from '../codex/config-toml.js';
+import { KEPT_FROM, mergeCatalog, readCatalogBase, type CatalogBase } from '../codex/catalog-base.js';
+import { ConfigTomlError, prepareCodexToml, writeCatalogFile, writeCodexSetup, type CodexSetupResult, type CodexTomlPlan } from '../codex/config-toml.js';
 import { completeEntries, readModelsAnswer } from '../codex/models-answer.js';
 import { checkConfig, loadRouter } from '../router.js';
 import { configGatewayUrl } from '../service/url.js';
@@ -34,6 +36,17 @@ export interface CodexConfigOptions {
   writeCatalog?: boolean;
 }
 
+/** What the catalogue holds besides the gateway's models, and what it cannot keep. */
+export interface CatalogMerge {
+  /** The gateway's own entries. */
+  ours: number;
+  /** Entries carried over from what Codex had (its bundled list, or the catalogue config.toml named). */
+  carried: number;
+  base: CatalogBase['kind'];
+  /** Set when nothing Codex had could be read: writing would take every other model's metadata away. */
+  loss?: string;
+}
+
 export interface CodexConfigResult {
   toml: string;
   catalogPath: string;
@@ -44,6 +57,7 @@ export interface CodexConfigResult {
   /** What `--write` puts into config.toml. */
   plan: CodexTomlPlan;
   catalogText: string;
+  merge: CatalogMerge;
 }
 
 /** The Codex client version the project targets; sent like Codex sends it. */
@@ -95,11 +109,23 @@ export async function codexConfig(o: CodexConfigOptions = {}): Promise<CodexConf
   if (models.length === 0) {
     throw new CLIError(`no model is known for ${chains.map(chainLabel).join(', ')}, so no catalogue was written: start the gateway with working auth (ccrx login, ccrx start), list models in the chain's options, or pass --model`);
   }
-  const catalog: ModelCatalog = { models };
-  const checked = validateCatalog(catalog);
+  const checked = validateCatalog({ models });
   if (!checked.valid) throw new CLIError(`the model catalogue would be rejected by Codex:\n${checked.errors.join('\n')}`);
   const codexHome = resolve(o.cwd ?? process.cwd(), o.codexHome ?? (env.CODEX_HOME?.trim() || join(homedir(), '.codex')));
   const catalogPath = resolve(o.cwd ?? process.cwd(), o.catalogFile ?? join(codexHome, 'ccrx-model-catalog.json'));
+
+  // model_catalog_json replaces Codex's model list for every provider: carry over what Codex had.
+  const base = await readCatalogBase({ current: currentCatalog(join(codexHome, 'config.toml'), o.cwd), ours: catalogPath, env });
+  const merged = mergeCatalog(models, base);
+  const merge: CatalogMerge = { ours: models.length, carried: merged.carried, base: base.kind };
+  if (base.kind === 'bundled') notes.push(`the catalogue also holds the ${merged.carried} other model(s) Codex had (its bundled list${base.kept.length ? ` and ${base.kept.length} kept from your own catalogue` : ''}), so providers other than the gateway keep their model metadata; run codex-config again after updating Codex`);
+  if (base.kind === 'user') notes.push(`config.toml named model_catalog_json = ${base.file}; its ${merged.carried} other model(s) are carried into ${catalogPath} (marked ${KEPT_FROM}), which Codex reads instead; ${base.file} is left as it is`);
+  if (merged.replaced.length) notes.push(`${merged.replaced.join(', ')}: the gateway's entr${merged.replaced.length === 1 ? 'y replaces' : 'ies replace'} the one Codex had (one catalogue serves every provider)`);
+  if (base.kind === 'unknown') {
+    merge.loss = `${base.reason}, so the catalogue would hold only the gateway's ${models.length} model(s); model_catalog_json replaces Codex's model list for every provider, so your other providers (openai included) would lose their model metadata until that line is removed`;
+    notes.push(merge.loss);
+  }
+  const catalog: ModelCatalog = { models: merged.models };
   const catalogText = `${JSON.stringify(catalog, null, 2)}\n`;
   if (o.writeCatalog !== false) await writeCatalogFile(catalogPath, catalogText);
 
@@ -109,11 +135,22 @@ export async function codexConfig(o: CodexConfigOptions = {}): Promise<CodexConf
   document.model_providers = Object.fromEntries(chains.map((chain) => [providerId(chain), providerTable(chain, gateway, config)]));
   const header = [
     '# codex-code-router: add to ~/.codex/config.toml (top-level keys above the first [table]), or run ccrx codex-config --write.',
-    `# The model catalogue (${models.length} model${models.length === 1 ? '' : 's'}) was written to ${catalogPath}.`,
+    `# The model catalogue (${models.length} gateway model${models.length === 1 ? '' : 's'}${merged.carried ? `, plus ${merged.carried} that Codex had` : ''}) was written to ${catalogPath}.`,
+    ...(merge.loss ? ['# Warning: it holds only the gateway\'s models: pointing model_catalog_json at it hides every other model from Codex.'] : []),
     ...(config.server.apiKey ? ['# The gateway requires its local API key: export CCRX_API_KEY=<the key> before starting Codex.'] : []),
   ];
   const plan: CodexTomlPlan = { providers: document.model_providers as CodexTomlPlan['providers'], catalogPath, defaultProvider: providerId(primary), model };
-  return { toml: `${header.join('\n')}\n${stringify(document)}\n`, catalogPath, catalog, notes, codexHome, plan, catalogText };
+  return { toml: `${header.join('\n')}\n${stringify(document)}\n`, catalogPath, catalog, notes, codexHome, plan, catalogText, merge };
+}
+
+/** The `model_catalog_json` config.toml names now, if it can be read (a broken file is reported by `--write`). */
+function currentCatalog(file: string, cwd: string | undefined): string | undefined {
+  try {
+    const value = (parseToml(readFileSync(file, 'utf8')) as { model_catalog_json?: unknown }).model_catalog_json;
+    return typeof value === 'string' ? resolve(cwd ?? process.cwd(), value) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function selectChains(config: ResolvedConfig, provider: string | undefined): ResolvedChain[] {
@@ -283,17 +320,37 @@ export interface CodexWriteOptions extends Omit<CodexConfigOptions, 'writeCatalo
   dryRun?: boolean;
   /** Make our provider Codex's default even when config.toml names another. */
   setDefault?: boolean;
+  /** Write even when the catalogue would take other providers' model metadata away (`--yes`). */
+  yes?: boolean;
+  /** Asks the user (a terminal); without it, such a write is refused unless `yes`. */
+  confirm?: (question: string) => Promise<boolean>;
 }
 
 /** `--write` / `--dry-run`: adds or updates our blocks in `<codex home>/config.toml` and writes the catalogue. */
 export async function writeCodexConfig(o: CodexWriteOptions = {}): Promise<CodexSetupResult> {
   const result = await codexConfig({ ...o, writeCatalog: false });
+  const file = join(result.codexHome, 'config.toml');
+  const plan = { ...result.plan, setDefault: o.setDefault };
   try {
-    const setup = await writeCodexSetup({ file: join(result.codexHome, 'config.toml'), plan: { ...result.plan, setDefault: o.setDefault }, catalogText: result.catalogText, dryRun: o.dryRun });
+    if (result.merge.loss && !o.dryRun && !o.yes) {
+      prepareCodexToml(file, plan); // a config.toml that cannot be edited is the first thing to say
+      const agreed = o.confirm ? await o.confirm(`${result.merge.loss}.\nWrite it anyway? [y/N] `) : false;
+      if (!agreed) throw new CLIError(`nothing was written: ${result.merge.loss}. Put Codex on PATH (so its bundled list can be read) and run again, or pass --yes to write it anyway`);
+    }
+    const setup = await writeCodexSetup({ file, plan, catalogText: result.catalogText, dryRun: o.dryRun });
     return { ...setup, notes: [...result.notes, ...setup.notes] };
   } catch (err) {
     if (err instanceof ConfigTomlError) throw new CLIError(err.message);
     throw err;
+  }
+}
+
+async function ask(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
   }
 }
 
@@ -309,6 +366,7 @@ export default defineCommand({
     'dry-run': { type: 'boolean', description: 'Show the diff --write would apply; write nothing' },
     'set-default': { type: 'boolean', description: 'With --write: make our provider the default even if config.toml names another' },
     'codex-home': { type: 'string', description: 'Codex home directory (default: $CODEX_HOME, else ~/.codex)' },
+    yes: { type: 'boolean', alias: 'y', description: 'With --write: do not ask before writing a catalogue that would hide the models Codex had (when they cannot be read)' },
   },
   async run({ args }) {
     const common = { configFile: args.config, provider: args.provider, catalogFile: args.catalog, model: args.model, instructionsFile: args.instructions, codexHome: args['codex-home'] };
@@ -319,7 +377,8 @@ export default defineCommand({
       return;
     }
     const dryRun = Boolean(args['dry-run']);
-    const r = await writeCodexConfig({ ...common, dryRun, setDefault: Boolean(args['set-default']) });
+    const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
+    const r = await writeCodexConfig({ ...common, dryRun, setDefault: Boolean(args['set-default']), yes: Boolean(args.yes), confirm: interactive ? ask : undefined });
     for (const note of r.notes) process.stderr.write(`ccrx: ${note}\n`);
     const models = (JSON.parse(r.catalogText) as ModelCatalog).models.length;
     const catalog = `${r.plan.catalogPath} (${models} model${models === 1 ? '' : 's'})`;

@@ -2,7 +2,7 @@ import { stripVTControlCharacters } from 'node:util';
 import { defineCommand, renderUsage, runCommand, type CommandDef } from 'citty';
 import { ConfigError } from '../core/errors.js';
 import { packageVersion } from '../core/version.js';
-import { colorEnabled } from './color.js';
+import { colorEnabled } from '../core/color.js';
 import { CLIError } from './errors.js';
 
 /** Every subcommand, loaded on demand so `print-token` starts fast. */

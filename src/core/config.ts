@@ -107,6 +107,8 @@ export function resolveConfig(
     headersTimeoutMs: u?.headersTimeoutMs ?? config.upstream?.headersTimeoutMs ?? timeout ?? 300_000,
     idleTimeoutMs: u?.idleTimeoutMs ?? config.upstream?.idleTimeoutMs ?? timeout ?? 300_000,
     maxAttempts: u?.maxAttempts ?? config.upstream?.maxAttempts ?? 10,
+    maxEventChars: u?.maxEventChars ?? config.upstream?.maxEventChars ?? DEFAULT_MAX_EVENT_CHARS,
+    maxStreamBytes: u?.maxStreamBytes ?? config.upstream?.maxStreamBytes ?? DEFAULT_MAX_STREAM_BYTES,
   });
 
   const topLevel = config.plugins ?? o.defaults.plugins ?? [];
@@ -169,6 +171,19 @@ function nonEmpty(value: string | undefined): string | undefined {
 }
 
 /**
+ * 8 Mi characters: the largest real events are a Responses stream's closing `response.completed` (the whole output
+ * again, a megabyte on a long turn) and a provider's one-chunk tool call; parsing an event this size still takes a
+ * few tens of milliseconds of the event loop.
+ */
+const DEFAULT_MAX_EVENT_CHARS = 8 * 1024 * 1024;
+
+/**
+ * 128 MiB: a model's longest answer (128k output tokens, reasoning included) as Chat chunks of about 230 bytes per
+ * token is about 30 MB; four times that is no real stream.
+ */
+const DEFAULT_MAX_STREAM_BYTES = 128 * 1024 * 1024;
+
+/**
  * 128 MiB. Codex sends images inline as base64 data URLs at their original size, and resends the whole conversation
  * each turn, so bodies of tens of megabytes are real; but OpenAI caps the images of one request at 50 MB (67 MB as
  * base64) and no model's context holds more than a few megabytes of text, so a request past this is one no upstream
@@ -201,6 +216,8 @@ const upstreamSchema = {
     headersTimeoutMs: { type: 'integer', minimum: 1, description: 'Milliseconds to wait for the upstream response headers. Default REQUEST_TIMEOUT_MS or 300000.' },
     idleTimeoutMs: { type: 'integer', minimum: 1, description: 'Longest silence between two upstream body chunks; long streams are never cut while they talk. Default REQUEST_TIMEOUT_MS or 300000.' },
     maxAttempts: { type: 'integer', minimum: 1, maximum: 100, description: 'Hard cap on upstream attempts per request, whatever plugins ask. Default 10.' },
+    maxEventChars: { type: 'integer', minimum: 1024, description: 'Longest event (or unfinished line) of an upstream event stream the gateway parses (translated or observed streams; piped bytes are never parsed), in decoded characters; past it Codex gets response.failed (upstream_event_too_large). Default 8388608.' },
+    maxStreamBytes: { type: 'integer', minimum: 0, description: 'Most bytes the gateway reads from one upstream event stream it parses; past it Codex gets response.failed (upstream_stream_too_large); 0 = no limit. Default 134217728 (128 MiB).' },
   },
 } as const;
 

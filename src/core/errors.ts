@@ -121,6 +121,10 @@ export const errors = {
     new GatewayError({ status: 502, type: 'server_error', code: 'upstream_stream_error', message: `upstream stream broke: ${describe(cause)}`, expose: true, cause }),
   upstreamBadResponse: (message: string) =>
     new GatewayError({ status: 502, type: 'server_error', code: 'upstream_bad_response', message, expose: true }),
+  upstreamEventTooLarge: (limit: number) =>
+    new GatewayError({ status: 502, type: 'server_error', code: 'upstream_event_too_large', message: `the upstream sent a stream event (or a line) longer than ${limit} characters (upstream.maxEventChars)`, expose: true }),
+  upstreamStreamTooLarge: (limit: number) =>
+    new GatewayError({ status: 502, type: 'server_error', code: 'upstream_stream_too_large', message: `the upstream's event stream passed ${limit} bytes (upstream.maxStreamBytes)`, expose: true }),
   bodyTooLarge: (limit: number) =>
     new GatewayError({ status: 502, type: 'server_error', code: 'upstream_body_too_large', message: `upstream body is larger than ${limit} bytes`, expose: true }),
   shuttingDown: () =>
@@ -145,11 +149,13 @@ export function toGatewayError(err: unknown): GatewayError {
  * The `response.failed` event for an error after headers were sent: Codex reads `response.error.code` and
  * retries any code it does not treat as fatal (codex-contract §3.4).
  */
-export function failedEvent(err: GatewayError, responseId: string): { event: string; data: string } {
+export function failedEvent(err: GatewayError, responseId: string, shown: { code?: string; message?: string } = {}): { event: string; data: string } {
   const { error } = errorBody(err);
+  // Besides code and message, Codex reads `plan_type` and `resets_at` here.
+  const extra = Object.fromEntries(['plan_type', 'resets_at'].filter((k) => error[k] !== undefined).map((k) => [k, error[k]]));
   const data = {
     type: 'response.failed',
-    response: { id: responseId, object: 'response', status: 'failed', output: [], error: { code: error.code, message: error.message } },
+    response: { id: responseId, object: 'response', status: 'failed', output: [], error: { code: shown.code ?? error.code, message: shown.message ?? error.message, ...extra } },
   };
   return { event: 'response.failed', data: JSON.stringify(data) };
 }

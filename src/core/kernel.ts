@@ -12,7 +12,8 @@ import { createHooks, hasTaps, streamHookNames, type Hooks } from './hooks.js';
 import { applyChain, resolveChain, type Builtins } from './loader.js';
 import { createLogger } from './logger.js';
 import { runExchange } from './pipeline.js';
-import { createResponder, type Responder } from './respond.js';
+import { requestModel } from './request-model.js';
+import { createResponder, type Responder, type StreamLimits } from './respond.js';
 import { createUpstreamClient, type UpstreamClient } from './upstream.js';
 import { isLoopbackHost } from './net.js';
 import { createGuardCheck, guardMiddleware } from './guard.js';
@@ -31,6 +32,7 @@ interface ChainRuntime {
   /** Whether any plugin can consume events at all (on demand or always). */
   anyStreamTaps: boolean;
   maxAttempts: number;
+  streamLimits: StreamLimits;
   /** A plugin asked for the response store: the chain serves the stored-response routes. */
   usesResponseStore: boolean;
 }
@@ -50,6 +52,16 @@ const ROUTES: Record<RouteName, { path: string; method: 'POST' | 'GET' }> = {
   responses: { path: '/v1/responses', method: 'POST' },
   models: { path: '/v1/models', method: 'GET' },
 };
+
+/** The model Codex asked for, for the request log; a body that is not JSON has none. */
+function modelOf(inbound: KernelExchange['inbound']): string | undefined {
+  if (inbound.route !== 'responses' || inbound.body.length === 0) return undefined;
+  try {
+    return requestModel(inbound);
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * What `createKernel` would refuse, without building a server or running any startup hook: the bind address, then
@@ -93,7 +105,7 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
     const info: ChainInfo = Object.freeze({ provider: chain.provider, prefix: chain.prefix, plugins: Object.freeze(loaded.map((p) => p.plugin.name)) });
     const { routes, streamEventsByDefault, usesResponseStore } = await applyChain(loaded, hooks, log, info, chain.source.file, config.env, () => chainHandle(storeOf(), chain.provider));
     const anyStreamTaps = streamHookNames.some((n) => hasTaps(hooks[n]));
-    chains.push({ info, routes, hooks, upstream: createUpstreamClient(chain.upstream), eventMode: streamEventsByDefault, anyStreamTaps, maxAttempts: chain.upstream.maxAttempts, usesResponseStore });
+    chains.push({ info, routes, hooks, upstream: createUpstreamClient(chain.upstream), eventMode: streamEventsByDefault, anyStreamTaps, maxAttempts: chain.upstream.maxAttempts, streamLimits: { maxEventChars: chain.upstream.maxEventChars, maxStreamBytes: chain.upstream.maxStreamBytes }, usesResponseStore });
   }
 
   const { headersTimeoutMs, requestTimeoutMs, bodyIdleTimeoutMs, maxBodyBytes } = config.server;
@@ -228,7 +240,10 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
       });
     }
   }
-  const supported = ['GET /health', ...chains.flatMap((c) => [`POST ${c.info.prefix}/v1/responses`, `GET ${c.info.prefix}/v1/models`])].join(', ');
+  const supported = [
+    'GET /health',
+    ...chains.flatMap((c) => [`POST ${c.info.prefix}/v1/responses`, `GET ${c.info.prefix}/v1/models`, ...(c.usesResponseStore ? [`GET|DELETE ${c.info.prefix}/v1/responses/{id}`, `GET ${c.info.prefix}/v1/responses/{id}/input_items`] : [])]),
+  ].join(', ');
   const notFound: Koa.Middleware = (ctx) => {
     throw errors.notFound(ctx.path, supported);
   };
@@ -250,7 +265,7 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
       log,
       abort,
     });
-    const out = createResponder(res, ex, chain.hooks, () => chain.anyStreamTaps && (ex.streamEvents ?? chain.eventMode));
+    const out = createResponder(res, ex, chain.hooks, () => chain.anyStreamTaps && (ex.streamEvents ?? chain.eventMode), chain.streamLimits);
     const settled = inFlight.add({ abort, out });
     let upstreamStatus: number | undefined;
     try {
@@ -278,6 +293,7 @@ export async function createKernel(config: ResolvedConfig, o: { builtins: Builti
         provider: ex.provider,
         method: ex.inbound.method,
         path: ex.inbound.path,
+        model: modelOf(ex.inbound),
         bodyBytes: ex.inbound.body.length,
         authSource: ex.credential?.source,
         status: summary.status,

@@ -1,7 +1,8 @@
-import { createRequire } from 'node:module';
 import { pino, type Logger, type DestinationStream } from 'pino';
 import { createStream } from 'rotating-file-stream';
 import { basename, dirname } from 'node:path';
+import { colorEnabled } from './color.js';
+import { consoleDestination } from './console-log.js';
 
 export type { Logger } from 'pino';
 
@@ -23,7 +24,10 @@ const redactPaths = [...new Set(
 
 export interface LoggerOptions {
   level?: string;
-  /** Human-readable output; defaults to whether stdout is a TTY. */
+  /**
+   * The terminal view (a short banner, one line per request) instead of JSON lines; default: whether stderr, where
+   * logs go, is a terminal.
+   */
   pretty?: boolean;
   destination?: DestinationStream;
   /** Write JSON lines to this file instead, rotated by size (the background service's log). */
@@ -36,14 +40,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   if (options.level === 'silent' && !options.file && !options.destination) return pino({ level: 'silent' }, pino.destination({ dest: 2, sync: true }));
   if (options.file && !options.destination) return createLogger({ ...options, file: undefined, destination: rotatingFile(options.file) });
   const usePretty = options.pretty ?? Boolean(process.stderr.isTTY);
-  const destination = options.destination ?? (usePretty ? prettyStderr() : bufferedStderr());
+  const destination = options.destination ?? (usePretty ? consoleDestination({ color: colorEnabled(process.stderr) }) : bufferedStderr());
   return pino({ level: options.level ?? 'info', redact: { paths: redactPaths, censor: '[redacted]' }, base: { pid: process.pid } }, destination);
-}
-
-/** pino-pretty is loaded only when a human reads the terminal: it is a large module and slows every cold start. */
-function prettyStderr(): DestinationStream {
-  const pretty = createRequire(import.meta.url)('pino-pretty') as (o: object) => DestinationStream;
-  return pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', destination: 2 });
 }
 
 /**

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { codexStreams, upstreamCodexFailure } from './codex-failure.js';
 import { errors, GatewayError, toGatewayError } from './errors.js';
 import { collectSecrets } from './scrub.js';
 import type { KernelExchange } from './exchange.js';
@@ -87,6 +88,12 @@ export async function runExchange(ctx: PipelineContext, ex: KernelExchange, out:
       if (raw.status >= 400 && head.cached === undefined && !head.bodyUsed) await head.readBody(ERROR_FORWARD_LIMIT).catch(() => undefined);
       const unread = head.failure;
       if (unread) throw unreadableAnswer(raw, unread);
+      // An upstream error Codex maps in-stream goes the error path, where it becomes a `response.failed`.
+      const mapped = raw.status >= 400 && codexStreams(ex) ? await upstreamCodexFailure(head) : undefined;
+      if (mapped) {
+        discard(raw, head.cached);
+        throw mapped;
+      }
       await out.forward(raw, head.cached);
       return upstreamStatus;
     }

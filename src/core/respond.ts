@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
+import { codexStreams, streamedCode, streamedMessage } from './codex-failure.js';
 import { errorBody, errors, failedEvent, GatewayError } from './errors.js';
 import type { KernelExchange } from './exchange.js';
 import { isObject, type JsonObject } from '../json/is-object.js';
@@ -16,7 +17,14 @@ type Outcome = ExchangeSummary['outcome'];
  * Everything written to Codex for one exchange goes through here: bytes piped as they come, event streams
  * run through the stream hooks, and errors turned into bytes (JSON before headers, a terminal event after).
  */
-export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: Hooks, eventMode: () => boolean) {
+/** Bounds on an upstream event stream the gateway parses (`upstream.maxEventChars`, `upstream.maxStreamBytes`). */
+export interface StreamLimits {
+  maxEventChars: number;
+  /** 0: no limit. */
+  maxStreamBytes: number;
+}
+
+export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: Hooks, eventMode: () => boolean, limits: StreamLimits) {
   let mode: 'none' | 'bytes' | 'events' = 'none';
   let bytesOut = 0;
   let chunksOut = 0;
@@ -141,9 +149,15 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
     if (mode !== 'events') await openEvents(upstream.status, upstream.headers);
     if (ex.keepAlive) scheduleIdle(ex.keepAlive.intervalMs);
     let batch: StreamEvent[] = [];
-    const reader = createEventReader((event) => {
-      for (const out of hooks.streamChunk.call([event], ex)) batch.push(out);
-    });
+    const reader = createEventReader(
+      (event) => {
+        for (const out of hooks.streamChunk.call([event], ex)) batch.push(out);
+      },
+      { maxEventChars: limits.maxEventChars },
+    );
+    // Every byte read is translated (or observed) in the event loop, and a translated stream grows about fivefold
+    // on its way to Codex: an upstream that never stops would hold the loop and the client's disk for ever.
+    let read = 0;
     const take = () => {
       const events = batch;
       batch = [];
@@ -152,9 +166,11 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
     const flush = () => writeEvents(take());
     try {
       await pumpBytes(upstream.body, res, hold, (chunk) => {
+        read += chunk.length;
+        if (limits.maxStreamBytes > 0 && read > limits.maxStreamBytes) throw errors.upstreamStreamTooLarge(limits.maxStreamBytes);
         reader.push(chunk);
         return writeEventsNow(take());
-      });
+      }, EVENT_SLICE_BYTES);
       reader.end();
       await flush();
     } catch (err) {
@@ -187,6 +203,14 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
       ex.log.warn({ err: failure.message }, 'upstream stream broke; closing the client connection');
       res.destroy();
     }
+  }
+
+  /** A final error Codex maps: a 200 event stream holding only its `response.failed` (see codex-failure.ts). */
+  async function failInStream(err: GatewayError, code: string): Promise<void> {
+    mode = 'events';
+    writeHead(200, { ...err.headers, 'content-type': SSE_CONTENT_TYPE, 'cache-control': 'no-cache' });
+    await writeEvents([failedEvent(err, `resp_${ex.id}`, { code, message: streamedMessage(err, code) })]);
+    res.end();
   }
 
   function markAborted(): void {
@@ -260,6 +284,8 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
         res.destroy();
         return;
       }
+      const streamed = streamedCode(err.code, err.type);
+      if (streamed && codexStreams(ex)) return failInStream(err, streamed);
       const body = Buffer.from(JSON.stringify(errorBody(err)));
       mode = 'bytes';
       writeHead(err.status, { ...err.headers, 'content-type': 'application/json; charset=utf-8', 'content-length': body.length });
@@ -300,25 +326,49 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
 export type Responder = ReturnType<typeof createResponder>;
 
 /**
+ * Largest piece of upstream bytes an event stream translates in one event-loop turn. A fast upstream hands over
+ * 100 KB and more at once, and translating that took tens of milliseconds on a loaded machine, during which no
+ * other request (nor `/health`) was served; in pieces, the loop turns between them.
+ */
+const EVENT_SLICE_BYTES = 32 * 1024;
+
+/**
  * Hands a body to `write` as it arrives, waiting while Codex's socket drains. `readable` + `read()` rather than an
  * async iterator (cheaper per answer) or `data` events (one write per upstream chunk): `read()` takes everything
- * buffered at once, so a fast stream goes out in fewer, larger writes. A body that closes without ending is an error
- * (the upstream connection broke).
+ * buffered at once, so a fast stream goes out in fewer, larger writes. With `sliceBytes`, a larger chunk is written
+ * in pieces of that size, one per event-loop turn. A body that closes without ending is an error (the upstream
+ * connection broke).
  */
-function pumpBytes(body: Readable, res: ServerResponse, hold: () => void, write: (chunk: Buffer) => boolean): Promise<void> {
+function pumpBytes(body: Readable, res: ServerResponse, hold: () => void, write: (chunk: Buffer) => boolean, sliceBytes = Infinity): Promise<void> {
   return new Promise((done, fail) => {
     let draining = false;
+    let yielding = false;
+    /** The rest of a chunk, for the next turn. */
+    let rest: Buffer | null = null;
+    /** The body ended while `rest` was left: finish once it is written. */
+    let ended = false;
     const onReadable = () => {
-      if (draining) return;
+      if (draining || yielding) return;
       hold();
       try {
-        for (let chunk = body.read() as Buffer | null; chunk !== null; chunk = body.read() as Buffer | null) {
+        for (let chunk = rest ?? (body.read() as Buffer | null); chunk !== null; chunk = rest ?? (body.read() as Buffer | null)) {
+          rest = null;
+          if (chunk.length > sliceBytes) {
+            rest = chunk.subarray(sliceBytes);
+            chunk = chunk.subarray(0, sliceBytes);
+          }
           if (!write(chunk)) {
             draining = true;
             res.once('drain', onDrain);
             return;
           }
+          if (rest) {
+            yielding = true;
+            setImmediate(onTurn);
+            return;
+          }
         }
+        if (ended) finish();
       } catch (err) {
         // A stream tap that throws ends this answer like a broken upstream would; the body is not read further.
         finish(err as Error);
@@ -329,15 +379,24 @@ function pumpBytes(body: Readable, res: ServerResponse, hold: () => void, write:
       draining = false;
       onReadable();
     };
+    const onTurn = () => {
+      yielding = false;
+      onReadable();
+    };
     const finish = (err?: Error) => {
       res.off('drain', onDrain);
       body.off('readable', onReadable).off('end', onEnd).off('error', onError).off('close', onClose);
       if (err) fail(err);
       else done();
     };
-    const onEnd = () => finish();
+    const onEnd = () => {
+      if (rest) ended = true;
+      else finish();
+    };
     const onError = (err: Error) => finish(err);
-    const onClose = () => finish(new Error('the upstream body closed before its end'));
+    const onClose = () => {
+      if (!ended) finish(new Error('the upstream body closed before its end'));
+    };
     body.on('readable', onReadable).on('end', onEnd).on('error', onError).on('close', onClose);
   });
 }

@@ -4,7 +4,7 @@ import type { StreamEvent } from './types.js';
 
 function readAll(chunks: Uint8Array[]): StreamEvent[] {
   const events: StreamEvent[] = [];
-  const reader = createEventReader((event) => events.push(event));
+  const reader = createEventReader((event) => events.push(event), { maxEventChars: 1024 * 1024 });
   for (const chunk of chunks) reader.push(chunk);
   reader.end();
   return events;

@@ -1,5 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
 import { createParser } from 'eventsource-parser';
+import { errors } from './errors.js';
 import type { StreamEvent } from './types.js';
 
 /** Content type of every event stream the gateway writes. */
@@ -13,14 +14,21 @@ export function isEventStream(contentType: string | string[] | undefined): boole
 /**
  * Incremental SSE reader over upstream bytes. Multi-byte characters split across chunks are decoded
  * correctly, a leading byte-order mark is dropped (as the SSE format requires), and `end()` flushes a last event that
- * lacks its trailing blank line (some providers end with `data: [DONE]` and no newline).
+ * lacks its trailing blank line (some providers end with `data: [DONE]` and no newline). An event longer than
+ * `maxEventChars` (decoded characters) throws `upstream_event_too_large` from `push`.
  */
-export function createEventReader(onEvent: (event: StreamEvent) => void) {
+export function createEventReader(onEvent: (event: StreamEvent) => void, o: { maxEventChars: number }) {
   // StringDecoder rather than TextDecoder: a stream's reader is made per exchange, and a TextDecoder costs about
   // a microsecond to create. Unlike TextDecoder it keeps a byte-order mark, so the first text is checked for one.
   const decoder = new StringDecoder('utf8');
   let started = false;
   const parser = createParser({
+    // What the parser holds for one event (its unfinished line and the data lines so far); without a cap, an
+    // upstream that never sends a newline is buffered whole.
+    maxBufferSize: o.maxEventChars,
+    onError: (err) => {
+      if (err.type === 'max-buffer-size-exceeded') throw errors.upstreamEventTooLarge(o.maxEventChars);
+    },
     onEvent: (message) => {
       const event: StreamEvent = { data: message.data };
       if (message.event !== undefined) event.event = message.event;

@@ -45,10 +45,16 @@ export interface UpstreamRequest {
   /** Full upstream URL; a chain must set it (usually in `request`) or the kernel answers `no_upstream`. */
   url: URL | undefined;
   /**
-   * The API the upstream request speaks: `responses` (the default, Codex's own) or `chat-completions` once a plugin
-   * routes the exchange to a Chat Completions endpoint. Plugins agree through it; the kernel does not read it.
+   * The API the upstream request speaks: `responses` (the default, Codex's own), `chat-completions` or
+   * `anthropic-messages` once a plugin routes the exchange to such an endpoint. Plugins agree through it; the kernel
+   * does not read it.
    */
-  wire: 'responses' | 'chat-completions' | (string & {});
+  wire: 'responses' | 'chat-completions' | 'anthropic-messages' | (string & {});
+  /**
+   * What the plugin that chose the upstream knows of the model (e.g. from Copilot's `/models`), for the plugin that
+   * builds the body. The kernel does not read it.
+   */
+  model?: UpstreamModelInfo;
   method: 'GET' | 'POST';
   /**
    * One map for the whole exchange: edit it in place (`headers[name] = value`, `delete headers[name]`). It cannot be
@@ -57,6 +63,18 @@ export interface UpstreamRequest {
   readonly headers: HeaderMap;
   /** Body bytes; starts as the inbound body, byte for byte. */
   body: Buffer | undefined;
+}
+
+/** A model as the upstream's own list describes it; every field is optional because lists differ. */
+export interface UpstreamModelInfo {
+  id: string;
+  contextWindow?: number;
+  maxOutputTokens?: number;
+  vision?: boolean;
+  /** The model takes `thinking: {type: "adaptive"}` (Anthropic Messages). */
+  adaptiveThinking?: boolean;
+  minThinkingBudget?: number;
+  maxThinkingBudget?: number;
 }
 
 /** Metadata about the credential in use. The secret itself is only in the upstream `authorization` header. */
@@ -301,6 +319,10 @@ export interface UpstreamConfig {
   connectTimeoutMs?: number;
   /** Hard cap on attempts per request, whatever plugins ask. */
   maxAttempts?: number;
+  /** Longest event (or line) of an upstream event stream the gateway parses, in decoded characters. */
+  maxEventChars?: number;
+  /** Most bytes read from one upstream event stream the gateway parses; 0 = no limit. */
+  maxStreamBytes?: number;
 }
 
 export interface ProviderConfig {

@@ -71,3 +71,27 @@ describe('response store in the gateway', () => {
     expect(chat.requests.length).toBe(0);
   });
 });
+
+describe('input_items paging', () => {
+  it('pages with after and before in both orders, and refuses a bad limit, order or cursor', async () => {
+    const { gw } = await setup();
+    const input = ['a', 'b', 'c', 'd', 'e'].map((text, i) => ({ id: `msg_${text}`, type: 'message', role: i % 2 ? 'assistant' : 'user', content: [{ type: i % 2 ? 'output_text' : 'input_text', text }] }));
+    const text = await (await post(gw.url, { input, stream: true })).text();
+    const id = /"type":"response\.completed","response":\{"id":"([^"]+)"/.exec(text)![1];
+    const page = async (query: string) => (await (await fetch(`${gw.url}/v1/responses/${id}/input_items${query}`)).json()) as { data: { id: string }[]; first_id: string; last_id: string; has_more: boolean };
+    const ids = (p: { data: { id: string }[] }) => p.data.map((i) => i.id);
+    expect(ids(await page(''))).toEqual(['msg_e', 'msg_d', 'msg_c', 'msg_b', 'msg_a']);
+    const first = await page('?order=asc&limit=2');
+    expect(first).toMatchObject({ first_id: 'msg_a', last_id: 'msg_b', has_more: true });
+    const second = await page(`?order=asc&limit=2&after=${first.last_id}`);
+    expect(ids(second)).toEqual(['msg_c', 'msg_d']);
+    const last = await page('?order=asc&limit=2&after=msg_d');
+    expect(last).toMatchObject({ first_id: 'msg_e', last_id: 'msg_e', has_more: false });
+    expect(ids(await page('?before=msg_b'))).toEqual(['msg_e', 'msg_d', 'msg_c']);
+    for (const bad of ['?limit=0', '?limit=101', '?order=up', '?after=msg_zz']) {
+      const res = await fetch(`${gw.url}/v1/responses/${id}/input_items${bad}`);
+      expect(res.status, bad).toBe(400);
+    }
+    expect((await fetch(`${gw.url}/v1/responses/resp_none/input_items`)).status).toBe(404);
+  });
+});

@@ -36,6 +36,8 @@ export interface ReasoningItem extends ItemBase {
   readonly kind: 'reasoning';
   /** The summary text streamed so far. */
   text: string;
+  /** Whether its summary part was opened (by the first delta). */
+  summaryOpen: boolean;
 }
 
 export type ContentPartType = 'output_text' | 'refusal';
@@ -130,15 +132,19 @@ export class ResponsesWriter {
 
   openReasoning(): ReasoningItem {
     this.start();
-    const item: ReasoningItem = { kind: 'reasoning', id: newResponsesId('rs'), outputIndex: this.nextIndex++, closed: false, text: '' };
+    const item: ReasoningItem = { kind: 'reasoning', id: newResponsesId('rs'), outputIndex: this.nextIndex++, closed: false, text: '', summaryOpen: false };
     this.items.push(item);
     this.emit({ type: 'response.output_item.added', output_index: item.outputIndex, item: { id: item.id, type: 'reasoning', summary: [] } });
-    this.emit({ type: 'response.reasoning_summary_part.added', item_id: item.id, output_index: item.outputIndex, summary_index: 0, part: { type: 'summary_text', text: '' } });
     return item;
   }
 
+  /** Appends summary text; the first opens the summary part (an item of encrypted reasoning alone has none). */
   reasoningDelta(item: ReasoningItem, text: string): void {
     if (!text || item.closed || this.result) return;
+    if (!item.summaryOpen) {
+      item.summaryOpen = true;
+      this.emit({ type: 'response.reasoning_summary_part.added', item_id: item.id, output_index: item.outputIndex, summary_index: 0, part: { type: 'summary_text', text: '' } });
+    }
     item.text += text;
     this.emitDelta('response.reasoning_summary_text.delta', item.id, item.outputIndex, ',"summary_index":0', text);
   }
@@ -149,8 +155,7 @@ export class ResponsesWriter {
     item.closed = true;
     const base = { item_id: item.id, output_index: item.outputIndex };
     const summary: JsonObject[] = [];
-    // An item of encrypted reasoning alone has no summary part to close.
-    if (item.text || !encryptedContent) {
+    if (item.summaryOpen) {
       const part = { type: 'summary_text', text: item.text };
       summary.push(part);
       this.emit({ type: 'response.reasoning_summary_text.done', ...base, summary_index: 0, text: item.text });

@@ -91,6 +91,16 @@ export interface MockMessages {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function startMockMessages(options: MockMessagesOptions = {}): Promise<MockMessages> {
+  const mock = messagesHandler(options);
+  const server = await startMockUpstream(mock.handle);
+  return { ...mock, url: server.url, close: () => server.close() };
+}
+
+/**
+ * The mock's request handling without a server of its own, to serve Messages from another mock (e.g. a mock Copilot
+ * whose `/v1/messages` must apply the same rules): call `handle` for the requests it should answer.
+ */
+export function messagesHandler(options: MockMessagesOptions = {}): Omit<MockMessages, 'url' | 'close'> & { handle: (req: RecordedRequest, res: ServerResponse) => Promise<void> } {
   const queue: ScriptedMessages[] = [];
   const requests: MessagesRequestRecord[] = [];
   const verdicts: (string | undefined)[] = [];
@@ -101,7 +111,7 @@ export async function startMockMessages(options: MockMessagesOptions = {}): Prom
   const contextWindow = options.contextWindow ?? 200_000;
   let messageCount = 0;
 
-  const server = await startMockUpstream(async (req, res) => {
+  const handle = async (req: RecordedRequest, res: ServerResponse): Promise<void> => {
     const record = toRecord(req);
     const path = record.url.split('?')[0] ?? '';
     if (options.apiKey !== undefined) {
@@ -137,10 +147,10 @@ export async function startMockMessages(options: MockMessagesOptions = {}): Prom
     const message = renderMessage(next.reply, record.body, reported, signer, `msg_mock${String(messageCount).padStart(4, '0')}`);
     if (record.body.stream === true) return streamEvents(res, messageEvents(message, next.reply), { paceMs: next.reply.paceMs, headers: next.headers });
     send(res, 200, message, next.headers);
-  });
+  };
 
   return {
-    url: server.url,
+    handle,
     requests,
     verdicts,
     violations,
@@ -148,7 +158,6 @@ export async function startMockMessages(options: MockMessagesOptions = {}): Prom
     enqueue: (...responses) => void queue.push(...responses),
     pending: () => queue.length,
     clearCache: () => cache.clear(),
-    close: () => server.close(),
   };
 }
 

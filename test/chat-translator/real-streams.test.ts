@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import chatTranslator, { type ChatTranslatorOptions } from '../../src/plugins/chat-translator/index.js';
+import { matchPattern, resolveSettings } from '../../src/plugins/chat-translator/presets.js';
 import { decodeCarrier } from '../../src/plugins/chat-translator/reasoning-carrier.js';
 import { checkResponsesStream, parseSse } from '../support/responses-check.js';
 import { startMockUpstream, type MockUpstream } from '../support/mock-upstream.js';
@@ -55,29 +56,37 @@ function writeStream(pieces: (string | Buffer)[]): (res: ServerResponse) => Prom
 
 async function ask(gw: StartedRouter, recording: Recording, stream: boolean, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
   const tools = calledTools(recording).map((name) => ({ type: 'function', name, parameters: { type: 'object' } }));
-  const body = { model: 'gpt-5.4', stream, input: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'hi' }] }], tools, include: ['reasoning.encrypted_content'], store: false };
+  const body = { model: modelOf(recording), stream, input: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'hi' }] }], tools, include: ['reasoning.encrypted_content'], store: false };
   const res = await fetch(`${gw.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
   return { status: res.status, text: await res.text() };
 }
 
-/** Which recordings' known upstream habits a preset turns on (none so far). */
-function optionsFor(_recording: Recording, _preset: string | undefined): { thinkTags: boolean } {
-  return { thinkTags: false };
+/** Which habits of a recording the translator reads by default: <think> tags of the models known to send them. */
+function optionsFor(recording: Recording, preset: ChatTranslatorOptions['preset'] | undefined): { thinkTags: boolean } {
+  const patterns = resolveSettings({ preset } as ChatTranslatorOptions).quirks.thinkTags;
+  return { thinkTags: patterns.some((p) => matchPattern(p, modelOf(recording))) };
 }
 
-// The points of issue 18 fixed so far: each turns its comparison on.
-const FIXED = new Set(['usage', 'errors', 'refusal', 'citations']);
+/** The upstream model a recording came from: the request asks for it, so model patterns apply as they would. */
+function modelOf(recording: Recording): string {
+  const first = (recording.kind === 'completion' ? recording.completion : recording.chunks.find((c) => typeof (c as Ev).model === 'string' && (c as Ev).model)) as Ev | undefined;
+  return typeof first?.model === 'string' && first.model ? first.model : 'gpt-5.4';
+}
 
 function compare(summary: ReturnType<typeof checkResponsesStream>['summary'], expected: Expected): void {
   expect(summary.status).toBe(expected.status);
   if (expected.status === 'failed') {
-    if (FIXED.has('errors')) expect(summary.error?.code).toBe(expected.errorCode);
-    if (FIXED.has('errors')) expect(summary.error?.message).toContain(String(expected.error?.message));
+    expect(summary.error?.code).toBe(expected.errorCode);
+    expect(summary.error?.message).toContain(String(expected.error?.message));
     return;
   }
-  if (FIXED.has('refusal')) expect(summary.refusal).toBe(expected.refusal);
-  if (FIXED.has('citations')) expect(summary.annotations.map((a) => a.url as string)).toEqual(expected.citations);
-  if (FIXED.has('encrypted')) expect(summary.encrypted.flatMap((blob) => decodeCarrier(blob)?.details ?? []).flatMap((d) => (d.type === 'reasoning.encrypted' ? [d.data] : []))).toEqual(expected.encrypted);
+  expect(summary.refusal).toBe(expected.refusal);
+  if (expected.usage) {
+    expect(summary.usage!.input_tokens).toBe(expected.usage.prompt_tokens);
+    expect(summary.usage!.output_tokens).toBeGreaterThanOrEqual(expected.usage.completion_tokens as number);
+  }
+  expect(summary.annotations.map((a) => a.url as string)).toEqual(expected.citations);
+  expect(summary.encrypted.flatMap((blob) => decodeCarrier(blob)?.details ?? []).flatMap((d) => (d.type === 'reasoning.encrypted' ? [d.data] : []))).toEqual(expected.encrypted);
   if (expected.incompleteReason) expect(summary.incompleteReason).toBe(expected.incompleteReason);
   expect(summary.text).toBe(expected.text);
   expect(summary.reasoning).toBe(expected.reasoning);
@@ -194,6 +203,48 @@ describe.skipIf(!recordingsDir.available)(`real provider recordings through the 
       expect(first).toMatchObject({ type: 'url_citation', url: 'https://www.modernchristmastrees.com/innovative-approaches-holiday-decor-modern-interior-design/', title: '' });
       expect(perplexity.text.slice(first.start_index as number, first.end_index as number)).toBe('[1]');
       expect(perplexity.text.slice(perplexity.annotations[4]!.start_index as number, perplexity.annotations[4]!.end_index as number)).toBe('[5]');
+    });
+
+    it('openrouter-o3-encrypted and openrouter-claude-reasoning: reasoning_details go back whole on the next turn', async () => {
+      for (const [name, check] of [
+        ['openrouter-o3-encrypted', (d: Ev[]) => expect(d).toEqual([expect.objectContaining({ type: 'reasoning.encrypted', data: expect.stringMatching(/^gAAAAABpCCSI/) })])],
+        ['openrouter-claude-reasoning', (d: Ev[]) => expect(d).toEqual([expect.objectContaining({ type: 'reasoning.text', text: 'This is a simple arithmetic question. 2+2 equals 4.', signature: expect.stringMatching(/^Et0BCkgI/), format: 'anthropic-claude-v1' })])],
+      ] as const) {
+        const first = await replay(name, { preset: 'openrouter' });
+        expect(first.output[0]).toMatchObject({ type: 'reasoning', encrypted_content: expect.stringMatching(/^ccrx\.r1\./) });
+        const recording = byName(name);
+        serve = writeStream(recording.events);
+        const user = { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'hi' }] };
+        const input = [user, ...first.output, { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'and again' }] }];
+        const gw = await gatewayFor('openrouter');
+        const res = await fetch(`${gw.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-5.4', stream: true, input }) });
+        await res.text();
+        const sent = mock.requests.at(-1)!.json<{ messages: Ev[] }>().messages;
+        const assistant = sent.find((m) => m.role === 'assistant')!;
+        check(assistant.reasoning_details as Ev[]);
+        expect(assistant.reasoning).toBeUndefined();
+      }
+    });
+
+    it('groq-r1-think-tags and hf-deepseek-r1-think-tags: the <think> block is reasoning, the rest the answer', async () => {
+      for (const [name, preset] of [['groq-r1-think-tags', 'groq'], ['groq-r1-think-tags', undefined], ['hf-deepseek-r1-think-tags', undefined]] as const) {
+        const summary = await replay(name, { preset });
+        expect(summary.output.map((i) => i.type)).toEqual(['reasoning', 'message']);
+        expect(summary.reasoning.length).toBeGreaterThan(100);
+        expect(summary.reasoning).not.toContain('think>');
+        expect(summary.text).not.toContain('think>');
+        expect(summary.text).toMatch(/^\S/);
+      }
+      // Next turn the answer goes back as the assistant's text, its <think> block neither as text nor as a field.
+      const first = await replay('hf-deepseek-r1-think-tags');
+      const recording = byName('hf-deepseek-r1-think-tags');
+      serve = writeStream(recording.events);
+      const user = (text: string) => ({ type: 'message', role: 'user', content: [{ type: 'input_text', text }] });
+      const gw = await gatewayFor(undefined);
+      const res = await fetch(`${gw.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: modelOf(recording), stream: true, input: [user('hi'), ...first.output, user('again')] }) });
+      await res.text();
+      const assistant = mock.requests.at(-1)!.json<{ messages: Ev[] }>().messages.find((m) => m.role === 'assistant')!;
+      expect(assistant).toEqual({ role: 'assistant', content: first.text });
     });
   });
 });

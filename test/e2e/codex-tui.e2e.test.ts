@@ -65,6 +65,26 @@ afterAll(async () => {
   cleanupCodexHomes();
 });
 
+/**
+ * Types a line and presses Enter until the screen shows `after`. Keys that arrive together read as a paste, where
+ * Enter is a newline, and a loaded machine can bunch them up: Enter goes on its own, and again if nothing happened.
+ */
+async function submit(tui: TmuxSession, text: string, after: RegExp): Promise<string> {
+  tui.type(text);
+  await tui.waitFor(new RegExp(`› ${text.replace(/[/]/g, '\\/')}`));
+  let last: Error | undefined;
+  for (let attempt = 0; attempt < 4; attempt++) {
+    await new Promise((r) => setTimeout(r, 800));
+    tui.press('Enter');
+    try {
+      return await tui.waitFor(after, 8000);
+    } catch (err) {
+      last = err as Error;
+    }
+  }
+  throw last!;
+}
+
 describe.skipIf(skipReason)(`the Codex TUI (${CODEX_VERSION}) and the Copilot quota`, () => {
   it(TUI_SHOWS_QUOTA ? 'shows the premium quota in /status and in the footer' : 'shows no quota in /status or the footer; the quota reaches Codex and is recorded in its session file', async () => {
     const cwd = realpathSync(tempDir('ccrx-e2e-tui-work-'));
@@ -82,18 +102,12 @@ describe.skipIf(skipReason)(`the Codex TUI (${CODEX_VERSION}) and the Copilot qu
     await tui.waitFor(/Ask Codex/, 60_000);
     // The composer ignores keys typed before it is ready for them; give it a moment after it is drawn.
     await new Promise((r) => setTimeout(r, 1500));
-    tui.type('say hello');
-    // Keys that arrive together read as a paste, where Enter is a newline: press it on its own.
-    await new Promise((r) => setTimeout(r, 500));
-    tui.press('Enter');
-    await tui.waitFor(new RegExp(ANSWER), 60_000).catch((err: Error) => {
+    await submit(tui, 'say hello', new RegExp(`${ANSWER}|Working`)).catch((err: Error) => {
       throw new Error(`${err.message}\n--- gateway ---\n${gw.log().slice(-3000)}`);
     });
+    await tui.waitFor(new RegExp(ANSWER), 60_000);
     await tui.waitFor(/Ask Codex/);
-    tui.type('/status');
-    await new Promise((r) => setTimeout(r, 500));
-    tui.press('Enter');
-    const screen = await tui.waitFor(/Context window|Token usage/);
+    const screen = await submit(tui, '/status', /Context window|Token usage/);
     const statusCard = screen.slice(screen.lastIndexOf('/status'));
     const footer = screen.trimEnd().split('\n').slice(-3).join('\n');
 

@@ -284,11 +284,12 @@ describe('codex exec through ccrx serve and the Copilot chain', () => {
 
 describe('a Copilot token that expires between two turns of one session', () => {
   it('is refreshed before turn 2; both turns reach Copilot, the second with the new token', async () => {
-    // A token valid now that enters the refresh window (the default 300 s before expiry) in 4 s; turn 1 is answered
-    // only after that moment, so turn 2 must trigger the refresh.
+    // A token valid now that enters the refresh window (the default 300 s before expiry) in 12 s; turn 1 is answered
+    // only after that moment, so turn 2 must trigger the refresh. Turn 1 must arrive before it: Codex's start can
+    // take several seconds on a loaded machine (0.150 and 0.166 took over 4 s in `npm run test:compat`).
     const file = join(dir, 'mid-session-tokens.json');
     const buffer = 300;
-    const refreshAt = Date.now() + 4000;
+    const refreshAt = Date.now() + 12_000;
     writeFileSync(file, JSON.stringify({ githubToken: PLANTED.githubToken, copilotToken: PLANTED.staleCopilotToken, expiresAt: Math.floor(refreshAt / 1000) + buffer }), { mode: 0o600 });
     const second = await startServe({
       env: {

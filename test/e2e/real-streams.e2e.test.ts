@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildCatalog } from '../../src/index.js';
-import { agentMessages, cleanupCodexHomes, runCodex, type CodexRun } from '../support/codex.js';
+import { agentMessages, cleanupCodexHomes, codexEvents, runCodex, type CodexRun } from '../support/codex.js';
 import { startMockChat, type MockChat } from '../support/mock-chat.js';
 import { recordingsDir } from '../support/recordings.js';
 import { startServe, type ServedGateway } from '../support/serve.js';
@@ -41,7 +41,8 @@ describe.skipIf(!recordingsDir.available)(`real codex exec on recorded provider 
       providers: {
         mock: { plugins: [['chat-translator', translator]] },
         parts: { plugins: [['chat-translator', { ...translator, refusalAs: 'refusal' }]] },
-        groq: { plugins: [['chat-translator', { ...translator, preset: 'groq' }]] },
+        // The upstream model of the Groq recordings, so the preset's <think> model patterns apply.
+        groq: { plugins: [['chat-translator', { ...translator, preset: 'groq', modelMap: { [MODEL]: 'deepseek-r1-distill-llama-70b' } }]] },
       },
     }));
     gateway = await startServe({ args: ['--config', configFile], env: {} });
@@ -72,6 +73,19 @@ describe.skipIf(!recordingsDir.available)(`real codex exec on recorded provider 
     expect(run.code).toBe(0);
     const [answer] = agentMessages(run.stdout);
     expect(answer).toMatch(/^I'm sorry, I can.t assist with that/);
+  });
+
+  it('shows the <think> block of groq-r1-think-tags as reasoning and only the rest as the answer', async () => {
+    chat.enqueue(recorded('groq-r1-think-tags.sse'));
+    const run = await codex('groq', 'say hello', { json: true });
+    expect(run.code).toBe(0);
+    const [answer] = agentMessages(run.stdout);
+    expect(answer).toBeDefined();
+    expect(answer).not.toContain('think>');
+    expect(answer).toMatch(/^\S/);
+    const reasoning = codexEvents(run.stdout).filter((e) => e.type === 'item.completed' && e.item?.type === 'reasoning');
+    expect(reasoning.length).toBeGreaterThan(0);
+    expect(reasoning.map((e) => e.item!.text ?? '').join('')).toMatch(/Okay, so I want/);
   });
 
   it('ends the turn on the error inside groq-gptoss-error-no-done with Groq\'s message, without retrying', async () => {

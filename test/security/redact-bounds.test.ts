@@ -81,8 +81,8 @@ describe('a long model name through the gateway', () => {
 
     const model = unit.repeat(MiB / unit.length);
     const res = await fetch(`${gw.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model, stream: true, input: 'hi' }) });
-    expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: { message: string } }).error.message).toContain('upstream HTTP 400: The requested model');
+    // A 400 Codex shows as its own message, or the same error in-stream as response.failed.
+    expect(await res.text()).toContain('upstream HTTP 400: The requested model');
     expect((await fetch(`${gw.url}/health`)).status).toBe(200);
     expect(await gw.stop()).toBe(0);
     const events = (await readFile(file, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { kind: string; fields: Record<string, unknown> });

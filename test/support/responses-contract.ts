@@ -62,6 +62,8 @@ export function checkResponsesStream(stream: StreamEvent[]): ResponsesEvent[] {
   const calls = done.filter((e) => e.item.type === 'function_call' || e.item.type === 'custom_tool_call');
   if (end.type !== 'response.completed' && calls.length) fail(`a tool call was finalized in a ${end.type} response`);
   if (end.type === 'response.failed') {
+    // Codex records items from their .done: a failed attempt must leave nothing recorded before Codex retries it.
+    if (done.length) fail(`${done.length} item(s) finalized in a failed response`);
     if (typeof end.response.error?.code !== 'string' || typeof end.response.error?.message !== 'string' || !end.response.error.message) fail('response.failed without error code and message');
     if (end.response.output.length) fail('response.failed with output');
   } else {

@@ -30,5 +30,5 @@ export function contentPieces(content: unknown): { text: string; thinking: boole
 }
 
 export function hasContent(delta: JsonObject): boolean {
-  return Boolean(reasoningOf(delta).text) || contentPieces(delta.content).length > 0 || (typeof delta.refusal === 'string' && delta.refusal !== '') || (Array.isArray(delta.tool_calls) && delta.tool_calls.length > 0);
+  return Boolean(reasoningOf(delta).text) || contentPieces(delta.content).length > 0 || (typeof delta.refusal === 'string' && delta.refusal !== '') || (Array.isArray(delta.reasoning_details) && delta.reasoning_details.length > 0) || (Array.isArray(delta.tool_calls) && delta.tool_calls.length > 0);
 }

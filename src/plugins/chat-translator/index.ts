@@ -2,7 +2,7 @@ import { definePlugin, GatewayError, isObject, readErrorBody, isEventStream, ser
 import { failureOf, upstreamHttpError } from './errors.js';
 import { codexCatalog, parseModelList, type UpstreamModel } from './models.js';
 import { completionChunks, translateCompletion } from './non-stream.js';
-import { resolveSettings, type Settings } from './presets.js';
+import { matchPattern, resolveSettings, type Settings } from './presets.js';
 import { ReasoningCache } from './reasoning-carrier.js';
 import { deferLargeStrings } from './large-strings.js';
 import { translateRequest, type TranslatedRequest } from './request.js';
@@ -14,7 +14,7 @@ export type { ChatTranslatorOptions } from './schema.js';
 const NAME = 'chat-translator';
 const STATE = Symbol(NAME);
 
-type ExchangeState = { kind: 'models' } | { kind: 'responses'; request: TranslatedRequest; refusalAs: RefusalAs; stream: ResponseStream | undefined };
+type ExchangeState = { kind: 'models' } | { kind: 'responses'; request: TranslatedRequest; reading: Reading; stream: ResponseStream | undefined };
 
 /** Largest blocking (non-stream) completion read whole. */
 const COMPLETION_BODY_LIMIT = 32 * 1024 * 1024;
@@ -109,7 +109,9 @@ function translator(options: ChatTranslatorOptions, settings: Settings, cache: R
       ex.streamEvents = true;
     }
     const refusalAs = refusalFor(options.refusalAs, ex.inbound.headers);
-    ex.state.set(STATE, { kind: 'responses', request, refusalAs, stream: request.stream ? new ResponseStream(streamOptionsOf(request, options, cache, refusalAs)) : undefined });
+    const thinkTags = settings.quirks.thinkTags.some((pattern) => matchPattern(pattern, request.upstreamModel));
+    const reading = { refusalAs, thinkTags };
+    ex.state.set(STATE, { kind: 'responses', request, reading, stream: request.stream ? new ResponseStream(streamOptionsOf(request, options, cache, reading)) : undefined });
     if (log.isLevelEnabled('debug')) ex.log.debug({ upstreamModel: request.upstreamModel, tools: [...request.map.byUpstream.keys()] }, 'chat-translator: request translated');
   };
 }
@@ -127,8 +129,14 @@ function tooDeepIsInvalid<T>(translate: () => T): T {
   }
 }
 
-function streamOptionsOf(request: TranslatedRequest, options: ChatTranslatorOptions, cache: ReasoningCache, refusalAs: RefusalAs): StreamOptions {
-  return { model: request.codexModel, upstreamModel: request.upstreamModel, map: request.map, carrierKey: options.carrierKey, cache, refusalAs };
+/** How this exchange's answer is read: per request, from its client and its upstream model. */
+interface Reading {
+  refusalAs: RefusalAs;
+  thinkTags: boolean;
+}
+
+function streamOptionsOf(request: TranslatedRequest, options: ChatTranslatorOptions, cache: ReasoningCache, reading: Reading): StreamOptions {
+  return { model: request.codexModel, upstreamModel: request.upstreamModel, map: request.map, carrierKey: options.carrierKey, cache, ...reading };
 }
 
 type RefusalAs = 'refusal' | 'output_text';
@@ -163,7 +171,7 @@ function applyRouted(api: Api, options: ChatTranslatorOptions, settings: Setting
 /** Upstream answers and the event stream back to Codex: the same in both modes. */
 function tapResponseSide(api: Api, options: ChatTranslatorOptions, settings: Settings, cache: ReasoningCache, apiKey: string | undefined): void {
   const state = (ex: Exchange) => ex.state.get(STATE) as ExchangeState | undefined;
-  const streamOptions = (s: { request: TranslatedRequest; refusalAs: RefusalAs }) => streamOptionsOf(s.request, options, cache, s.refusalAs);
+  const streamOptions = (s: { request: TranslatedRequest; reading: Reading }) => streamOptionsOf(s.request, options, cache, s.reading);
   const streamOf = (ex: Exchange) => {
     const s = state(ex);
     return s?.kind === 'responses' ? s.stream : undefined;

@@ -1,5 +1,5 @@
 import { imageUrl, isObject, partText, textOf, type JsonObject, type Logger, type ToolMap } from '../../index.js';
-import { CARRIER_PREFIX, decodeCarrier, type ReasoningCache } from './reasoning-carrier.js';
+import { CARRIER_PREFIX, decodeCarrier, THINK_FIELD, type ReasoningCache } from './reasoning-carrier.js';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant' | 'tool';
@@ -35,6 +35,7 @@ export class MessageBuilder {
   private readonly messages: ChatMessage[] = [];
   private group: ToolGroup | undefined;
   private pendingReasoning: string | undefined;
+  private pendingDetails: JsonObject[] | undefined;
   private readonly seenCalls = new Set<string>();
   private readonly answered = new Set<string>();
   /** The last pushed message is assistant text that a following call group may join. */
@@ -106,8 +107,11 @@ export class MessageBuilder {
     // Codex puts a response's reasoning before its message and calls: a reasoning item starts a new response.
     this.mergeable = undefined;
     const carried = decodeCarrier(item.encrypted_content, this.o.carrierKey);
+    if (carried?.field === THINK_FIELD) return;
     const text = carried?.text ?? (typeof item.id === 'string' ? this.o.cache?.get(item.id) : undefined);
+    if (carried?.details?.length) this.pendingDetails = [...(this.pendingDetails ?? []), ...carried.details];
     if (text) this.pendingReasoning = this.pendingReasoning ? `${this.pendingReasoning}\n\n${text}` : text;
+    else if (carried) return;
     else if (typeof item.encrypted_content === 'string' && !item.encrypted_content.startsWith(CARRIER_PREFIX)) {
       this.o.log.debug('chat-translator: dropping a foreign reasoning item');
     }
@@ -174,8 +178,14 @@ export class MessageBuilder {
 
   private attachReasoning(message: ChatMessage, index: number): void {
     const text = this.pendingReasoning;
+    const details = this.pendingDetails;
     this.pendingReasoning = undefined;
-    if (text && this.o.reasoningField && index > this.replayFrom) message[this.o.reasoningField] = text;
+    this.pendingDetails = undefined;
+    if (index <= this.replayFrom) return;
+    // OpenRouter's reasoning_details are the whole reasoning (text, signatures, encrypted blocks): sent back as
+    // they came, they replace the plain field, which would only repeat their text.
+    if (details) message.reasoning_details = details;
+    else if (text && this.o.reasoningField) message[this.o.reasoningField] = text;
   }
 
   private userContent(content: unknown): string | JsonObject[] | undefined {

@@ -117,22 +117,22 @@ describe('chat-translator through the gateway', () => {
   });
 
   it('maps upstream errors before commit to what Codex acts on (acceptance 31, 32)', async () => {
+    // Codes Codex maps are sent in-stream (the one shape Codex 0.150 and later all read): a 200 with response.failed.
     const { mock, gw } = await setup((_req, res) => void res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: "This model's maximum context length is 65536 tokens" } })));
     const context = await post(gw, request([user('hi')]));
-    expect(context.status).toBe(400);
-    expect(JSON.parse(context.text).error).toMatchObject({ code: 'context_length_exceeded' });
+    expect(context.status).toBe(200);
+    expect(terminal(context.events)).toMatchObject({ type: 'response.failed', response: { error: { code: 'context_length_exceeded' } } });
     mock.handle((_req, res) => void res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '2' }).end('{"error":{"message":"slow down"}}'));
     const limited = await post(gw, request([user('hi')]));
-    expect(limited.status).toBe(429);
     expect(limited.headers.get('retry-after')).toBe('2');
-    expect(JSON.parse(limited.text).error.code).toBe('rate_limit_exceeded');
+    expect(terminal(limited.events).response.error).toMatchObject({ code: 'rate_limit_exceeded', message: expect.stringContaining('try again in 2s') });
     mock.handle((_req, res) => void res.writeHead(402, { 'content-type': 'application/json' }).end('{"error":{"message":"Insufficient Balance"}}'));
     const quota = await post(gw, request([user('hi')]));
-    expect([quota.status, JSON.parse(quota.text).error.code]).toEqual([429, 'insufficient_quota']);
+    expect(terminal(quota.events).response.error.code).toBe('insufficient_quota');
     mock.handle((_req, res) => void res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":{"message":"bad key"}}'));
     const auth = await post(gw, request([user('hi')]));
-    expect(auth.status).toBe(401);
-    expect(JSON.parse(auth.text).error.message).toContain('rejected the API key');
+    expect(terminal(auth.events).response.error).toMatchObject({ code: 'invalid_prompt', message: expect.stringContaining('rejected the API key') });
+    // Anything else stays an HTTP answer.
     mock.handle((_req, res) => void res.writeHead(503, { 'content-type': 'text/plain' }).end('busy'));
     const busy = await post(gw, request([user('hi')]));
     expect([busy.status, busy.headers.get('retry-after')]).toEqual([503, '1']);
@@ -268,5 +268,35 @@ describe('chat-translator: routed mode (no baseUrl)', () => {
     const passed = await (await fetch(`${gw.url}/v1/responses`, { method: 'POST', body: JSON.stringify({ model: 'gpt-5', stream: true, input: 'hi' }) })).text();
     expect(passed).toBe('data:{"type":"response.completed","response":{"id":"r"}}\n\n');
     expect(mock.requests[1]!.json()).toEqual({ model: 'gpt-5', stream: true, input: 'hi' });
+  });
+
+  it('refuses previous_response_id and item_reference for a routed model (no store there), and passes them on for a Responses upstream', async () => {
+    const mock = await startMockUpstream((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end('data:{"type":"response.completed","response":{"id":"r"}}\n\n');
+    });
+    cleanup.push(() => mock.close());
+    const router = definePlugin({
+      name: 'router',
+      apply: ({ hooks }) =>
+        hooks.request.tap('router', (ex) => {
+          const chat = (ex.inbound.json() as { model: string }).model === 'chat-only';
+          ex.upstream.url = new URL(chat ? '/chat/completions' : '/responses', mock.url);
+          if (chat) ex.upstream.wire = 'chat-completions';
+          return undefined;
+        }),
+    });
+    const gw = await startRouter({ plugins: [router, [chatTranslator, {}]] });
+    cleanup.push(() => gw.close());
+    const send = (body: object) => fetch(`${gw.url}/v1/responses`, { method: 'POST', body: JSON.stringify({ stream: true, ...body }) });
+    const chained = await send({ model: 'chat-only', input: 'hi', previous_response_id: 'resp_1' });
+    expect(chained.status).toBe(400);
+    expect(await chained.json()).toMatchObject({ error: { code: 'previous_response_not_found', param: 'previous_response_id' } });
+    const referenced = await send({ model: 'chat-only', input: [{ type: 'item_reference', id: 'msg_1' }] });
+    expect(referenced.status).toBe(400);
+    expect(mock.requests).toHaveLength(0);
+    // A Responses upstream keeps its own semantics: the same fields reach it untouched.
+    expect((await send({ model: 'gpt-5', input: 'hi', previous_response_id: 'resp_1' })).status).toBe(200);
+    expect(mock.requests[0]!.json()).toMatchObject({ previous_response_id: 'resp_1' });
   });
 });

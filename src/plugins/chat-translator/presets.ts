@@ -45,8 +45,9 @@ export const presets: Readonly<Record<PresetName, Preset>> = {
   groq: {
     baseUrl: 'https://api.groq.com/openai/v1',
     apiKeyEnv: 'GROQ_API_KEY',
-    // Groq streams `reasoning` but rejects it as an input message field.
-    quirks: { reasoningField: null, responseFormat: 'json_object', imageModels: ['meta-llama/llama-4*'] },
+    // Groq streams `reasoning` but rejects it as an input message field; its reasoning_format "raw" (the default
+    // for Qwen3 and the R1 distills) leaves the reasoning in content as <think> tags.
+    quirks: { reasoningField: null, responseFormat: 'json_object', imageModels: ['meta-llama/llama-4*'], thinkTags: ['*deepseek-r1*', '*qwq*', 'qwen/qwen3*'] },
   },
   xai: {
     baseUrl: 'https://api.x.ai/v1',

@@ -8,10 +8,13 @@ import { isObject, openCarrier, sealCarrier, type JsonObject } from '../../index
 export const CARRIER_PREFIX = 'ccrx.r1.';
 const DEFAULT_KEY = 'codex-code-router/chat-translator/reasoning-carrier/v1';
 
+/** The carrier field of reasoning split out of `<think>` tags: it never goes back (those models' templates drop it). */
+export const THINK_FIELD = 'think';
+
 export interface CarriedReasoning {
   /** The reasoning text exactly as the upstream streamed it. */
   text: string;
-  /** The upstream field it came in (`reasoning_content` or `reasoning`). */
+  /** The upstream field it came in (`reasoning_content` or `reasoning`; `think` for `<think>` tags in the content). */
   field: string;
   /** Upstream model that produced it. */
   model: string;

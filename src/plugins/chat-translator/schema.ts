@@ -36,6 +36,12 @@ export interface Quirks {
   glmThinking: boolean;
   /** Upstream model name patterns (`*` wildcard) that accept image parts; others get a text note. @default ["*"] */
   imageModels: string[];
+  /**
+   * Upstream model name patterns (`*` wildcard) whose answers put their reasoning in `content` as a leading
+   * `<think>…</think>` block, split out as reasoning; `[]` never splits, `["*"]` always.
+   * @default ["*deepseek-r1*", "*qwq*"]
+   */
+  thinkTags: string[];
 }
 
 export type PresetName = 'deepseek' | 'kimi' | 'moonshot' | 'qwen' | 'dashscope' | 'mistral' | 'groq' | 'xai' | 'openrouter' | 'llamacpp' | 'ollama';
@@ -93,6 +99,7 @@ const quirkProperties = {
   maxTokensField: { enum: ['max_tokens', 'max_completion_tokens'], description: 'Field that carries max_output_tokens. Default: "max_tokens".' },
   glmThinking: { type: 'boolean', description: 'Send thinking:{type:"enabled"} to GLM/Zhipu models. Default: true.' },
   imageModels: { type: 'array', items: { type: 'string' }, description: 'Upstream model patterns that accept image parts (* wildcard). Default: ["*"].' },
+  thinkTags: { type: 'array', items: { type: 'string' }, description: 'Upstream model patterns whose content starts with a <think> block to split out as reasoning (* wildcard). Default: ["*deepseek-r1*", "*qwq*"]; the groq preset adds qwen/qwen3*.' },
 } as const;
 
 /**
@@ -136,4 +143,5 @@ export const quirkDefaults: Quirks = {
   maxTokensField: 'max_tokens',
   glmThinking: true,
   imageModels: ['*'],
+  thinkTags: ['*deepseek-r1*', '*qwq*'],
 };

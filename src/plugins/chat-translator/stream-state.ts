@@ -1,9 +1,11 @@
 import { customInput, isObject, newResponsesId, ResponsesWriter, type CustomToolCallItem, type FunctionCallItem, type JsonObject, type MessageItem, type ContentPart, type ReasoningItem, type StreamEvent, type TerminalStatus, type ToolMap, type ToolTarget } from '../../index.js';
 import { inStreamError, type StreamFailure } from './errors.js';
 import { FieldDecoder } from './field-decoder.js';
-import { encodeCarrier, type ReasoningCache } from './reasoning-carrier.js';
+import { encodeCarrier, THINK_FIELD, type ReasoningCache } from './reasoning-carrier.js';
 import { contentPieces, hasContent, reasoningOf } from './chunk-fields.js';
 import { chatAnnotation, numberedCitations } from './citations.js';
+import { ReasoningDetails } from './reasoning-details.js';
+import { ThinkSplitter } from './think-tags.js';
 import { chunkUsage, mapUsage } from './usage.js';
 
 export interface StreamOptions {
@@ -16,6 +18,8 @@ export interface StreamOptions {
   responseId?: string;
   /** How `delta.refusal` reaches the client: a `refusal` content part, or answer text. Default `refusal`. */
   refusalAs?: 'refusal' | 'output_text';
+  /** Split a leading `<think>…</think>` block out of `content` as reasoning. */
+  thinkTags?: boolean;
 }
 
 interface CallState {
@@ -35,7 +39,7 @@ interface CallState {
  */
 export class ResponseStream {
   private readonly w: ResponsesWriter;
-  private reasoning: { item: ReasoningItem; field: string } | undefined;
+  private reasoning: { item: ReasoningItem; field: string; details?: ReasoningDetails } | undefined;
   private message: { item: MessageItem; text: ContentPart | undefined; refusal: ContentPart | undefined } | undefined;
   private readonly calls = new Map<number, CallState>();
   private readonly callIds = new Set<string>();
@@ -50,8 +54,11 @@ export class ResponseStream {
   /** Why the stream failed, once it did. */
   failure: StreamFailure | undefined;
 
+  private readonly think: ThinkSplitter | undefined;
+
   constructor(private readonly o: StreamOptions) {
     this.w = new ResponsesWriter({ model: o.model, responseId: o.responseId });
+    if (o.thinkTags) this.think = new ThinkSplitter((text) => this.addReasoning(text, THINK_FIELD), (text) => this.addText(text));
   }
 
   get id(): string {
@@ -143,8 +150,10 @@ export class ResponseStream {
   private applyDelta(delta: JsonObject): void {
     const reasoning = reasoningOf(delta);
     if (reasoning.text) this.addReasoning(reasoning.text, reasoning.field);
+    if (Array.isArray(delta.reasoning_details) && delta.reasoning_details.length) this.addDetails(delta.reasoning_details as unknown[]);
     for (const piece of contentPieces(delta.content)) {
       if (piece.thinking) this.addReasoning(piece.text, 'reasoning_content');
+      else if (this.think) this.think.push(piece.text);
       else this.addText(piece.text);
     }
     if (typeof delta.refusal === 'string') this.addRefusal(delta.refusal);
@@ -160,6 +169,13 @@ export class ResponseStream {
     if (!text) return;
     this.reasoning ??= { item: this.w.openReasoning(), field };
     this.w.reasoningDelta(this.reasoning.item, text);
+  }
+
+  /** OpenRouter's `reasoning_details` ride in the carrier to go back next turn; encrypted ones alone make an item. */
+  private addDetails(details: unknown[]): void {
+    if (!this.reasoning && !details.some((d) => isObject(d) && Boolean(d.data || d.signature || d.text || d.summary))) return;
+    this.reasoning ??= { item: this.w.openReasoning(), field: 'reasoning' };
+    (this.reasoning.details ??= new ReasoningDetails()).add(details);
   }
 
   private addText(text: string): void {
@@ -253,6 +269,7 @@ export class ResponseStream {
 
   /** The terminal state is known: close items in output_index order, then exactly one terminal event. */
   private finish(reason: string): void {
+    this.think?.end();
     let incomplete: string | undefined;
     if (reason === 'length') incomplete = 'max_output_tokens';
     else if (reason === 'content_filter') incomplete = 'content_filter';
@@ -265,7 +282,7 @@ export class ResponseStream {
     const closing: { index: number; close: () => void }[] = [];
     if (this.reasoning) {
       const r = this.reasoning;
-      closing.push({ index: r.item.outputIndex, close: () => this.closeReasoning(r.item, r.field) });
+      closing.push({ index: r.item.outputIndex, close: () => this.closeReasoning(r.item, r.field, r.details) });
     }
     if (this.message) {
       const m = this.message.item;
@@ -278,9 +295,10 @@ export class ResponseStream {
     else this.w.complete(mapUsage(this.usage));
   }
 
-  private closeReasoning(item: ReasoningItem, field: string): void {
+  private closeReasoning(item: ReasoningItem, field: string, details: ReasoningDetails | undefined): void {
     this.o.cache?.set(item.id, item.text);
-    this.w.closeReasoning(item, encodeCarrier({ text: item.text, field, model: this.o.upstreamModel }, this.o.carrierKey));
+    const carried = { text: item.text, field, model: this.o.upstreamModel, details: details?.useful ? details.blocks : undefined };
+    this.w.closeReasoning(item, encodeCarrier(carried, this.o.carrierKey));
   }
 
   private closeCall(call: CallState): void {

@@ -6,6 +6,10 @@ export interface CopilotModelsOptions extends CopilotClientIds {
   modelsUrl: string;
   /** Chat Completions URL for chat-only models; empty = the `/responses` upstream URL with `/chat/completions` instead. @default "" */
   chatUrl: string;
+  /** Messages URL for Claude models on `/v1/messages`; empty = the `/responses` upstream URL with `/v1/messages` instead. @default "" */
+  messagesUrl: string;
+  /** Send a model that lists both `/v1/messages` and `/chat/completions` to `/v1/messages` (when the chain has a messages-translator). @default true */
+  preferMessages: boolean;
   /** Copilot bearer token for the list fetch; empty = the token file. @default "" */
   token: string;
   /** Token file path; empty = `~/.copilot-tokens.json`. @default "" */
@@ -32,6 +36,8 @@ export const schema = {
   properties: {
     modelsUrl: { type: 'string', pattern: '^https?://', default: 'https://api.githubcopilot.com/models', description: "Copilot's model list URL (env COPILOT_MODELS_URL)." },
     chatUrl: { type: 'string', default: '', description: 'Chat Completions URL for chat-only models; empty = the /responses upstream URL with /chat/completions instead.' },
+    messagesUrl: { type: 'string', default: '', description: 'Messages URL for Claude models on /v1/messages; empty = the /responses upstream URL with /v1/messages instead.' },
+    preferMessages: { type: 'boolean', default: true, description: 'Send a model listing both /v1/messages and /chat/completions to /v1/messages (with a messages-translator in the chain); false keeps /chat/completions.' },
     token: { type: 'string', default: '', description: 'Copilot bearer token for the list fetch (env COPILOT_BEARER_TOKEN); empty = the token file.' },
     tokenFile: { type: 'string', default: '', description: 'Token file path (env COPILOT_TOKEN_FILE); empty = ~/.copilot-tokens.json.' },
     tokenUrl: { type: 'string', minLength: 1, default: COPILOT_TOKEN_URL, description: 'Copilot token exchange URL (env COPILOT_TOKEN_URL).' },

@@ -66,7 +66,7 @@ const modelInfoSchema = {
   },
 } as const;
 
-const budget = { type: 'integer', minimum: 1024 } as const;
+const budget = (effort: string) => ({ type: 'integer', minimum: 1024, description: `Thinking budget for reasoning effort ${effort}.` }) as const;
 
 /**
  * The ajv schema. Options a preset can fill carry their default in the description only: an ajv default would be
@@ -91,7 +91,7 @@ export const optionsSchema = {
       type: 'object',
       additionalProperties: false,
       default: {},
-      properties: { low: budget, medium: budget, high: budget, xhigh: budget },
+      properties: { low: budget('low'), medium: budget('medium'), high: budget('high'), xhigh: budget('xhigh') },
       description: 'Thinking budget (tokens, >= 1024) per reasoning effort. Default: low 2048, medium 8192, high 16384, xhigh 32000.',
     },
     promptCaching: { type: 'boolean', default: true, description: 'Mark the stable prefix (tools, system, history) with cache_control breakpoints (at most four).' },

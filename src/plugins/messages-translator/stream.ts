@@ -22,8 +22,9 @@ type BlockState =
 /**
  * Anthropic Messages stream events in, the Responses event sequence out, through the shared writer: text blocks as
  * one assistant message, each thinking block as a reasoning item whose `encrypted_content` carries it (signature
- * included) to the next request, `tool_use` as function or custom tool calls whose `.done` waits for the stop reason,
- * so a cut or refused stream never makes Codex run a tool. Server-side tool blocks (the API ran them) are skipped.
+ * included) to the next request, `tool_use` as function or custom tool calls. Deltas go out live; every `.done`
+ * waits for the stop reason (Codex records and runs items from `.done`), so a cut or refused stream never leaves
+ * Codex with half an answer or makes it run a tool. Server-side tool blocks (the API ran them) are skipped.
  */
 export class MessagesStream {
   private readonly writer: ResponsesWriter;
@@ -32,6 +33,8 @@ export class MessagesStream {
   private readonly calls: (Extract<BlockState, { kind: 'function' | 'custom' }>)[] = [];
   private readonly callIds = new Set<string>();
   private message: { item: MessageItem; part: ContentPart } | undefined;
+  /** Every text and thinking item, closed in output order once the stop reason is known. */
+  private readonly closing: { index: number; close: () => void }[] = [];
   /** Whether the latest output item is the open message, so the next text block continues it. */
   private messageIsLatest = false;
   private stopReason: string | undefined;
@@ -149,6 +152,7 @@ export class MessagesStream {
         const item = this.writer.openMessage();
         this.message = { item, part: this.writer.openPart(item, 'output_text') };
         this.messageIsLatest = true;
+        this.closing.push({ index: item.outputIndex, close: () => this.writer.closeMessage(item) });
       }
       if (typeof raw.text === 'string') this.text(raw.text);
       return;
@@ -158,6 +162,7 @@ export class MessagesStream {
       const item = this.writer.openReasoning();
       const block: ThinkingBlock = raw.type === 'thinking' ? { type: 'thinking', thinking: '', signature: typeof raw.signature === 'string' ? raw.signature : '' } : { type: 'redacted_thinking', data: typeof raw.data === 'string' ? raw.data : '' };
       this.blocks.set(index, { kind: 'thinking', item, block });
+      this.closing.push({ index: item.outputIndex, close: () => this.writer.closeReasoning(item, sealThinking({ blocks: [block], model: this.o.upstreamModel }, this.o.carrierKey)) });
       if (raw.type === 'thinking' && typeof raw.thinking === 'string') this.thinking(index, raw.thinking);
       return;
     }
@@ -205,9 +210,6 @@ export class MessagesStream {
   private blockStop(index: unknown): void {
     const state = typeof index === 'number' ? this.blocks.get(index) : undefined;
     if (!state) return this.fail({ code: 'invalid_stream_event', message: `the upstream stopped content block ${String(index)}, which it did not start` });
-    if (state.kind === 'thinking') {
-      this.writer.closeReasoning(state.item, sealThinking({ blocks: [state.block], model: this.o.upstreamModel }, this.o.carrierKey));
-    }
   }
 
   private text(text: string): void {
@@ -230,9 +232,9 @@ export class MessagesStream {
     if (text) this.writer.inputDelta(state.item, text);
   }
 
+  /** The next text block opens a new message: another item came after this one. */
   private closeMessage(): void {
     this.messageIsLatest = false;
-    if (this.message) this.writer.closeMessage(this.message.item);
     this.message = undefined;
   }
 
@@ -240,14 +242,19 @@ export class MessagesStream {
   private finish(): void {
     const usage = mapUsage(this.usage);
     const reason = this.stopReason!;
-    if (reason === 'end_turn' || reason === 'tool_use' || reason === 'stop_sequence' || reason === 'pause_turn') {
-      for (const call of this.calls) {
-        if (call.kind === 'function') this.writer.closeFunctionCall(call.item, call.args.trim() ? call.args : '{}');
-        else this.writer.closeCustomToolCall(call.item, call.decoder.entered ? call.item.input + call.decoder.finish() : customInput(call.args, call.field));
+    const completed = reason === 'end_turn' || reason === 'tool_use' || reason === 'stop_sequence' || reason === 'pause_turn';
+    if (completed || reason === 'max_tokens') {
+      const closing = [...this.closing];
+      // A truncated answer keeps its text and thinking; its calls are dropped unclosed, so none can run.
+      if (completed) {
+        for (const call of this.calls) {
+          if (call.kind === 'function') closing.push({ index: call.item.outputIndex, close: () => this.writer.closeFunctionCall(call.item, call.args.trim() ? call.args : '{}') });
+          else closing.push({ index: call.item.outputIndex, close: () => this.writer.closeCustomToolCall(call.item, call.decoder.entered ? call.item.input + call.decoder.finish() : customInput(call.args, call.field)) });
+        }
       }
-      return this.writer.complete(usage);
+      for (const item of closing.sort((a, b) => a.index - b.index)) item.close();
+      return completed ? this.writer.complete(usage) : this.writer.incomplete('max_output_tokens', usage);
     }
-    if (reason === 'max_tokens') return this.writer.incomplete('max_output_tokens', usage);
     if (reason === 'refusal') {
       const explanation = isObject(this.stopDetails) && typeof this.stopDetails.explanation === 'string' ? `: ${this.stopDetails.explanation}` : '';
       return this.fail({ code: 'invalid_prompt', message: `the model declined to answer (stop reason refusal)${explanation}` });

@@ -157,8 +157,11 @@ describe('retry-429: exhausted quota stops Codex', () => {
   async function stopped(handler: MockHandler) {
     const { mock, post } = await setup(handler, { maxTotalWaitMs: 0 });
     const res = await post();
-    const body = (await res.json()) as { error: Record<string, unknown> };
-    return { status: res.status, error: body.error, calls: mock.requests.length };
+    const text = await res.text();
+    // insufficient_quota goes in-stream (response.failed), usage_limit_reached as an HTTP 429.
+    const failed = /^data: (.*)$/m.exec(text)?.[1];
+    const error = (failed ? (JSON.parse(failed) as { response: { error: Record<string, unknown> } }).response.error : (JSON.parse(text) as { error: Record<string, unknown> }).error);
+    return { status: res.status, error, calls: mock.requests.length };
   }
 
   it('maps a 402 with a reset date to usage_limit_reached with resets_at', async () => {
@@ -187,7 +190,7 @@ describe('retry-429: exhausted quota stops Codex', () => {
 
   it('maps billing problems to insufficient_quota', async () => {
     const out = await stopped((_req, res) => sendJson(res, 402, { error: { code: 'billing_not_configured', message: 'Set up billing' } }));
-    expect(out).toMatchObject({ status: 429, calls: 1, error: { type: 'insufficient_quota', code: 'insufficient_quota' } });
+    expect(out).toMatchObject({ status: 200, calls: 1, error: { code: 'insufficient_quota' } });
   });
 
   it('stops Codex with insufficient_quota when an early-committed event stream is already open', async () => {

@@ -1,0 +1,265 @@
+import { definePlugin, GatewayError, isEventStream, isObject, readErrorBody, serializeEvents, type Exchange, type ResponseStoreHandle, type Logger, type PluginApi, type Reply, type ResponsesFailure, type UpstreamModelInfo } from '../../index.js';
+import { upstreamHttpError } from './errors.js';
+import { codexCatalog, parseModelList } from './models.js';
+import { messageEvents, translateMessage } from './non-stream.js';
+import { resolveSettings, type Settings } from './presets.js';
+import { translateRequest, type TranslatedRequest, type TranslateContext } from './request.js';
+import { optionsSchema, type MessagesTranslatorOptions } from './schema.js';
+import { MessagesStream, type MessagesStreamOptions } from './stream.js';
+
+export type { MessagesTranslatorOptions } from './schema.js';
+
+const NAME = 'messages-translator';
+const STATE = Symbol(NAME);
+/** The Messages wire name plugins agree on (`upstream.wire`). */
+export const MESSAGES_WIRE = 'anthropic-messages';
+/** What Copilot's editor client asks for on models without adaptive thinking (docs/messages-translator.md). */
+const INTERLEAVED_THINKING = 'interleaved-thinking-2025-05-14';
+
+interface ExchangeState {
+  request: TranslatedRequest;
+  /** How the answer is read back (a blocking answer is replayed through a stream of its own). */
+  answer: MessagesStreamOptions;
+  stream: MessagesStream | undefined;
+}
+
+/** Largest blocking (non-stream) answer read whole. */
+const MESSAGE_BODY_LIMIT = 32 * 1024 * 1024;
+const CATALOG_TTL_MS = 60_000;
+const MODELS_TIMEOUT_MS = 5_000;
+
+/**
+ * Lets Codex (Responses API only) use Claude and Anthropic-compatible Messages upstreams: requests are rebuilt as
+ * Messages bodies, Messages events come back as the full Responses event sequence, errors in the codes Codex acts on.
+ * With a base URL (or preset) it is the chain's upstream; without, it translates the exchanges an earlier plugin
+ * routed to a Messages endpoint (`upstream.wire = "anthropic-messages"`, copilot-models for Copilot's Claude).
+ */
+const plugin = definePlugin<MessagesTranslatorOptions>({
+  name: NAME,
+  schema: optionsSchema,
+  // Only translated exchanges need their stream parsed; in routed mode the others stay byte pipes.
+  streamEventsOnDemand: true,
+  apply(api, options) {
+    const settings = resolveSettings(options);
+    const baseUrl = settings.baseUrl;
+    if (baseUrl === undefined) return applyRouted(api, options, settings);
+    const apiKey = options.apiKey ?? readEnv(api.env, settings.apiKeyEnv);
+    if (!apiKey) api.log.warn({ env: settings.apiKeyEnv }, 'messages-translator: no API key (set apiKey or the environment variable); requests will fail');
+    const catalog = catalogSource(baseUrl, settings, options, apiKey, api.log);
+    // A Messages upstream keeps no conversation: previous_response_id and item_reference are answered from the store.
+    const translate = translator(options, settings, api.log, api.responseStore());
+
+    api.hooks.request.tapPromise(NAME, async (ex) => {
+      if (ex.inbound.route === 'models') {
+        if (ex.inbound.query.has('client_version')) return catalog();
+        ex.upstream.url = new URL(`${baseUrl}/v1/models`);
+        Object.assign(ex.upstream.headers, upstreamHeaders(settings, options), keyHeader(settings, apiKey));
+        return undefined;
+      }
+      ex.upstream.url = new URL(`${baseUrl}/v1/messages`);
+      // The headers a Messages upstream needs, set over the map; headers an earlier plugin set for this upstream stay.
+      Object.assign(ex.upstream.headers, upstreamHeaders(settings, options), keyHeader(settings, apiKey));
+      translate(ex, settings.betas);
+      return undefined;
+    });
+
+    api.hooks.authorize.tap(NAME, (_ex, context) => {
+      if (apiKey && settings.authHeader === 'authorization') return { authorization: `Bearer ${apiKey}`, source: 'api-key', refreshable: false };
+      if (!apiKey) context.failures.push(missingKey(settings.apiKeyEnv));
+      return undefined;
+    });
+
+    tapResponseSide(api, apiKey ? undefined : settings.apiKeyEnv ?? 'apiKey');
+    api.hooks.health.tap(NAME, (report) => {
+      report.checks[NAME] = { ok: Boolean(apiKey), upstream: baseUrl, preset: options.preset ?? null, apiKey: apiKey ? 'configured' : `missing (${settings.apiKeyEnv ?? 'apiKey'})` };
+    });
+  },
+});
+
+export default plugin;
+
+/** Routed mode: translate exchanges an earlier plugin sent to a Messages endpoint, keeping its URL and credentials. */
+function applyRouted(api: PluginApi, options: MessagesTranslatorOptions, settings: Settings): void {
+  const unused = [options.apiKey !== undefined && 'apiKey', options.apiKeyEnv !== undefined && 'apiKeyEnv', options.models.length > 0 && 'models'].filter(Boolean);
+  if (unused.length) api.log.warn({ options: unused }, 'messages-translator: no baseUrl, so it only translates exchanges routed to it by an earlier plugin; these options have no upstream to apply to');
+  const translate = translator(options, settings, api.log);
+  api.hooks.request.tap(NAME, (ex) => {
+    if (ex.inbound.route !== 'responses' || ex.upstream.wire !== MESSAGES_WIRE) return undefined;
+    Object.assign(ex.upstream.headers, upstreamHeaders(settings, options));
+    // Models without adaptive thinking interleave it with tool calls only under this beta, as Copilot's client asks.
+    const betas = ex.upstream.model?.adaptiveThinking ? settings.betas : [...new Set([...settings.betas, INTERLEAVED_THINKING])];
+    translate(ex, betas);
+    return undefined;
+  });
+  tapResponseSide(api, undefined);
+  api.hooks.health.tap(NAME, (report) => {
+    report.checks[NAME] = { ok: true, mode: 'routed: translates models an earlier plugin sends to /v1/messages' };
+  });
+}
+
+function upstreamHeaders(settings: Settings, options: MessagesTranslatorOptions): Record<string, string> {
+  return { 'content-type': 'application/json', accept: 'application/json', 'accept-encoding': 'identity', 'anthropic-version': options.anthropicVersion, ...settings.headers };
+}
+
+function keyHeader(settings: Settings, apiKey: string | undefined): Record<string, string> {
+  return apiKey && settings.authHeader === 'x-api-key' ? { 'x-api-key': apiKey } : {};
+}
+
+/**
+ * Rebuilds an exchange's upstream body as a Messages request and prepares its response stream (both modes). With a
+ * store (a chain whose whole upstream is Messages), a request that chains, references or is kept goes through it
+ * first; without one (routed mode, beside a Responses upstream), such a request is refused rather than sent without
+ * its conversation.
+ */
+function translator(options: MessagesTranslatorOptions, settings: Settings, log: Logger, store?: ResponseStoreHandle) {
+  return (ex: Exchange, betas: string[]): void => {
+    const context: TranslateContext = { log: ex.log, carrierKey: options.carrierKey, model: hintOf(ex.upstream.model) };
+    const parsed = ex.inbound.json();
+    let body = parsed;
+    if (store?.wants(parsed) && isObject(parsed)) body = store.prepare(ex, parsed);
+    else if (!store) refuseStateful(parsed);
+    const request = translateRequest(body, settings, context);
+    ex.upstream.wire = MESSAGES_WIRE;
+    ex.upstream.body = Buffer.from(JSON.stringify(request.body));
+    ex.upstream.headers.accept = request.stream ? 'text/event-stream' : 'application/json';
+    if (betas.length) ex.upstream.headers['anthropic-beta'] = betas.join(',');
+    if (request.stream) {
+      ex.keepAlive = { commitAfterMs: options.commitAfterMs, intervalMs: options.keepAliveMs };
+      ex.streamEvents = true;
+    }
+    const answer: MessagesStreamOptions = { model: request.codexModel, upstreamModel: request.upstreamModel, map: request.map, carrierKey: options.carrierKey };
+    ex.state.set(STATE, { request, answer, stream: request.stream ? new MessagesStream(answer) : undefined } satisfies ExchangeState);
+    if (log.isLevelEnabled('debug')) ex.log.debug({ upstreamModel: request.upstreamModel, thinking: request.thinking, tools: [...request.map.byUpstream.keys()] }, 'messages-translator: request translated');
+  };
+}
+
+/** Copilot's model facts as the request translator reads them. */
+function hintOf(model: UpstreamModelInfo | undefined): TranslateContext['model'] {
+  if (!model) return undefined;
+  const hint: NonNullable<TranslateContext['model']> = {};
+  if (model.contextWindow) hint.contextWindow = model.contextWindow;
+  if (model.maxOutputTokens) hint.maxOutputTokens = model.maxOutputTokens;
+  if (model.vision !== undefined) hint.images = model.vision;
+  if (model.adaptiveThinking) hint.thinking = 'adaptive';
+  else if (model.maxThinkingBudget) hint.thinking = 'budget';
+  if (model.minThinkingBudget) hint.minThinkingBudget = model.minThinkingBudget;
+  if (model.maxThinkingBudget) hint.maxThinkingBudget = model.maxThinkingBudget;
+  return hint;
+}
+
+/** Upstream answers and the event stream back to Codex: the same in both modes. */
+function tapResponseSide(api: PluginApi, keyHint: string | undefined): void {
+  const state = (ex: Exchange) => ex.state.get(STATE) as ExchangeState | undefined;
+  const streamOf = (ex: Exchange) => state(ex)?.stream;
+
+  api.hooks.upstreamResponse.tapPromise(NAME, async (ex, response) => {
+    const s = state(ex);
+    if (!s) return undefined;
+    if (response.status >= 400) {
+      const body = (await readErrorBody(response)) ?? Buffer.alloc(0);
+      return { fail: upstreamHttpError(response.status, body, response.headers, keyHint) };
+    }
+    if (!s.stream) {
+      const message = parseJson(await response.readBody(MESSAGE_BODY_LIMIT));
+      try {
+        return { reply: { status: 200, body: translateMessage(message, s.answer) } };
+      } catch (err) {
+        return { fail: err as GatewayError };
+      }
+    }
+    if (isEventStream(response.headers['content-type'])) return undefined;
+    // A provider that ignored stream:true: its one JSON message becomes the event stream Codex needs.
+    const message = parseJson(await response.readBody(MESSAGE_BODY_LIMIT));
+    if (ex.headersSent) return { fail: new GatewayError({ status: 502, type: 'server_error', code: 'upstream_bad_response', message: 'the upstream answered a streaming request without an event stream', expose: true }) };
+    const stream = s.stream;
+    const events = [...stream.open(), ...messageEvents(message).flatMap((event) => stream.event(JSON.stringify(event))), ...stream.end()];
+    return { reply: { status: 200, headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' }, body: serializeEvents(events) } };
+  });
+
+  api.hooks.streamOpen.tap(NAME, (events, ex) => {
+    const stream = streamOf(ex);
+    return stream ? [...events, ...stream.open()] : events;
+  });
+  api.hooks.streamChunk.tap(NAME, (events, ex) => {
+    const stream = streamOf(ex);
+    if (!stream) return events;
+    return events.length === 1 ? stream.event(events[0]!.data) : events.flatMap((event) => stream.event(event.data));
+  });
+  api.hooks.streamIdle.tap(NAME, (events, ex) => {
+    const stream = streamOf(ex);
+    return stream ? [...events, ...stream.idle()] : events;
+  });
+  api.hooks.streamClose.tap(NAME, (events, ex, outcome) => {
+    const stream = streamOf(ex);
+    if (!stream) return events;
+    return [...events, ...(outcome.kind === 'eof' ? stream.end() : stream.failWith(failureOf(outcome.error)))];
+  });
+}
+
+function failureOf(error: GatewayError): ResponsesFailure {
+  const code = error.code === 'upstream_stream_error' ? 'stream_incomplete' : error.code === 'upstream_unreachable' || error.code === 'upstream_timeout' ? 'connection_error' : (error.code ?? 'upstream_error');
+  return { code, message: error.expose ? error.message : 'internal gateway error' };
+}
+
+/** Routed mode has no store: a conversation it cannot see is refused, never silently dropped. */
+function refuseStateful(body: unknown): void {
+  if (!isObject(body)) return;
+  const references = Array.isArray(body.input) && body.input.some((item) => isObject(item) && item.type === 'item_reference');
+  if (typeof body.previous_response_id !== 'string' && !references) return;
+  throw new GatewayError({
+    status: 400,
+    type: 'invalid_request_error',
+    code: 'previous_response_not_found',
+    message: `this model is translated to Anthropic Messages on a chain without a response store, so ${references ? 'item_reference' : 'previous_response_id'} cannot be resolved; send the whole conversation with store: false`,
+    details: { param: references ? 'input' : 'previous_response_id' },
+  });
+}
+
+function readEnv(env: Readonly<Record<string, string | undefined>>, name: string | undefined): string | undefined {
+  if (!name) return undefined;
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+function missingKey(env: string | undefined): GatewayError {
+  return new GatewayError({ status: 400, type: 'invalid_request_error', code: 'missing_api_key', message: `messages-translator has no upstream API key: set ${env ? `the ${env} environment variable or ` : ''}the apiKey option` });
+}
+
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** `GET /v1/models?client_version=…`: the Codex catalogue, from the upstream list when it answers, cached briefly. */
+function catalogSource(baseUrl: string, settings: Settings, options: MessagesTranslatorOptions, apiKey: string | undefined, log: Logger): () => Promise<Reply> {
+  let cached: { at: number; body: object } | undefined;
+  return async () => {
+    if (!cached || Date.now() - cached.at > CATALOG_TTL_MS) {
+      const upstream = await fetchModels(baseUrl, settings, options, apiKey, log);
+      cached = { at: Date.now(), body: codexCatalog(upstream ?? [], settings, options.models) };
+      // A failed discovery is retried on the next request instead of being cached.
+      if (!upstream) cached.at = 0;
+    }
+    return { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: cached.body };
+  };
+}
+
+async function fetchModels(baseUrl: string, settings: Settings, options: MessagesTranslatorOptions, apiKey: string | undefined, log: Logger) {
+  try {
+    const headers: Record<string, string> = { ...upstreamHeaders(settings, options), ...keyHeader(settings, apiKey) };
+    delete headers['content-type'];
+    if (apiKey && settings.authHeader === 'authorization') headers.authorization = `Bearer ${apiKey}`;
+    const res = await fetch(`${baseUrl}/v1/models`, { headers, signal: AbortSignal.timeout(MODELS_TIMEOUT_MS) });
+    if (!res.ok) {
+      log.warn({ status: res.status }, 'messages-translator: upstream model list failed; serving the configured models');
+      return undefined;
+    }
+    return parseModelList(await res.json());
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'messages-translator: upstream model list unreachable; serving the configured models');
+    return undefined;
+  }
+}
