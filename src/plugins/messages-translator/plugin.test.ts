@@ -100,14 +100,15 @@ describe('messages-translator through the gateway', () => {
     expect(overloaded.headers.get('retry-after')).toBe('1');
     expect(overloaded.json!.error).toMatchObject({ code: 'upstream_error', message: 'upstream HTTP 529: Overloaded' });
 
+    // Codes Codex maps go in-stream (docs/errors.md): a 200 stream ending in response.failed.
     claude.enqueue(messagesError(400, 'invalid_request_error', 'prompt is too long: 210000 tokens > 200000 maximum'));
-    expect((await post(gw, request([user('hi')]))).json!.error.code).toBe('context_length_exceeded');
+    expect(terminal((await post(gw, request([user('hi')]))).events).response.error.code).toBe('context_length_exceeded');
 
     claude.enqueue(messagesError(401, 'authentication_error', 'invalid x-api-key'));
     const denied = await post(gw, request([user('hi')]));
-    expect(denied.status).toBe(401);
-    expect(denied.json!.error.code).toBe('invalid_prompt');
-    expect(JSON.stringify(denied.json)).not.toContain(KEY);
+    expect(denied.status).toBe(200);
+    expect(terminal(denied.events).response.error.code).toBe('invalid_prompt');
+    expect(JSON.stringify(denied.events)).not.toContain(KEY);
 
     claude.enqueue(messagesReply({ text: 'partial answer', errorAfterBlocks: { blocks: 1, type: 'overloaded_error', message: 'Overloaded' } }));
     const cut = await post(gw, request([user('hi')]));
