@@ -22,9 +22,10 @@ export interface TranslatorStreams<S extends TranslatedStream> {
 }
 
 /** The upstream's answer to one translated exchange, read back the way its request asked. */
+/** Largest blocking (non-stream) answer a translator reads whole. */
+const BLOCKING_ANSWER_LIMIT = 32 * 1024 * 1024;
+
 export interface TranslatedAnswer<S extends TranslatedStream> {
-  /** Largest blocking (non-stream) answer read whole. */
-  limit: number;
   httpError(status: number, body: Buffer, headers: UpstreamResponse['headers']): GatewayError;
   /** A blocking answer's JSON as the one Responses object Codex gets. */
   blocking(json: unknown): object;
@@ -68,7 +69,7 @@ export async function translatedVerdict<S extends TranslatedStream>(ex: Exchange
   }
   const stream = answer.stream;
   if (!stream) {
-    const json = parseJsonBody(await response.readBody(answer.limit));
+    const json = parseJsonBody(await response.readBody(BLOCKING_ANSWER_LIMIT));
     try {
       return { reply: { status: 200, body: answer.blocking(json) } };
     } catch (err) {
@@ -77,7 +78,7 @@ export async function translatedVerdict<S extends TranslatedStream>(ex: Exchange
   }
   if (isEventStream(response.headers['content-type'])) return undefined;
   // A provider that ignored stream:true: its one JSON answer becomes the event stream Codex needs.
-  const json = parseJsonBody(await response.readBody(answer.limit));
+  const json = parseJsonBody(await response.readBody(BLOCKING_ANSWER_LIMIT));
   if (ex.headersSent) return { fail: new GatewayError({ status: 502, type: 'server_error', code: 'upstream_bad_response', message: 'the upstream answered a streaming request without an event stream', expose: true }) };
   const events = [...stream.open(), ...answer.events(json).flatMap((event) => side.feed(stream, JSON.stringify(event))), ...stream.end()];
   return { reply: { status: 200, headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' }, body: serializeEvents(events) } };

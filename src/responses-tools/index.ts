@@ -7,4 +7,4 @@ export { imageUrl, isImagePart, partText, textOf } from './content.js';
 export { openCarrier, sealCarrier } from './carrier.js';
 export { allMatching, lookupPattern, matchPattern } from './model-patterns.js';
 export { FieldDecoder } from './field-decoder.js';
-export { cachedCatalog, readApiKeyEnv, refuseStateful } from './translator-setup.js';
+export { cachedCatalog, MODELS_TIMEOUT_MS, readApiKeyEnv, refuseStateful } from './translator-setup.js';

@@ -2,6 +2,10 @@ import { GatewayError } from '../core/errors.js';
 import type { Reply } from '../core/types.js';
 import { isObject } from '../json/is-object.js';
 
+/** How long a translator waits for its upstream's model list before serving the configured models. */
+export const MODELS_TIMEOUT_MS = 5_000;
+const CATALOG_TTL_MS = 60_000;
+
 /** The key named by `apiKeyEnv` (or the preset): a name known only at run time, so not a `plugin.env` binding. */
 export function readApiKeyEnv(env: Readonly<Record<string, string | undefined>>, name: string | undefined): string | undefined {
   if (!name) return undefined;
@@ -28,12 +32,12 @@ export function refuseStateful(body: unknown, wire: string): void {
 
 /**
  * `GET /v1/models?client_version=…`: the Codex catalogue built from the upstream list (`discover`, undefined when
- * it did not answer), kept for `ttlMs`. A failed discovery is retried on the next request instead of being cached.
+ * it did not answer), kept a minute. A failed discovery is retried on the next request instead of being cached.
  */
-export function cachedCatalog<T>(ttlMs: number, discover: () => Promise<T | undefined>, build: (upstream: T | undefined) => object): () => Promise<Reply> {
+export function cachedCatalog<T>(discover: () => Promise<T | undefined>, build: (upstream: T | undefined) => object): () => Promise<Reply> {
   let cached: { at: number; body: object } | undefined;
   return async () => {
-    if (!cached || Date.now() - cached.at > ttlMs) {
+    if (!cached || Date.now() - cached.at > CATALOG_TTL_MS) {
       const upstream = await discover();
       cached = { at: Date.now(), body: build(upstream) };
       if (!upstream) cached.at = 0;

@@ -1,4 +1,4 @@
-import { cachedCatalog, definePlugin, GatewayError, isObject, readApiKeyEnv, refuseStateful, tapTranslatedStreams, translatedVerdict, type Exchange, type JsonObject, type Logger, type PluginApi, type Reply, type ResponseStoreHandle, type TranslatorStreams } from '../../index.js';
+import { cachedCatalog, definePlugin, MODELS_TIMEOUT_MS, GatewayError, isObject, readApiKeyEnv, refuseStateful, tapTranslatedStreams, translatedVerdict, type Exchange, type JsonObject, type Logger, type PluginApi, type Reply, type ResponseStoreHandle, type TranslatorStreams } from '../../index.js';
 import { upstreamHttpError } from './errors.js';
 import { codexCatalog, parseModelList, type UpstreamModel } from './models.js';
 import { completionChunks, translateCompletion } from './non-stream.js';
@@ -15,11 +15,6 @@ const NAME = 'chat-translator';
 const STATE = Symbol(NAME);
 
 type ExchangeState = { kind: 'models' } | { kind: 'responses'; request: TranslatedRequest; reading: Reading; stream: ResponseStream | undefined };
-
-/** Largest blocking (non-stream) completion read whole. */
-const COMPLETION_BODY_LIMIT = 32 * 1024 * 1024;
-const CATALOG_TTL_MS = 60_000;
-const MODELS_TIMEOUT_MS = 5_000;
 
 /**
  * Lets Codex (Responses API only) use any OpenAI-compatible Chat Completions upstream: requests are rebuilt as Chat
@@ -183,7 +178,6 @@ function tapResponseSide(api: Api, options: ChatTranslatorOptions, settings: Set
     const s = state(ex);
     if (!s || s.kind === 'models') return undefined;
     return translatedVerdict(ex, response, side, {
-      limit: COMPLETION_BODY_LIMIT,
       httpError: (status, body, headers) => upstreamHttpError(status, body, headers, apiKey ? undefined : settings.apiKeyEnv),
       blocking: (completion) => translateCompletion(completion, streamOptionsOf(s.request, options, cache, s.reading)),
       events: completionChunks,
@@ -210,7 +204,7 @@ function lowerKeys(headers: Record<string, string>): Record<string, string> {
 
 /** `GET /v1/models?client_version=…`: the Codex catalogue, from the upstream list when it answers, cached briefly. */
 function catalogSource(baseUrl: string, settings: Settings, options: ChatTranslatorOptions, apiKey: string | undefined, log: Logger): () => Promise<Reply> {
-  return cachedCatalog(CATALOG_TTL_MS, () => fetchModels(baseUrl, settings, apiKey, log), (upstream) => codexCatalog(upstream ?? [], settings, options));
+  return cachedCatalog(() => fetchModels(baseUrl, settings, apiKey, log), (upstream) => codexCatalog(upstream ?? [], settings, options));
 }
 
 async function fetchModels(baseUrl: string, settings: Settings, apiKey: string | undefined, log: Logger): Promise<UpstreamModel[] | undefined> {

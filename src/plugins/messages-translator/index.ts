@@ -1,4 +1,4 @@
-import { cachedCatalog, definePlugin, GatewayError, isObject, readApiKeyEnv, refuseStateful, tapTranslatedStreams, translatedVerdict, type Exchange, type ResponseStoreHandle, type Logger, type PluginApi, type Reply, type TranslatorStreams, type UpstreamModelInfo } from '../../index.js';
+import { cachedCatalog, definePlugin, MODELS_TIMEOUT_MS, GatewayError, isObject, readApiKeyEnv, refuseStateful, tapTranslatedStreams, translatedVerdict, type Exchange, type ResponseStoreHandle, type Logger, type PluginApi, type Reply, type TranslatorStreams, type UpstreamModelInfo } from '../../index.js';
 import { upstreamHttpError } from './errors.js';
 import { codexCatalog, parseModelList } from './models.js';
 import { messageEvents, translateMessage } from './non-stream.js';
@@ -22,11 +22,6 @@ interface ExchangeState {
   answer: MessagesStreamOptions;
   stream: MessagesStream | undefined;
 }
-
-/** Largest blocking (non-stream) answer read whole. */
-const MESSAGE_BODY_LIMIT = 32 * 1024 * 1024;
-const CATALOG_TTL_MS = 60_000;
-const MODELS_TIMEOUT_MS = 5_000;
 
 /**
  * Lets Codex (Responses API only) use Claude and Anthropic-compatible Messages upstreams: requests are rebuilt as
@@ -156,7 +151,6 @@ function tapResponseSide(api: PluginApi, keyHint: string | undefined): void {
     const s = state(ex);
     if (!s) return undefined;
     return translatedVerdict(ex, response, side, {
-      limit: MESSAGE_BODY_LIMIT,
       httpError: (status, body, headers) => upstreamHttpError(status, body, headers, keyHint),
       blocking: (message) => translateMessage(message, s.answer),
       events: messageEvents,
@@ -172,7 +166,7 @@ function missingKey(env: string | undefined): GatewayError {
 
 /** `GET /v1/models?client_version=…`: the Codex catalogue, from the upstream list when it answers, cached briefly. */
 function catalogSource(baseUrl: string, settings: Settings, options: MessagesTranslatorOptions, apiKey: string | undefined, log: Logger): () => Promise<Reply> {
-  return cachedCatalog(CATALOG_TTL_MS, () => fetchModels(baseUrl, settings, options, apiKey, log), (upstream) => codexCatalog(upstream ?? [], settings, options.models));
+  return cachedCatalog(() => fetchModels(baseUrl, settings, options, apiKey, log), (upstream) => codexCatalog(upstream ?? [], settings, options.models));
 }
 
 async function fetchModels(baseUrl: string, settings: Settings, options: MessagesTranslatorOptions, apiKey: string | undefined, log: Logger) {
