@@ -7,12 +7,14 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { historyBody, loadRecorded, sealers } from './codex-history.mjs';
 import { burst, closedLoop, createClient, sendOnce } from './load.mjs';
 import { machine, median, percentile, renderSection, writeReport } from './report.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const QUICK = process.env.BENCH_QUICK === '1';
 const scale = QUICK ? 0.2 : 1;
+const benchStart = performance.now();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const children = new Set();
 
@@ -86,6 +88,31 @@ const body = (model, text = 'Say hello.') =>
 /** A request as Codex 0.169 sends it (instructions, history and its ~30 tool definitions: about 48 KB). */
 const codexBody = () => JSON.stringify(JSON.parse(readFileSync(join(root, 'test', 'fixtures', 'codex-0.169', 'tool-loop-turn1.json'), 'utf8')).body);
 const bigBody = (bytes) => body('bench-small', 'x'.repeat(bytes - body('bench-small', '').length));
+const withModel = (text, model) => JSON.stringify({ ...JSON.parse(text), model });
+
+/**
+ * Long Codex histories (bench/codex-history.mjs), one per carrier format: a translator gets reasoning items it sealed
+ * itself, as in a real session; the proxies and the pass-through get the chat translator's (they only move bytes).
+ */
+async function histories() {
+  const recorded = loadRecorded(root);
+  if (recorded.skip) return { skip: recorded.skip };
+  const seal = await sealers(root);
+  const make = (targetBytes, sealer) => historyBody(recorded, { model: 'bench-events-20', targetBytes, seal: sealer });
+  const out = { mb1: { chat: make(1024 * 1024, seal.chat) }, mb5: { chat: make(5 * 1024 * 1024, seal.chat) } };
+  if (seal.messages) {
+    out.mb1.messages = make(1024 * 1024, seal.messages);
+    out.mb5.messages = make(5 * 1024 * 1024, seal.messages);
+  }
+  return out;
+}
+
+/** Runs a closed loop and adds the target's CPU time per request (from /proc) to the run. */
+async function withCpu(t, loop) {
+  const before = t.pid ? cpuMs(t.pid) : undefined;
+  const run = await loop();
+  return { ...run, cpu: t.pid ? (cpuMs(t.pid) - before) / run.results.length : undefined };
+}
 
 // ----- Chains -----
 
@@ -161,6 +188,11 @@ function scenarios() {
     },
     { key: 'events', run: async (t) => ({ results: [await sendOnce(t.c1, t.path, body(`bench-events-${events}`))] }), collect: (run) => run.results.map((r) => (events / r.totalMs) * 1000) },
     { key: 'ttfb', run: (t) => closedLoop(t.c1, t.path, body('bench-paced-20-3'), { concurrency: 1, durationMs: 10_000, maxRequests: Math.ceil(10 * scale) }), collect: (run) => run.results.map((r) => r.firstByteMs) },
+    // A long answer to a real Codex request: 200 text deltas as fast as the socket takes them, 16 at a time.
+    { key: 'stream200', run: (t) => withCpu(t, () => closedLoop(t.c16, t.path, t.codex200, { concurrency: 16, durationMs: 1_000 * scale })), collect: (run) => [{ cpu: run.cpu }] },
+    { key: 'ttfbCodex', run: (t) => closedLoop(t.c1, t.path, t.codexPaced, { concurrency: 1, durationMs: 10_000, maxRequests: Math.ceil(10 * scale) }), collect: (run) => run.results.map((r) => r.firstByteMs) },
+    { key: 'history1', large: true, history: true, run: (t) => withCpu(t, () => closedLoop(t.c16, t.path, t.history1, { concurrency: 4, durationMs: 2_000 * scale, maxRequests: QUICK ? 8 : 60 })), collect: (run) => run.results.map((r) => ({ ms: r.totalMs, cpu: run.cpu })) },
+    { key: 'history5', large: true, history: true, run: (t) => withCpu(t, () => closedLoop(t.c1, t.path, t.history5, { concurrency: 1, durationMs: 10_000, maxRequests: QUICK ? 1 : 5 })), collect: (run) => run.results.map((r) => ({ ms: r.totalMs, cpu: run.cpu })) },
     { key: 'body1', large: true, run: (t) => closedLoop(t.c1, t.path, t.big1, { concurrency: 1, durationMs: 20_000, maxRequests: QUICK ? 2 : 20 }), collect: latencies },
     { key: 'body10', large: true, run: (t) => closedLoop(t.c1, t.path, t.big10, { concurrency: 1, durationMs: 20_000, maxRequests: QUICK ? 1 : 4 }), collect: latencies },
   ];
@@ -170,8 +202,17 @@ async function measureAll(targets) {
   const big1 = bigBody(1024 * 1024);
   const big10 = bigBody(10 * 1024 * 1024);
   const codex = codexBody();
+  const codex200 = withModel(codex, 'bench-events-200');
+  const codexPaced = withModel(codex, 'bench-paced-20-3');
+  const history = await histories();
+  if (history.skip) process.stdout.write(`long-history rows skipped: ${history.skip}\n`);
   const live = targets.filter((t) => !t.pending);
-  for (const t of live) Object.assign(t, { c1: createClient(t.url, 1), c32: createClient(t.url, 32), big1, big10, codex, samples: {}, failures: {}, errors: 0 });
+  for (const t of live) {
+    const carrier = t.name === 'messages' ? 'messages' : 'chat';
+    const history1 = history.mb1?.[carrier]?.text;
+    const history5 = history.mb5?.[carrier]?.text;
+    Object.assign(t, { c1: createClient(t.url, 1), c16: createClient(t.url, 16), c32: createClient(t.url, 32), big1, big10, codex, codex200, codexPaced, history1, history5, samples: {}, failures: {}, errors: 0 });
+  }
   const note = (t, scenario, results) => {
     const bad = results.filter((r) => !r.ok);
     if (bad.length) t.failures[scenario] = `${bad.length}× status ${bad[0].status}${bad[0].error ? ` ${bad[0].error}` : ''}`;
@@ -185,7 +226,7 @@ async function measureAll(targets) {
   for (const large of [false, true]) {
     if (large) for (const t of live) await sendOnce(t.c1, t.path, big1);
     for (let round = 0; round < ROUNDS; round += 1) {
-      for (const scenario of scenarios().filter((x) => Boolean(x.large) === large)) {
+      for (const scenario of scenarios().filter((x) => Boolean(x.large) === large && (!x.history || !history.skip))) {
         for (let slice = 0; slice < (scenario.slices ?? 1); slice += 1) {
           for (const t of live) {
             const run = await scenario.run(t);
@@ -212,6 +253,12 @@ async function measureAll(targets) {
       ttfb: median(s.ttfb),
       body1: median(s.body1),
       body10: median(s.body10),
+      stream200Cpu: t.pid ? median(s.stream200.map((x) => x.cpu)) : undefined,
+      ttfbCodex: median(s.ttfbCodex),
+      history1Cpu: t.pid && s.history1 ? median(s.history1.map((x) => x.cpu)) : undefined,
+      history1P50: s.history1 ? median(s.history1.map((x) => x.ms)) : undefined,
+      history5Cpu: t.pid && s.history5 ? median(s.history5.map((x) => x.cpu)) : undefined,
+      history5P50: s.history5 ? median(s.history5.map((x) => x.ms)) : undefined,
     };
   }
   // 200 slow streams last seconds each: once per target, with its RSS sampled throughout.
@@ -222,10 +269,21 @@ async function measureAll(targets) {
     const run = await burst(streams, t.path, body(`bench-paced-50-${QUICK ? 10 : 40}`), 200);
     clearInterval(sampler);
     Object.assign(results[t.name], { slowErrors: note(t, 'slow', run.results), peakRss: peak, errors: t.errors });
-    await Promise.all([t.c1.close(), t.c32.close(), streams.close()]);
+    await Promise.all([t.c1.close(), t.c16.close(), t.c32.close(), streams.close()]);
     process.stdout.write(`${t.name}: ${JSON.stringify(results[t.name])}${Object.keys(t.failures).length ? `\n  failures: ${JSON.stringify(t.failures)}` : ''}\n`);
   }
-  return results;
+  return { results, history };
+}
+
+function historyRows(history, value) {
+  if (history.skip) return [];
+  const kb = (h) => `${(h.chat.text.length / 1024 / 1024).toFixed(1)} MB, ${h.chat.items}${h.messages ? `/${h.messages.items}` : ''} items`;
+  return [
+    { label: `CPU per request, long Codex history (${kb(history.mb1)}), concurrency 4 (ms)`, unit: 'ms', values: value('history1Cpu') },
+    { label: `latency p50, long Codex history (${kb(history.mb1)}), concurrency 4 (ms)`, unit: 'ms', values: value('history1P50') },
+    { label: `CPU per request, long Codex history (${kb(history.mb5)}), concurrency 1 (ms)`, unit: 'ms', values: value('history5Cpu') },
+    { label: `latency p50, long Codex history (${kb(history.mb5)}), concurrency 1 (ms)`, unit: 'ms', values: value('history5P50') },
+  ];
 }
 
 async function coldStarts(config, env, times) {
@@ -273,7 +331,7 @@ async function main() {
       Object.assign(target, { url: gw.url, pid: gw.child.pid });
       gateways.push(gw.child);
     }
-    const results = await measureAll(targets);
+    const { results, history } = await measureAll(targets);
     for (const child of gateways) await stop(child);
     const startTimes = QUICK ? 1 : 5;
     const cold = { floor: await floorColdStart(mock.url, startTimes) };
@@ -284,6 +342,7 @@ async function main() {
 
     const pending = chains.filter((c) => c.pending).map((c) => c.name);
     const value = (key) => Object.fromEntries(Object.entries(results).map(([name, r]) => [name, r[key]]));
+    const added = (key) => Object.fromEntries(Object.entries(results).filter(([name]) => name !== 'direct').map(([name, r]) => [name, r[key] - results.direct[key]]));
     const rows = [
       { label: 'latency p50, small request, concurrency 1 (ms)', unit: 'ms', values: value('c1p50') },
       { label: 'latency p99, small request, concurrency 1 (ms)', unit: 'ms', values: value('c1p99') },
@@ -294,6 +353,9 @@ async function main() {
       { label: 'CPU per request, concurrency 32 (ms)', unit: 'ms', values: value('cpuPerReq') },
       { label: 'stream events per second (one stream)', unit: 'int', values: value('eventsPerSec'), higherIsBetter: true },
       { label: 'time to first byte, paced upstream (first event at 20 ms) (ms)', unit: 'ms', values: value('ttfb') },
+      { label: 'CPU per request, 200-delta stream to a real Codex request, concurrency 16 (ms)', unit: 'ms', values: value('stream200Cpu') },
+      { label: 'time to first byte added, a real Codex request, paced upstream (ms over direct)', unit: 'ms', values: added('ttfbCodex') },
+      ...historyRows(history, value),
       { label: '1 MB request body, p50 (ms)', unit: 'ms', values: value('body1') },
       { label: '10 MB request body, p50 (ms)', unit: 'ms', values: value('body10') },
       { label: '200 concurrent slow streams (2 s each): failed', unit: 'int', values: value('slowErrors'), noRatio: true },
@@ -304,6 +366,9 @@ async function main() {
     const notes = [
       'Latency is the whole answer (request sent to last byte of a five-event stream), measured at the client.',
       'Chains run at the default log level (info: one line per request), as a user runs them.',
+      'The long histories are built from the recorded Codex 0.169 bodies (`bench/codex-history.mjs`): reasoning items with `encrypted_content` (each translator gets its own sealed carriers), function calls and their outputs, assistant messages; answered with 20 deltas. CPU per request is the server process\'s, from /proc, over the whole run of a scenario.',
+      `The run took ${Math.round((performance.now() - benchStart) / 60_000)} minutes.`,
+      ...(history.skip ? [`Long-history rows skipped: ${history.skip}.`] : []),
       ...(pending.length ? [`Pending: ${pending.join(', ')} (not built yet when this ran).`] : []),
     ];
     host.loadEnd = machine().load;

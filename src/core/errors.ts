@@ -149,12 +149,13 @@ export function toGatewayError(err: unknown): GatewayError {
  * The `response.failed` event for an error after headers were sent: Codex reads `response.error.code` and
  * retries any code it does not treat as fatal (codex-contract §3.4).
  */
-export function failedEvent(err: GatewayError, responseId: string, shown: { code?: string; message?: string } = {}): { event: string; data: string } {
+export function failedEvent(err: GatewayError, responseId: string, shown: { code?: string; message?: string; sequenceNumber?: number } = {}): { event: string; data: string } {
   const { error } = errorBody(err);
   // Besides code and message, Codex reads `plan_type` and `resets_at` here.
   const extra = Object.fromEntries(['plan_type', 'resets_at'].filter((k) => error[k] !== undefined).map((k) => [k, error[k]]));
   const data = {
     type: 'response.failed',
+    ...(shown.sequenceNumber !== undefined && { sequence_number: shown.sequenceNumber }),
     response: { id: responseId, object: 'response', status: 'failed', output: [], error: { code: shown.code ?? error.code, message: shown.message ?? error.message, ...extra } },
   };
   return { event: 'response.failed', data: JSON.stringify(data) };

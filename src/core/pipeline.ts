@@ -84,16 +84,16 @@ export async function runExchange(ctx: PipelineContext, ex: KernelExchange, out:
         discard(raw, head.cached);
         throw verdict.fail;
       }
+      // An error answer is read whole (bounded) so the responder can scrub it before Codex sees it.
+      if (raw.status >= 400 && head.cached === undefined && !head.bodyUsed) await head.readBody(ERROR_FORWARD_LIMIT).catch(() => undefined);
+      const unread = head.failure;
+      if (unread) throw unreadableAnswer(raw, unread);
       // An upstream error Codex maps in-stream goes the error path, where it becomes a `response.failed`.
       const mapped = raw.status >= 400 && codexStreams(ex) ? await upstreamCodexFailure(head) : undefined;
       if (mapped) {
         discard(raw, head.cached);
         throw mapped;
       }
-      // An error answer is read whole (bounded) so the responder can scrub it before Codex sees it.
-      if (raw.status >= 400 && head.cached === undefined && !head.bodyUsed) await head.readBody(ERROR_FORWARD_LIMIT).catch(() => undefined);
-      const unread = head.failure;
-      if (unread) throw unreadableAnswer(raw, unread);
       await out.forward(raw, head.cached);
       return upstreamStatus;
     }

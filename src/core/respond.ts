@@ -205,11 +205,13 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
     }
   }
 
-  /** A final error Codex maps: a 200 event stream holding only its `response.failed` (see codex-failure.ts). */
+  /** A final error Codex maps: a 200 event stream, `response.created` then its `response.failed` (codex-failure.ts). */
   async function failInStream(err: GatewayError, code: string): Promise<void> {
     mode = 'events';
+    const id = `resp_${ex.id}`;
+    const created = { type: 'response.created', sequence_number: 0, response: { id, object: 'response', status: 'in_progress', output: [] } };
     writeHead(200, { ...err.headers, 'content-type': SSE_CONTENT_TYPE, 'cache-control': 'no-cache' });
-    await writeEvents([failedEvent(err, `resp_${ex.id}`, { code, message: streamedMessage(err, code) })]);
+    await writeEvents([{ event: 'response.created', data: JSON.stringify(created) }, failedEvent(err, id, { code, message: streamedMessage(err, code), sequenceNumber: 1 })]);
     res.end();
   }
 

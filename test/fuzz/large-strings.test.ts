@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { deferLargeStrings, DEFER_MIN_STRING_BYTES } from '../../src/plugins/chat-translator/large-strings.js';
+import { deferLargeStrings, DEFER_MIN_BODY_BYTES, DEFER_MIN_STRING_BYTES } from '../../src/plugins/chat-translator/large-strings.js';
 
 // The chat-translator keeps large texts as bytes and gives equal texts one marker. A request is the client's to
 // shape: thousands of texts of one length that differ only at their end must cost work linear in their bytes, not a
@@ -9,8 +9,9 @@ import { deferLargeStrings, DEFER_MIN_STRING_BYTES } from '../../src/plugins/cha
 /** Texts of one length, `DEFER_MIN_STRING_BYTES` and up, that differ only in their last characters. */
 const nearlyEqual = (i: number) => `${'x'.repeat(DEFER_MIN_STRING_BYTES)}${String(i).padStart(6, '0')}`;
 
+/** Instructions long enough that even two of the shortest texts make a body large enough to be deferred. */
 function body(texts: readonly string[]): Buffer {
-  return Buffer.from(JSON.stringify({ model: 'm', input: texts.map((text) => ({ type: 'message', role: 'user', content: [{ type: 'input_text', text }] })) }));
+  return Buffer.from(JSON.stringify({ model: 'm', instructions: 'z'.repeat(DEFER_MIN_BODY_BYTES), input: texts.map((text) => ({ type: 'message', role: 'user', content: [{ type: 'input_text', text }] })) }));
 }
 
 /** The marker each text was replaced by, in order. */

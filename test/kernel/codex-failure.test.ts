@@ -21,7 +21,10 @@ describe('final errors Codex maps', () => {
     expect(out.status).toBe(200);
     expect(out.headers.get('content-type')).toMatch(/^text\/event-stream/);
     expect(out.error).toEqual({ code: 'context_length_exceeded', message: 'prompt token count of 200000 exceeds the limit of 128000' });
-    expect(out.text.trim().split('\n\n')).toHaveLength(1);
+    // What the project's translators also send: created, then the terminal event, numbered, one response id.
+    const events = out.text.trim().split('\n\n').map((e) => JSON.parse(/^data: (.*)$/m.exec(e)![1]!) as { type: string; sequence_number: number; response: { id: string } });
+    expect(events.map((e) => [e.type, e.sequence_number])).toEqual([['response.created', 0], ['response.failed', 1]]);
+    expect(events[1]!.response.id).toBe(events[0]!.response.id);
   });
 
   it('keeps the wait of an upstream rate limit where Codex reads it', async () => {

@@ -81,11 +81,11 @@ describe('a long model name through the gateway', () => {
 
     const model = unit.repeat(MiB / unit.length);
     const res = await fetch(`${gw.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model, stream: true, input: 'hi' }) });
-    // A final error Codex maps arrives in-stream (docs/errors.md): one response.failed carrying the provider's words.
+    // A final error Codex maps arrives in-stream (docs/errors.md): a response.failed carrying the provider's words.
     expect(res.status).toBe(200);
-    const failed = (await res.text()).split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)) as { type: string; response?: { error?: { message: string } } });
-    expect(failed.map((e) => e.type)).toEqual(['response.failed']);
-    expect(failed[0]!.response!.error!.message).toContain('upstream HTTP 400: The requested model');
+    const sse = (await res.text()).split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)) as { type: string; response?: { error?: { message: string } } });
+    expect(sse.map((e) => e.type)).toEqual(['response.created', 'response.failed']);
+    expect(sse[1]!.response!.error!.message).toContain('upstream HTTP 400: The requested model');
     expect((await fetch(`${gw.url}/health`)).status).toBe(200);
     expect(await gw.stop()).toBe(0);
     const events = (await readFile(file, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { kind: string; fields: Record<string, unknown> });

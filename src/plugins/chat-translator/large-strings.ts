@@ -17,8 +17,13 @@ import { jsonItems, jsonKind, jsonMembers, jsonString, type JsonRange } from '..
  * about 0.22 ms instead of 0.30–0.45 ms (docs/performance.md).
  */
 export const DEFER_MIN_BODY_BYTES = 16 * 1024;
-/** Strings at least this long (in bytes, as sent) are kept as bytes. */
-export const DEFER_MIN_STRING_BYTES = 8 * 1024;
+/**
+ * Strings at least this long (in bytes, as sent) are kept as bytes. A long session's history is hundreds of tool
+ * outputs and messages of one to a few KiB each: at 8 KiB almost none were kept, and the walk that finds them cost
+ * more than it saved (a 1 MB Codex history translated in about 1.5× the time of a plain parse); at 1 KiB most of
+ * its text stays bytes (docs/performance.md).
+ */
+export const DEFER_MIN_STRING_BYTES = 1024;
 
 const TEXT_PARTS = new Set(['input_text', 'output_text', 'text']);
 const IMAGE_PARTS = new Set(['input_image', 'image_url']);

@@ -116,6 +116,7 @@ describe('messages-translator through the gateway', () => {
 
     claude.enqueue(messagesError(401, 'authentication_error', 'invalid x-api-key'));
     const denied = await post(gw, request([user('hi')]));
+    expect(denied.status).toBe(200);
     expect(terminal(denied.events).response.error.code).toBe('invalid_prompt');
     expect(terminal(denied.events).response.error.message).toMatch(/rejected the credentials \(HTTP 401\)/);
     expect(JSON.stringify(denied.events)).not.toContain(KEY);

@@ -159,7 +159,7 @@ describe('retry-429: exhausted quota stops Codex', () => {
     const res = await post();
     const text = await res.text();
     // insufficient_quota goes in-stream (response.failed), usage_limit_reached as an HTTP 429.
-    const failed = /^data: (.*)$/m.exec(text)?.[1];
+    const failed = /^data: (\{"type":"response\.failed".*)$/m.exec(text)?.[1];
     const error = (failed ? (JSON.parse(failed) as { response: { error: Record<string, unknown> } }).response.error : (JSON.parse(text) as { error: Record<string, unknown> }).error);
     return { status: res.status, error, calls: mock.requests.length };
   }
