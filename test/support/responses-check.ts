@@ -228,8 +228,10 @@ export function checkResponsesStream(events: Ev[]): { problems: string[]; summar
   }
   const usage = response?.usage as Ev | undefined;
   summary.usage = usage;
-  if (!usage) problems.push('terminal response without usage');
-  else {
+  // A failure Codex is told of before any upstream answer (the kernel's in-stream error) has no usage to report.
+  if (!usage) {
+    if (summary.status !== 'failed') problems.push('terminal response without usage');
+  } else {
     const counts = [usage.input_tokens, usage.output_tokens, usage.total_tokens, usage.input_tokens_details?.cached_tokens, usage.output_tokens_details?.reasoning_tokens];
     if (!counts.every((n) => Number.isInteger(n) && n >= 0)) problems.push(`usage counts are not non-negative integers: ${JSON.stringify(usage)}`);
     else {
