@@ -7,3 +7,5 @@ export { imageUrl, isImagePart, partText, textOf } from './content.js';
 export { openCarrier, sealCarrier } from './carrier.js';
 export { allMatching, lookupPattern, matchPattern } from './model-patterns.js';
 export { FieldDecoder } from './field-decoder.js';
+export { checkBaseUrl, invalidRequest, readRequestHead, type RequestHead, type TranslatedBody } from './request-head.js';
+export { cachedCatalog, MODELS_TIMEOUT_MS, readApiKeyEnv, refuseStateful } from './translator-setup.js';

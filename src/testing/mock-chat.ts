@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { startMockUpstream, type RecordedRequest } from './mock-upstream.js';
+import { parsedRequest as toRecord, startMockUpstream, type ParsedRequest } from './mock-upstream.js';
 
 /**
  * A loopback mock of an OpenAI-compatible Chat Completions provider, for tests and plugin authors.
@@ -39,15 +39,7 @@ export type ChatResponse =
 /** A scripted answer, or a function of the request it answers (e.g. to read the tools the client declared). */
 export type ScriptedResponse = ChatResponse | ((request: ChatRequestRecord, index: number) => ChatResponse);
 
-export interface ChatRequestRecord {
-  method: string;
-  /** Path plus query. */
-  url: string;
-  headers: Record<string, string>;
-  /** Parsed JSON body (undefined for GET or non-JSON). */
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-  raw: Buffer;
-}
+export type ChatRequestRecord = ParsedRequest;
 
 export interface MockModel {
   id: string;
@@ -119,16 +111,6 @@ export async function startMockChat(options: MockChatOptions = {}): Promise<Mock
     setModels: (next) => void (models = next),
     close: () => server.close(),
   };
-}
-
-function toRecord(req: RecordedRequest): ChatRequestRecord {
-  let body: unknown;
-  try {
-    body = req.body.length ? req.json() : undefined;
-  } catch {
-    body = undefined;
-  }
-  return { method: req.method, url: req.url, headers: req.headers, body, raw: req.body };
 }
 
 async function answer(res: ServerResponse, response: ChatResponse): Promise<void> {

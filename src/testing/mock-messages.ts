@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { startMockUpstream, type RecordedRequest } from './mock-upstream.js';
+import { parsedRequest as toRecord, startMockUpstream, type ParsedRequest, type RecordedRequest } from './mock-upstream.js';
 import { checkRequest, estimateTokens, PromptCache, ThinkingSigner, type CacheUsage } from './mock-messages-rules.js';
 
 /**
@@ -50,13 +50,7 @@ export type MessagesResponse =
 
 export type ScriptedMessages = MessagesResponse | ((request: MessagesRequestRecord, index: number) => MessagesResponse);
 
-export interface MessagesRequestRecord {
-  method: string;
-  url: string;
-  headers: Record<string, string>;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-  raw: Buffer;
-}
+export type MessagesRequestRecord = ParsedRequest;
 
 export interface MockMessagesOptions {
   /** Model ids served by `GET /v1/models`. Default `['claude-mock']`. */
@@ -159,16 +153,6 @@ export function messagesHandler(options: MockMessagesOptions = {}): Omit<MockMes
     pending: () => queue.length,
     clearCache: () => cache.clear(),
   };
-}
-
-function toRecord(req: RecordedRequest): MessagesRequestRecord {
-  let body: unknown;
-  try {
-    body = req.body.length ? req.json() : undefined;
-  } catch {
-    body = undefined;
-  }
-  return { method: req.method, url: req.url, headers: req.headers, body, raw: req.body };
 }
 
 type Json = Record<string, unknown>;

@@ -11,6 +11,27 @@ export interface RecordedRequest {
   json<T = any>(): T; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
+/** A request as a scripted upstream mock records it for the test: its JSON body parsed where it has one. */
+export interface ParsedRequest {
+  method: string;
+  /** Path plus query. */
+  url: string;
+  headers: Record<string, string>;
+  /** Parsed JSON body (undefined for GET or non-JSON). */
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  raw: Buffer;
+}
+
+export function parsedRequest(req: RecordedRequest): ParsedRequest {
+  let body: unknown;
+  try {
+    body = req.body.length ? req.json() : undefined;
+  } catch {
+    body = undefined;
+  }
+  return { method: req.method, url: req.url, headers: req.headers, body, raw: req.body };
+}
+
 export type MockHandler = (req: RecordedRequest, res: ServerResponse, index: number) => void | Promise<void>;
 
 export interface MockUpstream {

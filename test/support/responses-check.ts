@@ -3,7 +3,28 @@
  * `chat-translation.md` §4.2). It collects every breach instead of stopping at the first, and sums up what the
  * stream said (texts, reasoning, calls, terminal state) for the test to compare with what the upstream sent.
  */
+import type { StreamEvent } from '../../src/index.js';
+
 type Ev = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export interface ResponsesEvent {
+  type: string;
+  sequence_number: number;
+  [field: string]: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/** The events a translator wrote (SSE names and all), parsed; throws naming every breach of the contract. */
+export function assertResponsesStream(stream: StreamEvent[]): ResponsesEvent[] {
+  const problems: string[] = [];
+  const events = stream.map((e, i) => {
+    const parsed = JSON.parse(e.data) as ResponsesEvent;
+    if (e.event !== undefined && e.event !== parsed.type) problems.push(`event ${i}: SSE name ${e.event} is not its type ${parsed.type}`);
+    return parsed;
+  });
+  problems.push(...checkResponsesStream(events).problems);
+  if (problems.length) throw new Error(`Responses contract: ${problems.join('; ')}`);
+  return events;
+}
 
 export interface StreamSummary {
   status: 'completed' | 'incomplete' | 'failed' | undefined;
@@ -108,6 +129,7 @@ export function checkResponsesStream(events: Ev[]): { problems: string[]; summar
         return;
       case 'response.reasoning_summary_text.delta':
         if (!summary || summary.done) return bad(i, 'summary delta for a part not open');
+        if (typeof e.delta !== 'string') bad(i, 'delta is not a string');
         summary.text += e.delta as string;
         return;
       case 'response.reasoning_summary_text.done':
@@ -123,6 +145,7 @@ export function checkResponsesStream(events: Ev[]): { problems: string[]; summar
       case 'response.custom_tool_call_input.delta':
         if (item.argsDone) return bad(i, 'arguments delta after done');
         if (item.type !== (e.type === 'response.function_call_arguments.delta' ? 'function_call' : 'custom_tool_call')) bad(i, `delta for a ${item.type}`);
+        if (typeof e.delta !== 'string') bad(i, 'delta is not a string');
         item.args += e.delta as string;
         return;
       case 'response.function_call_arguments.done':
@@ -149,6 +172,7 @@ export function checkResponsesStream(events: Ev[]): { problems: string[]; summar
           const summaryText = ((done.summary ?? []) as Ev[]).map((s) => s.text as string).join('');
           if (summaryText !== [...item.summaries.values()].map((s) => s.text).join('')) bad(i, 'reasoning summary differs from its deltas');
         }
+        if (!['message', 'reasoning', 'function_call', 'custom_tool_call'].includes(item.type)) bad(i, `an output item of type ${String(item.type)}`);
         if (item.type === 'function_call' || item.type === 'custom_tool_call') {
           if (!item.argsDone) bad(i, 'call done without its arguments done');
           const value = item.type === 'function_call' ? done.arguments : done.input;
@@ -182,7 +206,12 @@ export function checkResponsesStream(events: Ev[]): { problems: string[]; summar
   if (response?.id !== responseId) problems.push('terminal response id differs');
   const output = (response?.output ?? []) as Ev[];
   summary.output = output;
+  const doneCalls = byIndex.filter((item) => item.done && (item.type === 'function_call' || item.type === 'custom_tool_call'));
+  if (summary.status !== 'completed' && doneCalls.length) problems.push(`a tool call was finalized in a ${String(summary.status)} response`);
   if (summary.status === 'failed') {
+    // Codex records items from their .done: a failed attempt must leave nothing recorded before Codex retries it.
+    const doneItems = byIndex.filter((item) => item.done).length;
+    if (doneItems) problems.push(`${doneItems} item(s) finalized in a failed response`);
     if (output.length) problems.push('failed response with output');
     if (typeof response.error?.code !== 'string' || typeof response.error?.message !== 'string' || !response.error.message) problems.push('failed response without error code and message');
     summary.error = response.error;
@@ -199,8 +228,10 @@ export function checkResponsesStream(events: Ev[]): { problems: string[]; summar
   }
   const usage = response?.usage as Ev | undefined;
   summary.usage = usage;
-  if (!usage) problems.push('terminal response without usage');
-  else {
+  // A failure Codex is told of before any upstream answer (the kernel's in-stream error) has no usage to report.
+  if (!usage) {
+    if (summary.status !== 'failed') problems.push('terminal response without usage');
+  } else {
     const counts = [usage.input_tokens, usage.output_tokens, usage.total_tokens, usage.input_tokens_details?.cached_tokens, usage.output_tokens_details?.reasoning_tokens];
     if (!counts.every((n) => Number.isInteger(n) && n >= 0)) problems.push(`usage counts are not non-negative integers: ${JSON.stringify(usage)}`);
     else {

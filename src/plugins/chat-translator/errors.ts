@@ -125,9 +125,3 @@ const STATUS_OF_TYPE: Record<string, number> = {
   api_error: 500,
   overloaded_error: 503,
 };
-
-export function failureOf(error: GatewayError): StreamFailure {
-  // Kernel transport errors read better for Codex under the names the spec gives them.
-  const code = error.code === 'upstream_stream_error' ? 'stream_incomplete' : error.code === 'upstream_unreachable' || error.code === 'upstream_timeout' ? 'connection_error' : (error.code ?? 'upstream_error');
-  return { code, message: error.expose ? error.message : 'internal gateway error' };
-}

@@ -1,5 +1,5 @@
-import { definePlugin, GatewayError, isObject, readErrorBody, isEventStream, serializeEvents, type Exchange, type JsonObject, type Logger, type PluginApi, type Reply, type ResponseStoreHandle } from '../../index.js';
-import { failureOf, upstreamHttpError } from './errors.js';
+import { cachedCatalog, definePlugin, MODELS_TIMEOUT_MS, GatewayError, isObject, readApiKeyEnv, refuseStateful, tapTranslatedStreams, translatedVerdict, type Exchange, type JsonObject, type Logger, type PluginApi, type Reply, type ResponseStoreHandle, type TranslatorStreams } from '../../index.js';
+import { upstreamHttpError } from './errors.js';
 import { codexCatalog, parseModelList, type UpstreamModel } from './models.js';
 import { completionChunks, translateCompletion } from './non-stream.js';
 import { matchPattern, resolveSettings, type Settings } from './presets.js';
@@ -15,11 +15,6 @@ const NAME = 'chat-translator';
 const STATE = Symbol(NAME);
 
 type ExchangeState = { kind: 'models' } | { kind: 'responses'; request: TranslatedRequest; reading: Reading; stream: ResponseStream | undefined };
-
-/** Largest blocking (non-stream) completion read whole. */
-const COMPLETION_BODY_LIMIT = 32 * 1024 * 1024;
-const CATALOG_TTL_MS = 60_000;
-const MODELS_TIMEOUT_MS = 5_000;
 
 /**
  * Lets Codex (Responses API only) use any OpenAI-compatible Chat Completions upstream: requests are rebuilt as Chat
@@ -91,7 +86,7 @@ function translator(options: ChatTranslatorOptions, settings: Settings, cache: R
         request = translateRequest(store.prepare(ex, (deferred ? ex.inbound.json() : parsed) as JsonObject), settings, context);
         body = Buffer.from(JSON.stringify(request.body));
       } else {
-        if (!store) refuseStateful(parsed);
+        if (!store) refuseStateful(parsed, 'Chat Completions');
         request = translateRequest(parsed, settings, context);
         body = deferred?.restore(JSON.stringify(request.body));
         if (!body) {
@@ -171,79 +166,28 @@ function applyRouted(api: Api, options: ChatTranslatorOptions, settings: Setting
 /** Upstream answers and the event stream back to Codex: the same in both modes. */
 function tapResponseSide(api: Api, options: ChatTranslatorOptions, settings: Settings, cache: ReasoningCache, apiKey: string | undefined): void {
   const state = (ex: Exchange) => ex.state.get(STATE) as ExchangeState | undefined;
-  const streamOptions = (s: { request: TranslatedRequest; reading: Reading }) => streamOptionsOf(s.request, options, cache, s.reading);
-  const streamOf = (ex: Exchange) => {
-    const s = state(ex);
-    return s?.kind === 'responses' ? s.stream : undefined;
-  };
-    api.hooks.upstreamResponse.tapPromise(NAME, async (ex, response) => {
+  const side: TranslatorStreams<ResponseStream> = {
+    name: NAME,
+    streamOf: (ex) => {
       const s = state(ex);
-      if (!s || s.kind === 'models') return undefined;
-      if (response.status >= 400) {
-        const body = (await readErrorBody(response)) ?? Buffer.alloc(0);
-        return { fail: upstreamHttpError(response.status, body, response.headers, apiKey ? undefined : settings.apiKeyEnv) };
-      }
-      const streaming = isEventStream(response.headers['content-type']);
-      if (!s.stream) {
-        const completion = parseJson(await response.readBody(COMPLETION_BODY_LIMIT));
-        try {
-          return { reply: { status: 200, body: translateCompletion(completion, streamOptions(s)) } };
-        } catch (err) {
-          return { fail: err as GatewayError };
-        }
-      }
-      if (streaming) return undefined;
-      // A provider that ignored stream:true: translate its one JSON body into the event stream Codex needs.
-      const completion = parseJson(await response.readBody(COMPLETION_BODY_LIMIT));
-      if (ex.headersSent) return { fail: new GatewayError({ status: 502, type: 'server_error', code: 'upstream_bad_response', message: 'the upstream answered a streaming request without an event stream', expose: true }) };
-      const events = [...s.stream.open(), ...completionChunks(completion).flatMap((chunk) => s.stream!.chunk(JSON.stringify(chunk))), ...s.stream.end()];
-      return { reply: { status: 200, headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' }, body: serializeEvents(events) } };
+      return s?.kind === 'responses' ? s.stream : undefined;
+    },
+    feed: (stream, data) => stream.chunk(data),
+  };
+  api.hooks.upstreamResponse.tapPromise(NAME, async (ex, response) => {
+    const s = state(ex);
+    if (!s || s.kind === 'models') return undefined;
+    return translatedVerdict(ex, response, side, {
+      httpError: (status, body, headers) => upstreamHttpError(status, body, headers, apiKey ? undefined : settings.apiKeyEnv),
+      blocking: (completion) => translateCompletion(completion, streamOptionsOf(s.request, options, cache, s.reading)),
+      events: completionChunks,
+      stream: s.stream,
     });
-
-    api.hooks.streamOpen.tap(NAME, (events, ex) => {
-      const stream = streamOf(ex);
-      return stream ? [...events, ...stream.open()] : events;
-    });
-    api.hooks.streamChunk.tap(NAME, (events, ex) => {
-      const stream = streamOf(ex);
-      if (!stream) return events;
-      // The kernel passes one event at a time: no intermediate arrays per event on a long stream.
-      return events.length === 1 ? stream.chunk(events[0]!.data) : events.flatMap((event) => stream.chunk(event.data));
-    });
-    api.hooks.streamIdle.tap(NAME, (events, ex) => {
-      const stream = streamOf(ex);
-      return stream ? [...events, ...stream.idle()] : events;
-    });
-    api.hooks.streamClose.tap(NAME, (events, ex, outcome) => {
-      const stream = streamOf(ex);
-      if (!stream) return events;
-      return [...events, ...(outcome.kind === 'eof' ? stream.end() : stream.failWith(failureOf(outcome.error)))];
-    });
-
+  });
+  tapTranslatedStreams(api, side);
 }
 
 export default plugin;
-
-/** The key named by `apiKeyEnv` (or the preset): a name known only at run time, so not a `plugin.env` binding. */
-function readApiKeyEnv(env: Readonly<Record<string, string | undefined>>, name: string | undefined): string | undefined {
-  if (!name) return undefined;
-  const value = env[name]?.trim();
-  return value ? value : undefined;
-}
-
-/** Routed mode has no store: a conversation it cannot see is refused, never silently dropped. */
-function refuseStateful(body: unknown): void {
-  if (!isObject(body)) return;
-  const references = Array.isArray(body.input) && body.input.some((item) => isObject(item) && item.type === 'item_reference');
-  if (typeof body.previous_response_id !== 'string' && !references) return;
-  throw new GatewayError({
-    status: 400,
-    type: 'invalid_request_error',
-    code: 'previous_response_not_found',
-    message: `this model is translated to Chat Completions on a chain without a response store, so ${references ? 'item_reference' : 'previous_response_id'} cannot be resolved; send the whole conversation with store: false`,
-    details: { param: references ? 'input' : 'previous_response_id' },
-  });
-}
 
 function missingKey(env: string): GatewayError {
   return new GatewayError({ status: 400, type: 'invalid_request_error', code: 'missing_api_key', message: `chat-translator has no upstream API key: set the ${env} environment variable or the apiKey option` });
@@ -258,26 +202,9 @@ function lowerKeys(headers: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
 }
 
-function parseJson(body: Buffer): unknown {
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
 /** `GET /v1/models?client_version=…`: the Codex catalogue, from the upstream list when it answers, cached briefly. */
 function catalogSource(baseUrl: string, settings: Settings, options: ChatTranslatorOptions, apiKey: string | undefined, log: Logger): () => Promise<Reply> {
-  let cached: { at: number; body: object } | undefined;
-  return async () => {
-    if (!cached || Date.now() - cached.at > CATALOG_TTL_MS) {
-      const upstream = await fetchModels(baseUrl, settings, apiKey, log);
-      cached = { at: Date.now(), body: codexCatalog(upstream ?? [], settings, options) };
-      // A failed discovery is retried on the next request instead of being cached.
-      if (!upstream) cached.at = 0;
-    }
-    return { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: cached.body };
-  };
+  return cachedCatalog(() => fetchModels(baseUrl, settings, apiKey, log), (upstream) => codexCatalog(upstream ?? [], settings, options));
 }
 
 async function fetchModels(baseUrl: string, settings: Settings, apiKey: string | undefined, log: Logger): Promise<UpstreamModel[] | undefined> {

@@ -1,4 +1,4 @@
-import { allMatching, lookupPattern, matchPattern } from '../../index.js';
+import { allMatching, checkBaseUrl, lookupPattern, matchPattern } from '../../index.js';
 import { quirkDefaults, type ChatTranslatorOptions, type PresetName, type Quirks } from './schema.js';
 
 /** What a preset fills in. Everything here can be overridden by an explicit option. */
@@ -97,16 +97,6 @@ export function resolveSettings(options: ChatTranslatorOptions): Settings {
     dropParams: { ...preset?.dropParams, ...options.dropParams },
     quirks,
   };
-}
-
-function checkBaseUrl(baseUrl: string): void {
-  let url: URL;
-  try {
-    url = new URL(baseUrl);
-  } catch {
-    throw new Error(`baseUrl ${JSON.stringify(baseUrl)} is not a URL`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`baseUrl must be http or https, got ${url.protocol}`);
 }
 
 function definedOnly<T extends object>(value: T | undefined): Partial<T> {

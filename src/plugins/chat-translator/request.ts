@@ -1,19 +1,12 @@
-import { convertTools, GatewayError, isObject, type JsonObject, type Logger, type ToolMap } from '../../index.js';
-import { allMatching, lookupPattern, matchPattern, type Settings } from './presets.js';
+import { convertTools, isObject, readRequestHead, type JsonObject, type Logger, type TranslatedBody } from '../../index.js';
+import { allMatching, matchPattern, type Settings } from './presets.js';
 import { MessageBuilder } from './messages.js';
 import type { ReasoningCache } from './reasoning-carrier.js';
 import { convertToolChoice } from './tools.js';
 
 export { IMAGE_OMITTED, type ChatMessage } from './messages.js';
 
-export interface TranslatedRequest {
-  body: JsonObject;
-  map: ToolMap;
-  stream: boolean;
-  /** The model name Codex asked for; every response reports it. */
-  codexModel: string;
-  upstreamModel: string;
-}
+export type TranslatedRequest = TranslatedBody;
 
 export interface TranslateContext {
   log: Logger;
@@ -22,12 +15,8 @@ export interface TranslateContext {
 }
 
 /** Builds the Chat Completions body from scratch: nothing Codex-only reaches the upstream unless mapped here. */
-export function translateRequest(raw: unknown, settings: Settings, ctx: TranslateContext): TranslatedRequest {
-  if (!isObject(raw)) throw invalid('the request body must be a JSON object');
-  const codexModel = raw.model;
-  if (typeof codexModel !== 'string' || !codexModel) throw invalid('`model` must be a non-empty string');
-  if (typeof raw.input !== 'string' && !Array.isArray(raw.input)) throw invalid('`input` must be a string or an array of items');
-  const upstreamModel = lookupPattern(settings.modelMap, codexModel) ?? codexModel;
+export function translateRequest(source: unknown, settings: Settings, ctx: TranslateContext): TranslatedRequest {
+  const { raw, codexModel, upstreamModel, items } = readRequestHead(source, settings.modelMap);
   const { quirks } = settings;
   const images = quirks.imageModels.some((p) => matchPattern(p, upstreamModel));
   const { tools, map } = convertTools(raw.tools, ctx.log);
@@ -35,7 +24,6 @@ export function translateRequest(raw: unknown, settings: Settings, ctx: Translat
   const builder = new MessageBuilder({ map, images, reasoningField: quirks.reasoningField, log: ctx.log, carrierKey: ctx.carrierKey, cache: ctx.cache });
   if (typeof raw.instructions === 'string' && raw.instructions.trim()) builder.system.push(raw.instructions);
   if (typeof raw.system === 'string' && raw.system.trim()) builder.system.push(raw.system);
-  const items: unknown[] = typeof raw.input === 'string' ? [{ type: 'message', role: 'user', content: raw.input }] : raw.input;
   builder.replayFrom = quirks.reasoningReplay === 'after-last-user' ? lastUserIndex(items) : -1;
   items.forEach((item, index) => builder.add(item, index));
   const messages = builder.finish();
@@ -61,10 +49,6 @@ export function translateRequest(raw: unknown, settings: Settings, ctx: Translat
   for (const keys of allMatching(settings.dropParams, upstreamModel)) for (const key of keys) delete body[key];
   for (const extra of allMatching(settings.extraBody, upstreamModel)) Object.assign(body, extra);
   return { body, map, stream, codexModel, upstreamModel };
-}
-
-function invalid(message: string): GatewayError {
-  return new GatewayError({ status: 400, type: 'invalid_request_error', code: 'invalid_request', message });
 }
 
 function lastUserIndex(items: unknown[]): number {

@@ -1,4 +1,4 @@
-import { definePlugin, GatewayError, isEventStream, isObject, readErrorBody, serializeEvents, type Exchange, type ResponseStoreHandle, type Logger, type PluginApi, type Reply, type ResponsesFailure, type UpstreamModelInfo } from '../../index.js';
+import { cachedCatalog, definePlugin, MODELS_TIMEOUT_MS, GatewayError, isObject, readApiKeyEnv, refuseStateful, tapTranslatedStreams, translatedVerdict, type Exchange, type ResponseStoreHandle, type Logger, type PluginApi, type Reply, type TranslatorStreams, type UpstreamModelInfo } from '../../index.js';
 import { upstreamHttpError } from './errors.js';
 import { codexCatalog, parseModelList } from './models.js';
 import { messageEvents, translateMessage } from './non-stream.js';
@@ -23,11 +23,6 @@ interface ExchangeState {
   stream: MessagesStream | undefined;
 }
 
-/** Largest blocking (non-stream) answer read whole. */
-const MESSAGE_BODY_LIMIT = 32 * 1024 * 1024;
-const CATALOG_TTL_MS = 60_000;
-const MODELS_TIMEOUT_MS = 5_000;
-
 /**
  * Lets Codex (Responses API only) use Claude and Anthropic-compatible Messages upstreams: requests are rebuilt as
  * Messages bodies, Messages events come back as the full Responses event sequence, errors in the codes Codex acts on.
@@ -43,7 +38,7 @@ const plugin = definePlugin<MessagesTranslatorOptions>({
     const settings = resolveSettings(options);
     const baseUrl = settings.baseUrl;
     if (baseUrl === undefined) return applyRouted(api, options, settings);
-    const apiKey = options.apiKey ?? readEnv(api.env, settings.apiKeyEnv);
+    const apiKey = options.apiKey ?? readApiKeyEnv(api.env, settings.apiKeyEnv);
     if (!apiKey) api.log.warn({ env: settings.apiKeyEnv }, 'messages-translator: no API key (set apiKey or the environment variable); requests will fail');
     const catalog = catalogSource(baseUrl, settings, options, apiKey, api.log);
     // A Messages upstream keeps no conversation: previous_response_id and item_reference are answered from the store.
@@ -116,7 +111,7 @@ function translator(options: MessagesTranslatorOptions, settings: Settings, log:
     const parsed = ex.inbound.json();
     let body = parsed;
     if (store?.wants(parsed) && isObject(parsed)) body = store.prepare(ex, parsed);
-    else if (!store) refuseStateful(parsed);
+    else if (!store) refuseStateful(parsed, 'Anthropic Messages');
     const request = translateRequest(body, settings, context);
     ex.upstream.wire = MESSAGES_WIRE;
     ex.upstream.body = Buffer.from(JSON.stringify(request.body));
@@ -151,101 +146,27 @@ function hintOf(model: UpstreamModelInfo | undefined): TranslateContext['model']
 /** Upstream answers and the event stream back to Codex: the same in both modes. */
 function tapResponseSide(api: PluginApi, keyHint: string | undefined): void {
   const state = (ex: Exchange) => ex.state.get(STATE) as ExchangeState | undefined;
-  const streamOf = (ex: Exchange) => state(ex)?.stream;
-
+  const side: TranslatorStreams<MessagesStream> = { name: NAME, streamOf: (ex) => state(ex)?.stream, feed: (stream, data) => stream.event(data) };
   api.hooks.upstreamResponse.tapPromise(NAME, async (ex, response) => {
     const s = state(ex);
     if (!s) return undefined;
-    if (response.status >= 400) {
-      const body = (await readErrorBody(response)) ?? Buffer.alloc(0);
-      return { fail: upstreamHttpError(response.status, body, response.headers, keyHint) };
-    }
-    if (!s.stream) {
-      const message = parseJson(await response.readBody(MESSAGE_BODY_LIMIT));
-      try {
-        return { reply: { status: 200, body: translateMessage(message, s.answer) } };
-      } catch (err) {
-        return { fail: err as GatewayError };
-      }
-    }
-    if (isEventStream(response.headers['content-type'])) return undefined;
-    // A provider that ignored stream:true: its one JSON message becomes the event stream Codex needs.
-    const message = parseJson(await response.readBody(MESSAGE_BODY_LIMIT));
-    if (ex.headersSent) return { fail: new GatewayError({ status: 502, type: 'server_error', code: 'upstream_bad_response', message: 'the upstream answered a streaming request without an event stream', expose: true }) };
-    const stream = s.stream;
-    const events = [...stream.open(), ...messageEvents(message).flatMap((event) => stream.event(JSON.stringify(event))), ...stream.end()];
-    return { reply: { status: 200, headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' }, body: serializeEvents(events) } };
+    return translatedVerdict(ex, response, side, {
+      httpError: (status, body, headers) => upstreamHttpError(status, body, headers, keyHint),
+      blocking: (message) => translateMessage(message, s.answer),
+      events: messageEvents,
+      stream: s.stream,
+    });
   });
-
-  api.hooks.streamOpen.tap(NAME, (events, ex) => {
-    const stream = streamOf(ex);
-    return stream ? [...events, ...stream.open()] : events;
-  });
-  api.hooks.streamChunk.tap(NAME, (events, ex) => {
-    const stream = streamOf(ex);
-    if (!stream) return events;
-    return events.length === 1 ? stream.event(events[0]!.data) : events.flatMap((event) => stream.event(event.data));
-  });
-  api.hooks.streamIdle.tap(NAME, (events, ex) => {
-    const stream = streamOf(ex);
-    return stream ? [...events, ...stream.idle()] : events;
-  });
-  api.hooks.streamClose.tap(NAME, (events, ex, outcome) => {
-    const stream = streamOf(ex);
-    if (!stream) return events;
-    return [...events, ...(outcome.kind === 'eof' ? stream.end() : stream.failWith(failureOf(outcome.error)))];
-  });
-}
-
-function failureOf(error: GatewayError): ResponsesFailure {
-  const code = error.code === 'upstream_stream_error' ? 'stream_incomplete' : error.code === 'upstream_unreachable' || error.code === 'upstream_timeout' ? 'connection_error' : (error.code ?? 'upstream_error');
-  return { code, message: error.expose ? error.message : 'internal gateway error' };
-}
-
-/** Routed mode has no store: a conversation it cannot see is refused, never silently dropped. */
-function refuseStateful(body: unknown): void {
-  if (!isObject(body)) return;
-  const references = Array.isArray(body.input) && body.input.some((item) => isObject(item) && item.type === 'item_reference');
-  if (typeof body.previous_response_id !== 'string' && !references) return;
-  throw new GatewayError({
-    status: 400,
-    type: 'invalid_request_error',
-    code: 'previous_response_not_found',
-    message: `this model is translated to Anthropic Messages on a chain without a response store, so ${references ? 'item_reference' : 'previous_response_id'} cannot be resolved; send the whole conversation with store: false`,
-    details: { param: references ? 'input' : 'previous_response_id' },
-  });
-}
-
-function readEnv(env: Readonly<Record<string, string | undefined>>, name: string | undefined): string | undefined {
-  if (!name) return undefined;
-  const value = env[name]?.trim();
-  return value ? value : undefined;
+  tapTranslatedStreams(api, side);
 }
 
 function missingKey(env: string | undefined): GatewayError {
   return new GatewayError({ status: 400, type: 'invalid_request_error', code: 'missing_api_key', message: `messages-translator has no upstream API key: set ${env ? `the ${env} environment variable or ` : ''}the apiKey option` });
 }
 
-function parseJson(body: Buffer): unknown {
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
 /** `GET /v1/models?client_version=…`: the Codex catalogue, from the upstream list when it answers, cached briefly. */
 function catalogSource(baseUrl: string, settings: Settings, options: MessagesTranslatorOptions, apiKey: string | undefined, log: Logger): () => Promise<Reply> {
-  let cached: { at: number; body: object } | undefined;
-  return async () => {
-    if (!cached || Date.now() - cached.at > CATALOG_TTL_MS) {
-      const upstream = await fetchModels(baseUrl, settings, options, apiKey, log);
-      cached = { at: Date.now(), body: codexCatalog(upstream ?? [], settings, options.models) };
-      // A failed discovery is retried on the next request instead of being cached.
-      if (!upstream) cached.at = 0;
-    }
-    return { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: cached.body };
-  };
+  return cachedCatalog(() => fetchModels(baseUrl, settings, options, apiKey, log), (upstream) => codexCatalog(upstream ?? [], settings, options.models));
 }
 
 async function fetchModels(baseUrl: string, settings: Settings, options: MessagesTranslatorOptions, apiKey: string | undefined, log: Logger) {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { codexFixture } from '../../../test/support/fixtures.js';
 import { messagesError, messagesReply, startMockMessages, type MockMessages } from '../../../test/support/mock-messages.js';
-import { checkResponsesStream } from '../../../test/support/responses-contract.js';
+import { assertResponsesStream } from '../../../test/support/responses-check.js';
 import { startRouter, type StartedRouter } from '../../../test/support/router.js';
 import { validateCatalog, type StreamEvent } from '../../index.js';
 import messagesTranslator, { type MessagesTranslatorOptions } from './index.js';
@@ -32,7 +32,7 @@ async function post(gw: StartedRouter, body: object): Promise<{ status: number; 
   });
   // A final error Codex maps arrives as the kernel's one-event stream (a lone response.failed, core/codex-failure.ts).
   const lone = raw.length === 1 && (JSON.parse(raw[0]!.data) as Ev).type === 'response.failed';
-  return { status: res.status, headers: res.headers, events: lone ? [JSON.parse(raw[0]!.data) as Ev] : checkResponsesStream(raw), json: undefined };
+  return { status: res.status, headers: res.headers, events: lone ? [JSON.parse(raw[0]!.data) as Ev] : assertResponsesStream(raw), json: undefined };
 }
 
 const MODEL = 'claude-sonnet-4-5';

@@ -1,4 +1,4 @@
-import { lookupPattern } from '../../index.js';
+import { checkBaseUrl, lookupPattern } from '../../index.js';
 import type { MessagesTranslatorOptions, ModelInfo, PresetName } from './schema.js';
 
 /** What a preset fills in; every field can be overridden by an explicit option. */
@@ -130,14 +130,4 @@ function normalizedKeys(table: Record<string, ModelInfo>): Record<string, ModelI
     normalized.set(table, out);
   }
   return out;
-}
-
-function checkBaseUrl(baseUrl: string): void {
-  let url: URL;
-  try {
-    url = new URL(baseUrl);
-  } catch {
-    throw new Error(`baseUrl ${JSON.stringify(baseUrl)} is not a URL`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`baseUrl must be http or https, got ${url.protocol}`);
 }

@@ -1,17 +1,11 @@
-import { allMatching, convertTools, GatewayError, isObject, lookupPattern, type JsonObject, type Logger, type ToolMap } from '../../index.js';
+import { allMatching, convertTools, invalidRequest, isObject, readRequestHead, type JsonObject, type Logger, type ToolMap, type TranslatedBody } from '../../index.js';
 import { markCachePrefix } from './cache-control.js';
 import { modelInfoOf, type Settings } from './presets.js';
 import type { ModelInfo } from './schema.js';
 import { thinkingFor, type Thinking } from './thinking.js';
 import { TurnBuilder, type Turn } from './turns.js';
 
-export interface TranslatedRequest {
-  body: JsonObject;
-  map: ToolMap;
-  stream: boolean;
-  /** The model name Codex asked for; every response reports it. */
-  codexModel: string;
-  upstreamModel: string;
+export interface TranslatedRequest extends TranslatedBody {
   /** Whether thinking was asked of the upstream (why not, when Codex asked for it, is logged). */
   thinking: boolean;
   /** Thinking with a budget: the kind that needs the interleaved-thinking beta to think between tool calls. */
@@ -26,22 +20,17 @@ export interface TranslateContext {
 }
 
 /** Builds the Messages body from scratch: nothing Codex-only reaches the upstream unless mapped here. */
-export function translateRequest(raw: unknown, settings: Settings, ctx: TranslateContext): TranslatedRequest {
-  if (!isObject(raw)) throw invalid('the request body must be a JSON object');
-  const codexModel = raw.model;
-  if (typeof codexModel !== 'string' || !codexModel) throw invalid('`model` must be a non-empty string');
-  if (typeof raw.input !== 'string' && !Array.isArray(raw.input)) throw invalid('`input` must be a string or an array of items');
-  const upstreamModel = lookupPattern(settings.modelMap, codexModel) ?? codexModel;
+export function translateRequest(source: unknown, settings: Settings, ctx: TranslateContext): TranslatedRequest {
+  const { raw, codexModel, upstreamModel, items } = readRequestHead(source, settings.modelMap);
   const info = modelInfoOf(settings, upstreamModel, ctx.model);
   const { tools: chatTools, map } = convertTools(raw.tools, ctx.log);
 
   const builder = new TurnBuilder({ map, images: info.images, upstreamModel, carrierKey: ctx.carrierKey, log: ctx.log });
-  const items: unknown[] = typeof raw.input === 'string' ? [{ type: 'message', role: 'user', content: raw.input }] : raw.input;
   for (const item of items) builder.add(item);
   const system = [raw.instructions, raw.system].filter((s): s is string => typeof s === 'string' && s.trim() !== '');
   system.push(...builder.system);
   const messages = builder.finish();
-  if (!messages.length) throw invalid('the request has no input the Messages API can take (no user or assistant content)');
+  if (!messages.length) throw invalidRequest('the request has no input the Messages API can take (no user or assistant content)');
 
   const maxTokens = typeof raw.max_output_tokens === 'number' && raw.max_output_tokens >= 1 ? Math.trunc(raw.max_output_tokens) : info.maxOutputTokens;
   const effort = isObject(raw.reasoning) ? raw.reasoning.effort : undefined;
@@ -118,8 +107,4 @@ function toolChoice(choice: unknown, parallel: unknown, map: ToolMap, thinking: 
   }
   if (parallel === false && out?.type !== 'none') out = { ...(out ?? { type: 'auto' }), disable_parallel_tool_use: true };
   return out;
-}
-
-function invalid(message: string): GatewayError {
-  return new GatewayError({ status: 400, type: 'invalid_request_error', code: 'invalid_request', message });
 }

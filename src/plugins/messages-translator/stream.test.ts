@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { checkResponsesStream, type ResponsesEvent } from '../../../test/support/responses-contract.js';
+import { assertResponsesStream, type ResponsesEvent } from '../../../test/support/responses-check.js';
 import { convertTools, GatewayError, type JsonObject } from '../../index.js';
 import { openThinking } from './carrier.js';
 import { translateMessage } from './non-stream.js';
@@ -18,7 +18,7 @@ const fn = (name: string): Tool => ({ type: 'function', name, parameters: { type
 function replay(datas: object[], tools: Tool[], o: { close?: 'eof' | 'error' } = {}): { events: ResponsesEvent[]; end: ResponsesEvent } {
   const stream = new MessagesStream({ model: 'codex-model', upstreamModel: UPSTREAM, map: mapOf(tools) });
   const raw = [...stream.open(), ...datas.flatMap((d) => stream.event(JSON.stringify(d))), ...(o.close === 'error' ? stream.failWith({ code: 'stream_incomplete', message: 'cut' }) : stream.end())];
-  const events = checkResponsesStream(raw);
+  const events = assertResponsesStream(raw);
   return { events, end: events.at(-1)! };
 }
 
@@ -175,7 +175,7 @@ describe('Messages stream → Responses', () => {
     const end = after.at(-1)!;
     expect(end.type).toBe('response.completed');
     expect(end.response.output.map((i: JsonObject) => [i.type, i.call_id, i.arguments])).toEqual([['message', undefined, undefined], ['function_call', 'toolu_a', '{"cmd":"ls"}'], ['function_call', 'toolu_b', '{}']]);
-    checkResponsesStream([...stream.open(), ...[...before, ...after].map((e) => ({ event: e.type, data: JSON.stringify(e) }))].slice(0));
+    assertResponsesStream([...stream.open(), ...[...before, ...after].map((e) => ({ event: e.type, data: JSON.stringify(e) }))].slice(0));
   });
 
   it('sends a custom tool (apply_patch) back as custom_tool_call with its raw input decoded live', () => {
@@ -228,23 +228,23 @@ describe('Messages stream → Responses', () => {
     expect(replay([start(), delta(3, { type: 'text_delta', text: 'x' })], []).end.response.error.code).toBe('invalid_stream_event');
     expect(replay([start(), blockStart(0, { type: 'tool_use', id: 't', name: 'undeclared', input: {} })], []).end.response.error.code).toBe('invalid_tool_call');
     const stream = new MessagesStream({ model: 'm', upstreamModel: UPSTREAM, map: mapOf([]) });
-    const events = checkResponsesStream([...stream.open(), ...stream.event('not json'), ...stream.event(JSON.stringify(start())), ...stream.end()]);
+    const events = assertResponsesStream([...stream.open(), ...stream.event('not json'), ...stream.event(JSON.stringify(start())), ...stream.end()]);
     expect(events.at(-1)!.response.error.code).toBe('invalid_stream_event');
   });
 
   it('keeps Codex alive while the upstream is silent, and a ping changes nothing', () => {
     const stream = new MessagesStream({ model: 'm', upstreamModel: UPSTREAM, map: mapOf([]) });
     const raw = [...stream.idle(), ...stream.idle(), ...[start(), { type: 'ping' }, ...text(0, 'x'), ...finish('end_turn')].flatMap((d) => stream.event(JSON.stringify(d)))];
-    const events = checkResponsesStream(raw);
+    const events = assertResponsesStream(raw);
     expect(events.map((e) => e.type).slice(0, 3)).toEqual(['response.created', 'response.in_progress', 'response.in_progress']);
   });
 
   it('is checked by a contract checker that does refuse broken streams', () => {
     const stream = new MessagesStream({ model: 'm', upstreamModel: UPSTREAM, map: mapOf([fn('exec_command')]) });
     const good = [...stream.open(), ...[start(), ...text(0, 'x'), ...finish('end_turn')].flatMap((d) => stream.event(JSON.stringify(d)))];
-    expect(() => checkResponsesStream(good)).not.toThrow();
-    expect(() => checkResponsesStream([...good, good.at(-1)!])).toThrow(/sequence_number|terminal/);
-    expect(() => checkResponsesStream(good.filter((e) => !e.data.includes('output_text.delta')))).toThrow(/sequence_number|streamed deltas/);
-    expect(() => checkResponsesStream(good.filter((e) => !e.data.includes('"response.output_item.done"')))).toThrow(/never done|sequence_number/);
+    expect(() => assertResponsesStream(good)).not.toThrow();
+    expect(() => assertResponsesStream([...good, good.at(-1)!])).toThrow(/sequence_number|terminal/);
+    expect(() => assertResponsesStream(good.filter((e) => !e.data.includes('output_text.delta')))).toThrow(/sequence_number|streamed deltas/);
+    expect(() => assertResponsesStream(good.filter((e) => !e.data.includes('"response.output_item.done"')))).toThrow(/never done|sequence_number/);
   });
 });
