@@ -74,7 +74,7 @@ export function historyBody(recorded, { model, targetBytes, seal }) {
       const summary = take(200);
       const signature = Buffer.from(take(300)).toString('base64').slice(0, 400);
       push({ type: 'reasoning', summary: [{ type: 'summary_text', text: summary }], content: null, encrypted_content: seal(`${summary}${take(600)}`, model, signature) });
-      push({ ...echoed, id: `fc_bench_${n}_${cycle}`, call_id: callId, arguments: JSON.stringify({ cmd: `sed -n ${n},${n + 40}p src/file-${cycle}.ts`, workdir: '/work/project' }) });
+      push({ ...echoed, id: `fc_bench_${n}_${cycle}`, call_id: callId, arguments: JSON.stringify({ cmd: `sed -n ${n},${n + 40}p src/file-${cycle}.ts`, workdir: '/home/user/project' }) });
       push({ ...output, id: `fco_bench_${n}_${cycle}`, call_id: callId, output: `${header}${take(cycle === 2 ? 3000 : 900)}` });
     }
     push({ type: 'message', role: 'assistant', id: `msg_bench_a${n}`, content: [{ type: 'output_text', text: take(400), annotations: [] }] });
