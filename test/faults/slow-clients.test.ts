@@ -1,9 +1,9 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { definePlugin } from '../../src/index.js';
 import { responsesTextStream, sseText, startMockUpstream, type MockUpstream } from '../support/mock-upstream.js';
 import { startRouter, type StartedRouter } from '../support/router.js';
+import { upstreamTo } from '../support/upstream-plugin.js';
 import { eventTypes } from './support.js';
 
 // Slow and half-open clients, before any auth: a local process must not be able to hold the gateway's descriptors
@@ -27,15 +27,7 @@ beforeAll(async () => {
     await new Promise((r) => setTimeout(r, STREAM_SILENCE_MS));
     res.end(sseText(rest));
   });
-  const toUpstream = definePlugin({
-    name: 'to-upstream',
-    apply: ({ hooks }) =>
-      void hooks.request.tap('to-upstream', (ex) => {
-        ex.upstream.url = new URL('/responses', mock.url);
-        return undefined;
-      }),
-  });
-  gw = await startRouter({ plugins: [toUpstream], server: TIMEOUTS });
+  gw = await startRouter({ plugins: [upstreamTo(mock)], server: TIMEOUTS });
   port = Number(new URL(gw.url).port);
 });
 

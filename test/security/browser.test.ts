@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { definePlugin } from '../../src/index.js';
 import { sendJson, startMockUpstream, type MockUpstream } from '../support/mock-upstream.js';
 import { startRouter, type StartedRouter } from '../support/router.js';
+import { upstreamTo } from '../support/upstream-plugin.js';
 import { rawRequest } from '../fuzz/raw-http.js';
 
 // A web page in the user's browser: a cross-site `<img>` or `<script>` GET carries no Origin, only the fetch
@@ -11,19 +11,9 @@ let mock: MockUpstream;
 let gw: StartedRouter;
 let port: number;
 
-const toUpstream = (url: string) =>
-  definePlugin({
-    name: 'to-upstream',
-    apply: ({ hooks }) =>
-      void hooks.request.tap('to-upstream', (ex) => {
-        ex.upstream.url = new URL(ex.inbound.route === 'models' ? '/models' : '/responses', url);
-        return undefined;
-      }),
-  });
-
 beforeAll(async () => {
   mock = await startMockUpstream((_req, res) => sendJson(res, 200, { object: 'list', data: [] }));
-  gw = await startRouter({ plugins: [toUpstream(mock.url)], server: { allowedOrigins: ['https://tool.example'] } });
+  gw = await startRouter({ plugins: [upstreamTo(mock)], server: { allowedOrigins: ['https://tool.example'] } });
   port = Number(new URL(gw.url).port);
 });
 

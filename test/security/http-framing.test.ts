@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { definePlugin } from '../../src/index.js';
 import { responsesTextStream, sendSse, startMockUpstream, type MockUpstream } from '../support/mock-upstream.js';
 import { startRouter, type StartedRouter } from '../support/router.js';
+import { upstreamTo } from '../support/upstream-plugin.js';
 import { rawRequest, type RawAnswer } from '../fuzz/raw-http.js';
 
 // Requests framed the way RFC 9112 forbids, or for a method the gateway does not serve: each gets an OpenAI-shaped
@@ -13,15 +13,7 @@ let port: number;
 
 beforeAll(async () => {
   mock = await startMockUpstream((_req, res) => sendSse(res, responsesTextStream('ok')));
-  const toUpstream = definePlugin({
-    name: 'to-upstream',
-    apply: ({ hooks }) =>
-      void hooks.request.tap('to-upstream', (ex) => {
-        ex.upstream.url = new URL('/responses', mock.url);
-        return undefined;
-      }),
-  });
-  gw = await startRouter({ plugins: [toUpstream] });
+  gw = await startRouter({ plugins: [upstreamTo(mock)] });
   port = Number(new URL(gw.url).port);
 });
 
