@@ -1,30 +1,81 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isValidStringContent, keepTexts, type KeptTextPlaces } from './kept-texts.js';
+import { responsesBody } from '../../test/support/responses-bodies.js';
+import { checkString } from './kept-scan.js';
+import { KEEP_MIN_STRING_BYTES, keepTexts, type KeptTextPlaces } from './kept-texts.js';
 
 const everywhere: KeptTextPlaces = { functionArguments: true, imageUrls: true };
 
 /** Code-like text: quotes, backslashes, newlines, tabs, non-ASCII and astral characters, as a pasted file has. */
 const code = (bytes: number, seed = 'a') => `// ${seed} "quoted" \\path\\ é ü 中文 😀\n\tfunction f() { return '</script>'; }\n`.repeat(Math.ceil(bytes / 80));
 
+/** Every string of `kept` with the string at the same place in `original`. */
+function* pairs(kept: unknown, original: unknown): Generator<[string, string]> {
+  if (typeof kept === 'string') yield [kept, original as string];
+  else if (kept && typeof kept === 'object') for (const [k, v] of Object.entries(kept)) yield* pairs(v, (original as Record<string, unknown>)[k]);
+}
+
+/** The text of each assistant message whose only text is one string, kept and original. */
+function* assistantTexts(kept: unknown, original: unknown): Generator<[string, string]> {
+  const items = (kept as { input: unknown[] }).input;
+  const originals = (original as { input: unknown[] }).input;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i] as { role?: unknown; content?: unknown };
+    if (item.role !== 'assistant') continue;
+    const source = (originals[i] as { content: unknown }).content;
+    if (typeof item.content === 'string') yield [item.content, source as string];
+    else if (Array.isArray(item.content) && item.content.length === 1 && typeof item.content[0]?.text === 'string') yield [item.content[0].text as string, (source as { text: string }[])[0]!.text];
+  }
+}
+
 describe('texts kept as bytes', () => {
-  it('checks string bytes exactly as JSON.parse does, at any alignment', () => {
-    const piece = fc.constantFrom('a', ' ', 'é', '中', '😀', '/', '"', '\\', '\\"', '\\\\', '\\/', '\\b', '\\f', '\\n', '\\r', '\\t', '\\u00e9', '\\uD83D', '\\u12G4', '\\x', '\\u', '\\u0', '\u0001', '\u001f', '\t', '\n', '\u007f');
+  it('checks string bytes exactly as JSON.parse does, at any alignment, and tells escapes JSON.stringify would write', () => {
+    const piece = fc.constantFrom('a', ' ', 'é', '中', '😀', '/', '\\', '\\"', '\\\\', '\\/', '\\b', '\\f', '\\n', '\\r', '\\t', '\\u00e9', '\\u001f', '\\u001F', '\\u0008', '\\u0000', '\\uD83D', '\\ud83d', '\\u12G4', '\\x', '\\u', '\\u0', '\u0001', '\u001f', '\t', '\n', '\u007f');
     fc.assert(
-      fc.property(fc.array(piece, { maxLength: 40 }), fc.nat(7), (pieces, pad) => {
+      fc.property(fc.array(piece, { maxLength: 40 }), fc.nat(7), fc.constantFrom('', ',"next":"x"}', '"'), (pieces, pad, after) => {
         const content = pieces.join('');
-        const buf = Buffer.from(`${' '.repeat(pad)}"${content}"`);
-        let parses = true;
+        // An unescaped quote ends a string early; an odd run of backslashes at its end escapes its closing quote.
+        if (/(^|[^\\])(\\\\)*"/.test(content) || /(^|[^\\])\\(\\\\)*$/.test(content)) return;
+        const buf = Buffer.from(`${' '.repeat(pad)}"${content}"${after}`);
+        let parsed: string | undefined;
         try {
-          parses = typeof JSON.parse(`"${content}"`) === 'string';
+          parsed = JSON.parse(`"${content}"`) as string;
         } catch {
-          parses = false;
+          parsed = undefined;
         }
-        // An unescaped quote ends a string early: the walker would never hand over such a range.
-        if (/(^|[^\\])(\\\\)*"/.test(content)) return;
-        expect(isValidStringContent(buf, pad + 1, buf.length - 1)).toBe(parses);
+        const { check, end } = checkString(buf, pad);
+        expect(end).toBe(buf.length - after.length);
+        expect(check > 0).toBe(parsed !== undefined);
+        // Escaped as JSON.stringify escapes: equal texts then have equal bytes. Surrogate escapes are never taken as such.
+        if (parsed !== undefined && !/\\u[dD]/.test(content)) expect(check === 2).toBe(JSON.stringify(parsed) === `"${content}"`);
       }),
       { numRuns: 3000 },
+    );
+  });
+
+  it('gives back the body it was given, whatever the texts and wherever they are', () => {
+    fc.assert(
+      fc.property(responsesBody, (text) => {
+        const raw = Buffer.from(text);
+        const kept = keepTexts(raw, everywhere);
+        if (!kept) return;
+        const restored = kept.restore(JSON.stringify(kept.json));
+        expect(JSON.parse(restored!.toString())).toEqual(JSON.parse(text));
+        // Kept texts are never blank, and assistant texts share a marker exactly when they are equal.
+        const assistant = new Map<string, string>();
+        for (const [value, original] of pairs(kept.json, JSON.parse(text))) {
+          if (value === original) continue;
+          expect(value.trim()).not.toBe('');
+          expect(original.trim()).not.toBe('');
+          if (!value.startsWith('\u0001')) expect.fail(`changed but not a marker: ${value}`);
+        }
+        for (const [marker, original] of assistantTexts(kept.json, JSON.parse(text))) {
+          if (marker === original) continue;
+          for (const [m, o] of assistant) expect(m === marker).toBe(o === original);
+          assistant.set(marker, original);
+        }
+      }),
+      { numRuns: 400 },
     );
   });
 
@@ -38,10 +89,29 @@ describe('texts kept as bytes', () => {
     expect(deferred.restore(JSON.stringify({ content: `a\n${marker}\n"b"` }))!.toString()).toBe(JSON.stringify({ content: `a\n${code(70_000)}\n"b"` }));
   });
 
-  it('leaves small bodies and blank or non-ASCII texts to the usual parse', () => {
+  it('leaves small bodies, short texts and blank texts to the usual parse', () => {
     expect(keepTexts(Buffer.from(JSON.stringify({ model: 'm', input: code(12_000) })), everywhere)).toBeUndefined();
-    expect(keepTexts(Buffer.from(JSON.stringify({ model: 'm', input: ' '.repeat(70_000) })), everywhere)).toBeUndefined();
-    expect(keepTexts(Buffer.from(JSON.stringify({ model: 'm', input: '中'.repeat(30_000) })), everywhere)).toBeUndefined();
+    expect(keepTexts(Buffer.from(JSON.stringify({ model: 'm', input: ' \u00a0\u3000\n'.repeat(20_000) })), everywhere)).toBeUndefined();
+    const short = 'x'.repeat(KEEP_MIN_STRING_BYTES - 1);
+    expect(keepTexts(Buffer.from(JSON.stringify({ model: 'm', metadata: code(20_000), input: [{ role: 'user', content: short }] })), everywhere)).toBeUndefined();
+    // Any text with a character that is not space is kept, non-ASCII too.
+    const kept = keepTexts(Buffer.from(JSON.stringify({ model: 'm', input: '中'.repeat(30_000) })), everywhere);
+    expect((kept?.json as { input: string }).input.startsWith('\u0001')).toBe(true);
+  });
+
+  it('keeps an assistant text only where equal texts are sure to have equal bytes', () => {
+    const text = code(200, 'assistant');
+    const assistant = (content: unknown) => ({ type: 'message', role: 'assistant', content });
+    const texts = (input: unknown[]) => (keepTexts(Buffer.from(JSON.stringify({ model: 'm', metadata: code(20_000), input })), everywhere)?.json as { input: { content: { text: string }[] }[] } | undefined)?.input.map((i) => i.content[0]!.text);
+    const [first, again] = texts([assistant([{ type: 'output_text', text }]), assistant([{ type: 'output_text', text }])])!;
+    expect(first!.startsWith('\u0001')).toBe(true);
+    expect(again).toBe(first);
+    // Two text parts join into one text, which may equal another message's single text: none is kept.
+    expect(texts([assistant([{ type: 'output_text', text: text.slice(0, 100) }, { type: 'output_text', text: text.slice(100) }]), assistant([{ type: 'output_text', text }])])).toBeUndefined();
+    // Escaped otherwise than JSON.stringify escapes, the same text could come in other bytes.
+    const body = JSON.stringify({ model: 'm', metadata: code(20_000), input: [assistant([{ type: 'output_text', text: 'an answer, long enough to keep: a/b' }])] }).replace('a/b', 'a\\/b');
+    expect(body).toContain('a\\/b');
+    expect(keepTexts(Buffer.from(body), everywhere)).toBeUndefined();
   });
 
   it('keeps call arguments and image URLs only where asked', () => {

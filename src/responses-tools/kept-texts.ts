@@ -1,38 +1,39 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { isUtf8 } from 'node:buffer';
-import { jsonItems, jsonKind, jsonMembers, jsonString, type JsonRange } from '../core/json-peek.js';
+import { isAscii, isUtf8 } from 'node:buffer';
+import { KEPT_ASSISTANT, scanKeptTexts, type Scanned } from './kept-scan.js';
 
 /**
- * Large texts kept as bytes through translation. A pasted file, a long tool output or an image's data URL is moved
- * from one place to another by a translator, never read; decoding it, parsing it, serializing it again and
- * encoding it again costs about 4 ms per megabyte. Strings at the places the translator only moves are replaced by
- * short markers before parsing and their original bytes (already valid JSON string content) are put back into the
- * serialized Chat body. Anything unexpected answers `undefined`, and the caller translates the whole parsed body.
+ * Texts kept as bytes through translation. A pasted file, a tool output, a message or an image's data URL is moved
+ * from one place to another by a translator, never read; decoding it, parsing it, serializing it again and encoding
+ * it again costs about 4 ms per megabyte. Strings at the places a translator only moves are replaced by short
+ * markers before parsing and their original bytes (already valid JSON string content) are put back into the
+ * serialized upstream body. Anything unexpected answers `undefined`, and the caller translates the whole parsed body.
  */
 
 /**
- * Bodies below this are parsed whole (the walk to find large texts would cost more than it saves). Codex's everyday
- * requests are above it: their 17 KB of instructions carry typographic non-ASCII characters, which make V8 parse,
- * serialize and encode the whole request as two-byte text; kept as bytes, translating a real 38 KB request takes
- * about 0.22 ms instead of 0.30–0.45 ms (docs/performance.md).
+ * Bodies below this are parsed whole (the scan would cost more than it saves). Codex's everyday requests are above
+ * it: their 17 KB of instructions carry typographic non-ASCII characters, which make V8 parse, serialize and encode
+ * the whole request as two-byte text (docs/performance.md).
  */
 export const KEEP_MIN_BODY_BYTES = 16 * 1024;
 /**
- * Strings at least this long (in bytes, as sent) are kept as bytes. A long session's history is hundreds of tool
- * outputs and messages of one to a few KiB each: at 8 KiB almost none were kept, and the walk that finds them cost
- * more than it saved (a 1 MB Codex history translated in about 1.5× the time of a plain parse); at 1 KiB most of
- * its text stays bytes (docs/performance.md).
+ * Strings at least this long (content bytes, as sent) are kept. A long session is thousands of texts of a few
+ * hundred bytes to a few KiB; kept down to short ones, what is left to parse is the request's skeleton (ids, types,
+ * tool definitions and the reasoning items' `encrypted_content`), ASCII, so V8 parses it as one-byte text.
  */
-export const KEEP_MIN_STRING_BYTES = 1024;
-
-const TEXT_PARTS = new Set(['input_text', 'output_text', 'text']);
-const IMAGE_PARTS = new Set(['input_image', 'image_url']);
+export const KEEP_MIN_STRING_BYTES = 32;
 
 // \u0001 is escaped by JSON.stringify: a marker that was serialized twice (inside another JSON string) no longer
 // matches, and is caught by the nonce check instead of being filled with bytes escaped once.
 const nonce = randomBytes(9).toString('base64url');
-const SERIALIZED_MARK = '\\u0001';
-const SERIALIZED_OPEN = `${SERIALIZED_MARK}${nonce}:`;
+const MARK = '\\u0001';
+/** A marker as it is written in the text to parse and found in the serialized body: `"\u0001<nonce>:<id>\u0001"`. */
+const OPEN = Buffer.from(`"${MARK}${nonce}:`);
+const CLOSE = Buffer.from(`${MARK}"`);
+const SERIALIZED_NONCE = Buffer.from(nonce);
+const MARK_BYTES = MARK.length;
+const SERIALIZED_MARK = Buffer.from(MARK);
+const BACKSLASH = 0x5c;
 
 /** Which of the places a translator may move without reading it keeps as bytes, besides the texts it always keeps. */
 export interface KeptTextPlaces {
@@ -50,35 +51,74 @@ export interface KeptBody {
 }
 
 /**
- * The body parsed with its large texts at `places` (and at instructions, message, text-part and tool-output texts)
- * replaced by markers; undefined when there is nothing to keep or anything is unexpected (then parse the body).
+ * The body parsed with its texts replaced by markers: `instructions`, a string `input`, and in `input` items the
+ * `content` and `output` texts and text parts and reasoning summary texts, and at `places` call arguments and image
+ * URLs. Undefined when there is nothing to keep or anything is unexpected (then parse the body). Equal assistant
+ * message texts get equal markers (translators drop repeats); no kept text is blank.
  */
 export function keepTexts(body: Buffer, places: KeptTextPlaces): KeptBody | undefined {
   if (body.length < KEEP_MIN_BODY_BYTES || !isUtf8(body)) return undefined;
-  const members = jsonMembers(body);
-  if (!members) return undefined;
-  const ranges = movedStrings(body, members, places).filter((r) => r.end - r.start >= KEEP_MIN_STRING_BYTES && isPlainText(body, r));
-  if (ranges.length === 0) return undefined;
-  ranges.sort((a, b) => a.start - b.start);
-
-  // Equal texts get one marker: the translator compares assistant texts to drop repeats.
-  const ids = new ContentIds();
-  let reduced = '';
-  let at = 0;
-  for (const range of ranges) {
-    const id = ids.of(body.subarray(range.start + 1, range.end - 1));
-    reduced += `${body.toString('utf8', at, range.start)}"${SERIALIZED_OPEN}${id}${SERIALIZED_MARK}"`;
-    at = range.end;
-  }
-  reduced += body.toString('utf8', at);
+  const scanned = scanKeptTexts(body, places, KEEP_MIN_STRING_BYTES);
+  if (!scanned || scanned.count === 0) return undefined;
+  const ids = markerIds(body, scanned);
+  const reduced = reducedText(body, scanned, ids);
   let json: unknown;
   try {
-    json = JSON.parse(reduced);
+    // ASCII (the usual case once texts are kept): decoded and parsed as one-byte text.
+    json = JSON.parse(reduced.toString(isAscii(reduced) ? 'latin1' : 'utf8'));
   } catch {
     return undefined;
   }
-  return { json, restore: (serialized) => restore(serialized, ids.contents) };
+  return { json, restore: (serialized) => restore(serialized, body, scanned.ranges) };
 }
+
+/** Each kept string's marker: its own index, or for an assistant text the index of the first equal one. */
+function markerIds(body: Buffer, { ranges, count }: Scanned): Int32Array {
+  const ids = new Int32Array(count);
+  let equal: ContentIds | undefined;
+  for (let r = 0; r < count; r++) {
+    if (ranges[r * 3 + 2] !== KEPT_ASSISTANT) ids[r] = r;
+    else ids[r] = (equal ??= new ContentIds(body, ranges)).of(r);
+  }
+  return ids;
+}
+
+/** The body with each kept string replaced by its marker. */
+function reducedText(body: Buffer, { ranges, count }: Scanned, ids: Int32Array): Buffer {
+  let size = body.length;
+  for (let r = 0; r < count; r++) size += OPEN.length + digits(ids[r]!) + CLOSE.length - (ranges[r * 3 + 1]! - ranges[r * 3]!);
+  const out = scratchOf(size);
+  let at = 0;
+  let from = 0;
+  for (let r = 0; r < count; r++) {
+    at += copyInto(body, from, ranges[r * 3]!, out, at);
+    at += copyInto(OPEN, 0, OPEN.length, out, at);
+    let id = ids[r]!;
+    const length = digits(id);
+    for (let k = length - 1; k >= 0; k--, id = Math.floor(id / 10)) out[at + k] = 0x30 + (id % 10);
+    at += length;
+    at += copyInto(CLOSE, 0, CLOSE.length, out, at);
+    from = ranges[r * 3 + 1]!;
+  }
+  copyInto(body, from, body.length, out, at);
+  return out;
+}
+
+/**
+ * One buffer reused for the text to parse and the serialized body's bytes, both read and dropped within one call: a
+ * fresh buffer each time is external memory V8 counts towards its next full collection. Texts larger than the cap
+ * get a buffer of their own, so that no request leaves a large buffer held.
+ */
+const SCRATCH_MAX = 4 * 1024 * 1024;
+let scratch = Buffer.allocUnsafeSlow(64 * 1024);
+
+function scratchOf(size: number): Buffer {
+  if (size > SCRATCH_MAX) return Buffer.allocUnsafe(size);
+  if (size > scratch.length) scratch = Buffer.allocUnsafeSlow(Math.min(SCRATCH_MAX, Math.max(size, scratch.length * 2)));
+  return scratch.subarray(0, size);
+}
+
+const digits = (n: number) => (n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : n < 100000 ? 5 : String(n).length);
 
 /** Texts of one length compared byte for byte; past this many, they are told apart by digest. */
 const FEW_OF_A_LENGTH = 8;
@@ -87,45 +127,46 @@ const FEW_OF_A_LENGTH = 8;
  * Numbers distinct texts, equal texts alike, in time linear in their bytes. Texts of different lengths never match,
  * so most are numbered by their length alone; the few of one length are compared byte for byte; many of one length
  * (3,000 near-identical texts took 1.4 s when each was compared with all before it) go by a digest, which is only
- * computed for them.
+ * computed for them. Only assistant texts are numbered so: no translator compares other texts.
  */
 class ContentIds {
-  readonly contents: Buffer[] = [];
   readonly #byLength = new Map<number, { ids: number[]; byDigest?: Map<string, number[]> }>();
 
-  of(content: Buffer): number {
-    const same = this.#byLength.get(content.length);
+  constructor(
+    private readonly body: Buffer,
+    private readonly ranges: Int32Array,
+  ) {}
+
+  of(r: number): number {
+    const length = this.#end(r) - this.#start(r);
+    const same = this.#byLength.get(length);
     if (!same) {
-      const id = this.#add(content);
-      this.#byLength.set(content.length, { ids: [id] });
-      return id;
+      this.#byLength.set(length, { ids: [r] });
+      return r;
     }
     if (!same.byDigest && same.ids.length < FEW_OF_A_LENGTH) {
-      const found = same.ids.find((id) => this.contents[id]!.equals(content));
+      const found = same.ids.find((id) => this.#equal(id, r));
       if (found !== undefined) return found;
-      const id = this.#add(content);
-      same.ids.push(id);
-      return id;
+      same.ids.push(r);
+      return r;
     }
     if (!same.byDigest) {
       same.byDigest = new Map();
-      for (const id of same.ids) bucket(same.byDigest, digest(this.contents[id]!)).push(id);
+      for (const id of same.ids) bucket(same.byDigest, this.#digest(id)).push(id);
     }
-    const candidates = bucket(same.byDigest, digest(content));
+    const candidates = bucket(same.byDigest, this.#digest(r));
     // A digest match is checked: equal markers must mean equal bytes.
-    const found = candidates.find((id) => this.contents[id]!.equals(content));
+    const found = candidates.find((id) => this.#equal(id, r));
     if (found !== undefined) return found;
-    const id = this.#add(content);
-    candidates.push(id);
-    return id;
+    candidates.push(r);
+    return r;
   }
 
-  #add(content: Buffer): number {
-    return this.contents.push(content) - 1;
-  }
+  #start = (r: number) => this.ranges[r * 3]! + 1;
+  #end = (r: number) => this.ranges[r * 3 + 1]! - 1;
+  #equal = (a: number, b: number) => this.body.compare(this.body, this.#start(a), this.#end(a), this.#start(b), this.#end(b)) === 0;
+  #digest = (r: number) => createHash('sha256').update(this.body.subarray(this.#start(r), this.#end(r))).digest('base64');
 }
-
-const digest = (content: Buffer) => createHash('sha256').update(content).digest('base64');
 
 function bucket(map: Map<string, number[]>, key: string): number[] {
   let ids = map.get(key);
@@ -133,121 +174,70 @@ function bucket(map: Map<string, number[]>, key: string): number[] {
   return ids;
 }
 
-function restore(serialized: string, contents: Buffer[]): Buffer | undefined {
-  const pieces: Buffer[] = [];
+/**
+ * The serialized body, encoded once, with every marker replaced by its string's bytes (quotes excluded: a marker may
+ * have been joined with other text). Undefined if a marker did not arrive whole and escaped once.
+ */
+function restore(serialized: string, body: Buffer, ranges: Int32Array): Buffer | undefined {
+  // Encoded once, into the scratch buffer when it fits (UTF-8 takes at most three bytes per UTF-16 unit).
+  const text = serialized.length * 3 <= SCRATCH_MAX ? encodeInto(serialized) : Buffer.from(serialized);
+  const count = ranges.length / 3;
+  // Found markers: [start of its \u0001, end of its closing \u0001, id] each.
+  const found: number[] = [];
+  let size = text.length;
   let at = 0;
   for (;;) {
-    const open = serialized.indexOf(SERIALIZED_OPEN, at);
-    const text = serialized.slice(at, open === -1 ? undefined : open);
-    if (text.includes(nonce)) return undefined;
-    pieces.push(Buffer.from(text));
-    if (open === -1) break;
-    if (escapedAt(serialized, open)) return undefined;
-    const digits = open + SERIALIZED_OPEN.length;
-    const close = serialized.indexOf(SERIALIZED_MARK, digits);
-    const content = close === -1 ? undefined : contents[Number(serialized.slice(digits, close))];
-    if (!content || !/^\d+$/.test(serialized.slice(digits, close))) return undefined;
-    pieces.push(content);
-    at = close + SERIALIZED_MARK.length;
+    const hit = text.indexOf(SERIALIZED_NONCE, at);
+    if (hit === -1) break;
+    const open = hit - MARK_BYTES;
+    if (open < 0 || !markAt(text, open) || escapedAt(text, open)) return undefined;
+    let i = hit + SERIALIZED_NONCE.length;
+    if (text[i] !== 0x3a) return undefined;
+    i += 1;
+    let id = 0;
+    const first = i;
+    while (i < text.length && text[i]! >= 0x30 && text[i]! <= 0x39 && i - first < 9) id = id * 10 + text[i++]! - 0x30;
+    if (i === first || id >= count || !markAt(text, i)) return undefined;
+    const close = i + MARK_BYTES;
+    found.push(open, close, id);
+    size += ranges[id * 3 + 1]! - ranges[id * 3]! - 2 - (close - open);
+    at = close;
   }
-  return Buffer.concat(pieces);
+  if (found.length === 0) return Buffer.from(text);
+  const out = Buffer.allocUnsafe(size);
+  let to = 0;
+  let from = 0;
+  for (let k = 0; k < found.length; k += 3) {
+    to += copyInto(text, from, found[k]!, out, to);
+    const id = found[k + 2]!;
+    to += copyInto(body, ranges[id * 3]! + 1, ranges[id * 3 + 1]! - 1, out, to);
+    from = found[k + 1]!;
+  }
+  copyInto(text, from, text.length, out, to);
+  return out;
 }
 
-/** A backslash preceded by an odd number of backslashes is itself escaped text, not an escape. */
-function escapedAt(text: string, at: number): boolean {
-  let slashes = 0;
-  while (text.charCodeAt(at - 1 - slashes) === 0x5c) slashes += 1;
-  return slashes % 2 === 1;
-}
-
-/**
- * The strings a translator moves without reading (the chat-translator's messages.ts): instructions, message and
- * tool-output texts and their parts, and at `places` image URLs and call arguments. Never `encrypted_content`
- * (decoded), custom tool `input` (serialized into another JSON string) or names and ids (compared and mapped).
- */
-function movedStrings(body: Buffer, members: ReadonlyMap<string, JsonRange>, places: KeptTextPlaces): JsonRange[] {
-  const found: JsonRange[] = [];
-  const string = (range: JsonRange | undefined) => {
-    if (range && jsonKind(body, range) === 'string') found.push(range);
-  };
-  const parts = (range: JsonRange | undefined) => {
-    if (!range || jsonKind(body, range) === 'string') return string(range);
-    for (const part of jsonItems(body, range) ?? []) {
-      const fields = jsonKind(body, part) === 'object' ? jsonMembers(body, part) : undefined;
-      const type = jsonString(body, fields?.get('type'));
-      if (!fields || type === undefined) continue;
-      if (TEXT_PARTS.has(type)) string(fields.get('text'));
-      if (places.imageUrls && IMAGE_PARTS.has(type)) {
-        const image = fields.get('image_url');
-        if (image && jsonKind(body, image) === 'object') string(jsonMembers(body, image)?.get('url'));
-        else string(image);
-      }
-    }
-  };
-  string(members.get('instructions'));
-  const input = members.get('input');
-  if (!input) return found;
-  if (jsonKind(body, input) === 'string') return [...found, input];
-  for (const item of jsonItems(body, input) ?? []) {
-    const fields = jsonKind(body, item) === 'object' ? jsonMembers(body, item) : undefined;
-    if (!fields) continue;
-    parts(fields.get('content'));
-    parts(fields.get('output'));
-    if (places.functionArguments && jsonString(body, fields.get('type')) === 'function_call') string(fields.get('arguments'));
-  }
-  return found;
-}
-
-/**
- * The translator drops blank texts and a marker is never blank, so a kept string must not be blank. Conservative:
- * it needs printable ASCII outside an escape, and a string of only non-ASCII text is parsed the usual way.
- */
-function isPlainText(body: Buffer, range: JsonRange): boolean {
-  const end = range.end - 1;
-  let printable = false;
-  for (let i = range.start + 1; i < end && !printable; i++) {
-    const c = body[i]!;
-    if (c === BACKSLASH) i += body[i + 1] === 0x75 ? 5 : 1;
-    else printable = c > 0x20 && c < 0x7f;
-  }
-  return printable && isValidStringContent(body, range.start + 1, end);
-}
-
-const BACKSLASH = 0x5c;
-
-/**
- * What JSON.parse would check in a string's bytes (`start`..`end`, without the quotes): no raw control character,
- * only known escapes. Four bytes at a time while none of them is a control character or a backslash (the usual
- * "has a byte below n" bit trick), byte by byte around escapes: twice as fast as a plain byte loop.
- */
-export function isValidStringContent(buf: Buffer, start: number, end: number): boolean {
-  const aligned = start + ((4 - ((buf.byteOffset + start) & 3)) & 3);
-  const wordCount = aligned < end ? (end - aligned) >> 2 : 0;
-  const words = new Uint32Array(buf.buffer, wordCount ? buf.byteOffset + aligned : 0, wordCount);
-  const wordsEnd = aligned + wordCount * 4;
-  let i = start;
-  while (i < end) {
-    if (i >= aligned && i < wordsEnd && ((i - aligned) & 3) === 0) {
-      const x = words[(i - aligned) >> 2]!;
-      const y = x ^ 0x5c5c5c5c;
-      if (((((x - 0x20202020) & ~x) | ((y - 0x01010101) & ~y)) & 0x80808080) === 0) {
-        i += 4;
-        continue;
-      }
-    }
-    const c = buf[i]!;
-    if (c < 0x20) return false;
-    if (c !== BACKSLASH) i += 1;
-    else if (buf[i + 1] === 0x75) {
-      if (i + 6 > end || !isHex(buf[i + 2]) || !isHex(buf[i + 3]) || !isHex(buf[i + 4]) || !isHex(buf[i + 5])) return false;
-      i += 6;
-    } else if (SIMPLE_ESCAPES.has(buf[i + 1]!) && i + 2 <= end) i += 2;
-    else return false;
-  }
+function markAt(text: Buffer, at: number): boolean {
+  for (let k = 0; k < MARK_BYTES; k++) if (text[at + k] !== SERIALIZED_MARK[k]) return false;
   return true;
 }
 
-/** `"`, `\`, `/`, `b`, `f`, `n`, `r`, `t` */
-const SIMPLE_ESCAPES = new Set([0x22, 0x5c, 0x2f, 0x62, 0x66, 0x6e, 0x72, 0x74]);
+/** Bytes `from`..`to` of `source` into `target` at `at`; returns how many. Short pieces by hand: `copy` makes a view per call. */
+function copyInto(source: Buffer, from: number, to: number, target: Buffer, at: number): number {
+  const length = to - from;
+  if (length > 64) source.copy(target, at, from, to);
+  else for (let k = 0; k < length; k++) target[at + k] = source[from + k]!;
+  return length;
+}
 
-const isHex = (c: number | undefined) => c !== undefined && ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66));
+function encodeInto(serialized: string): Buffer {
+  const room = scratchOf(serialized.length * 3);
+  return room.subarray(0, room.write(serialized, 0, 'utf8'));
+}
+
+/** A backslash preceded by an odd number of backslashes is itself escaped text, not an escape. */
+function escapedAt(text: Buffer, at: number): boolean {
+  let slashes = 0;
+  while (text[at - 1 - slashes] === BACKSLASH) slashes += 1;
+  return slashes % 2 === 1;
+}

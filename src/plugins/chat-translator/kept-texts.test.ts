@@ -1,12 +1,23 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { codexFixture, codexFixtureNames } from '../../../test/support/fixtures.js';
+import { isAscii } from 'node:buffer';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import fc from 'fast-check';
+import { codexFixture, sharedFixtures } from '../../../test/support/fixtures.js';
+import { responsesBody } from '../../../test/support/responses-bodies.js';
 import { sendJson, startMockUpstream, type MockUpstream } from '../../../test/support/mock-upstream.js';
 import { startRouter, type StartedRouter } from '../../../test/support/router.js';
 import { createLogger, keepTexts } from '../../index.js';
 import chatTranslator, { type ChatTranslatorOptions } from './index.js';
 import { resolveSettings } from './presets.js';
+import { encodeCarrier } from './reasoning-carrier.js';
 import { translateRequest } from './request.js';
 
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const codexFixtureDir = join(repoRoot, 'test', 'fixtures', 'codex-0.169');
+const codexShared = sharedFixtures('codex-0.169');
+const history = codexShared;
 const log = createLogger({ level: 'silent', pretty: false });
 const options: ChatTranslatorOptions = { baseUrl: 'http://up.test/v1', headers: {}, modelMap: {}, extraBody: {}, dropParams: {}, commitAfterMs: 1000, keepAliveMs: 10000, contextWindow: 128000, models: [], quirks: {}, reasoningCacheSize: 8, refusalAs: 'auto' };
 
@@ -78,14 +89,64 @@ describe('large texts kept as bytes through translation', () => {
     expect(mock.requests).toHaveLength(0);
   });
 
-  it("keeps the instructions of Codex's own requests as bytes, and sends what translating them parsed would send", () => {
-    for (const name of codexFixtureNames()) {
-      const body = Buffer.from(JSON.stringify(codexFixture(name).body));
-      const deferred = keepTexts(body, { functionArguments: true, imageUrls: true });
-      expect(deferred, name).toBeDefined();
-      const kept = deferred!.restore(JSON.stringify(translateRequest(deferred!.json, resolveSettings(options), { log }).body));
-      expect(kept!.toString(), name).toBe(JSON.stringify(translateRequest(JSON.parse(body.toString()), resolveSettings(options), { log }).body));
+  it("keeps the texts of Codex's own requests (recorded, here and in the shared fixtures) as bytes, and sends what translating them parsed would send", () => {
+    const dirs = [codexFixtureDir, ...(codexShared.available ? [codexShared.dir] : [])];
+    for (const dir of dirs) {
+      for (const name of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
+        const text = JSON.stringify((JSON.parse(readFileSync(join(dir, name), 'utf8')) as { body: unknown }).body);
+        expect(keepTexts(Buffer.from(text), KEPT_PLACES), name).toBeDefined();
+        for (const settings of allSettings) expect(keptPath(text, settings), name).toBe(parsePath(text, settings));
+      }
     }
   });
 
+  it.skipIf(!history.available)(`sends what translating them parsed would send for the bench's long Codex histories${history.skip}`, async () => {
+    // The bench's own builder (plain JavaScript), with this translator's carrier for the reasoning items.
+    const { historyBody, loadRecorded } = (await import(pathToFileURL(join(repoRoot, 'bench', 'codex-history.mjs')).href)) as { historyBody: (recorded: unknown, options: unknown) => { text: string }; loadRecorded: (root: string) => unknown };
+    const recorded = loadRecorded(repoRoot);
+    for (const targetBytes of [100_000, 1_000_000, 3_000_000]) {
+      const seal = (text: string, model: string) => encodeCarrier({ text, field: 'reasoning_content', model });
+      const { text } = historyBody(recorded, { model: 'bench-events-20', targetBytes, seal });
+      const kept = keepTexts(Buffer.from(text), KEPT_PLACES)!;
+      // What is left to parse is the skeleton, ASCII, well under half the body.
+      const reduced = JSON.stringify(kept.json);
+      expect(reduced.length).toBeLessThan(text.length / 2);
+      expect(isAscii(Buffer.from(reduced))).toBe(true);
+      for (const settings of allSettings) expect(keptPath(text, settings), String(targetBytes)).toBe(parsePath(text, settings));
+    }
+  });
+
+  it('sends what translating the parsed body would send, for any request', () => {
+    fc.assert(
+      fc.property(responsesBody, fc.constantFrom(...allSettings), (text, settings) => {
+        expect(keptPath(text, settings)).toEqual(parsePath(text, settings));
+      }),
+      { numRuns: 600 },
+    );
+  });
 });
+
+const KEPT_PLACES = { functionArguments: true, imageUrls: true };
+const allSettings = [resolveSettings(options), resolveSettings({ ...options, quirks: { imageModels: ['*'], reasoningField: null } })];
+
+/** What the translator sends, kept as bytes where it can (as index.ts does), else parsed; or the error it answers. */
+function keptPath(text: string, settings: ReturnType<typeof resolveSettings>): string {
+  const kept = keepTexts(Buffer.from(text), KEPT_PLACES);
+  if (!kept) return parsePath(text, settings);
+  let translated;
+  try {
+    translated = translateRequest(kept.json, settings, { log });
+  } catch (err) {
+    return `error: ${(err as Error).message}`;
+  }
+  const restored = kept.restore(JSON.stringify(translated.body));
+  return restored ? JSON.stringify(JSON.parse(restored.toString())) : parsePath(text, settings);
+}
+
+function parsePath(text: string, settings: ReturnType<typeof resolveSettings>): string {
+  try {
+    return JSON.stringify(translateRequest(JSON.parse(text), settings, { log }).body);
+  } catch (err) {
+    return `error: ${(err as Error).message}`;
+  }
+}
