@@ -89,6 +89,14 @@ describe('texts kept as bytes', () => {
     expect(deferred.restore(JSON.stringify({ content: `a\n${marker}\n"b"` }))!.toString()).toBe(JSON.stringify({ content: `a\n${code(70_000)}\n"b"` }));
   });
 
+  it("puts back the bytes of texts the translator adds with keep, like the body's own", () => {
+    const kept = keepTexts(Buffer.from(JSON.stringify({ model: 'm', input: code(20_000) })), everywhere)!;
+    const added = 'carried "reasoning" \\ é 中文 😀\n';
+    const marker = kept.keep(Buffer.from(JSON.stringify(added).slice(1, -1)));
+    const body = { content: (kept.json as { input: string }).input, reasoning: `${marker}\n\n${marker}` };
+    expect(kept.restore(JSON.stringify(body))!.toString()).toBe(JSON.stringify({ content: code(20_000), reasoning: `${added}\n\n${added}` }));
+  });
+
   it('leaves small bodies, short texts and blank texts to the usual parse', () => {
     expect(keepTexts(Buffer.from(JSON.stringify({ model: 'm', input: code(12_000) })), everywhere)).toBeUndefined();
     expect(keepTexts(Buffer.from(JSON.stringify({ model: 'm', input: ' \u00a0\u3000\n'.repeat(20_000) })), everywhere)).toBeUndefined();

@@ -48,6 +48,11 @@ export interface KeptBody {
   json: unknown;
   /** The serialized upstream body with the original bytes put back; undefined if a marker was not moved whole. */
   restore(serialized: string): Buffer | undefined;
+  /**
+   * A marker for a text the translator adds that it already has as bytes (`content`: JSON string content, escaped,
+   * without quotes; UTF-8), put back by `restore` like a kept text: a translator's own carried reasoning, say.
+   */
+  keep(content: Buffer): string;
 }
 
 /**
@@ -69,7 +74,12 @@ export function keepTexts(body: Buffer, places: KeptTextPlaces): KeptBody | unde
   } catch {
     return undefined;
   }
-  return { json, restore: (serialized) => restore(serialized, body, scanned.ranges) };
+  const added: Buffer[] = [];
+  return {
+    json,
+    restore: (serialized) => restore(serialized, body, scanned.ranges, added),
+    keep: (content) => `\u0001${nonce}:${scanned.count + added.push(content) - 1}\u0001`,
+  };
 }
 
 /** Each kept string's marker: its own index, or for an assistant text the index of the first equal one. */
@@ -178,7 +188,7 @@ function bucket(map: Map<string, number[]>, key: string): number[] {
  * The serialized body, encoded once, with every marker replaced by its string's bytes (quotes excluded: a marker may
  * have been joined with other text). Undefined if a marker did not arrive whole and escaped once.
  */
-function restore(serialized: string, body: Buffer, ranges: Int32Array): Buffer | undefined {
+function restore(serialized: string, body: Buffer, ranges: Int32Array, added: readonly Buffer[]): Buffer | undefined {
   // Encoded once, into the scratch buffer when it fits (UTF-8 takes at most three bytes per UTF-16 unit).
   const text = serialized.length * 3 <= SCRATCH_MAX ? encodeInto(serialized) : Buffer.from(serialized);
   const count = ranges.length / 3;
@@ -197,10 +207,10 @@ function restore(serialized: string, body: Buffer, ranges: Int32Array): Buffer |
     let id = 0;
     const first = i;
     while (i < text.length && text[i]! >= 0x30 && text[i]! <= 0x39 && i - first < 9) id = id * 10 + text[i++]! - 0x30;
-    if (i === first || id >= count || !markAt(text, i)) return undefined;
+    if (i === first || id >= count + added.length || !markAt(text, i)) return undefined;
     const close = i + MARK_BYTES;
     found.push(open, close, id);
-    size += ranges[id * 3 + 1]! - ranges[id * 3]! - 2 - (close - open);
+    size += (id < count ? ranges[id * 3 + 1]! - ranges[id * 3]! - 2 : added[id - count]!.length) - (close - open);
     at = close;
   }
   if (found.length === 0) return Buffer.from(text);
@@ -210,7 +220,8 @@ function restore(serialized: string, body: Buffer, ranges: Int32Array): Buffer |
   for (let k = 0; k < found.length; k += 3) {
     to += copyInto(text, from, found[k]!, out, to);
     const id = found[k + 2]!;
-    to += copyInto(body, ranges[id * 3]! + 1, ranges[id * 3 + 1]! - 1, out, to);
+    if (id < count) to += copyInto(body, ranges[id * 3]! + 1, ranges[id * 3 + 1]! - 1, out, to);
+    else to += copyInto(added[id - count]!, 0, added[id - count]!.length, out, to);
     from = found[k + 1]!;
   }
   copyInto(text, from, text.length, out, to);

@@ -89,7 +89,7 @@ function translator(options: ChatTranslatorOptions, settings: Settings, cache: R
         body = Buffer.from(JSON.stringify(request.body));
       } else {
         if (!store) refuseStateful(parsed, 'Chat Completions');
-        request = translateRequest(parsed, settings, context);
+        request = translateRequest(parsed, settings, deferred ? { ...context, keep: deferred.keep } : context);
         body = deferred?.restore(JSON.stringify(request.body));
         if (!body) {
           if (deferred) request = translateRequest(ex.inbound.json(), settings, context);

@@ -98,6 +98,7 @@ describe('large texts kept as bytes through translation', () => {
         for (const settings of allSettings) expect(keptPath(text, settings), name).toBe(parsePath(text, settings));
       }
     }
+    expect(fellBack).toBe(0);
   });
 
   it.skipIf(!history.available)(`sends what translating them parsed would send for the bench's long Codex histories${history.skip}`, async () => {
@@ -114,6 +115,26 @@ describe('large texts kept as bytes through translation', () => {
       expect(isAscii(Buffer.from(reduced))).toBe(true);
       for (const settings of allSettings) expect(keptPath(text, settings), String(targetBytes)).toBe(parsePath(text, settings));
     }
+    expect(fellBack).toBe(0);
+  });
+
+  it('replays carried reasoning as bytes, the same as translating the parsed body, whatever its text', () => {
+    const turn = fc.record({ reasoning: fc.array(fc.string({ unit: 'binary', maxLength: 60 }), { maxLength: 3 }), answer: fc.constantFrom('an answer', 'a call') });
+    fc.assert(
+      fc.property(fc.array(turn, { minLength: 1, maxLength: 8 }), fc.constantFrom(...allSettings), (turns, settings) => {
+        const input: unknown[] = [{ role: 'user', content: code(20_000, 'question') }];
+        turns.forEach(({ reasoning, answer }, i) => {
+          for (const text of reasoning) input.push({ type: 'reasoning', summary: [], encrypted_content: encodeCarrier({ text, field: 'reasoning_content', model: 'm' }) });
+          if (answer === 'an answer') input.push({ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: `answer ${i}, long enough to be kept` }] });
+          else input.push({ type: 'function_call', call_id: `c${i}`, name: 'shell', arguments: '{"cmd":"ls -la in a directory"}' });
+        });
+        const text = JSON.stringify({ model: 'm', input, stream: true });
+        const before = fellBack;
+        expect(keptPath(text, settings)).toBe(parsePath(text, settings));
+        expect(fellBack).toBe(before);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('sends what translating the parsed body would send, for any request', () => {
@@ -129,18 +150,23 @@ describe('large texts kept as bytes through translation', () => {
 const KEPT_PLACES = { functionArguments: true, imageUrls: true };
 const allSettings = [resolveSettings(options), resolveSettings({ ...options, quirks: { imageModels: ['*'], reasoningField: null } })];
 
+/** Kept bodies whose markers did not all come back whole (the translator then translates the parsed body). */
+let fellBack = 0;
+
 /** What the translator sends, kept as bytes where it can (as index.ts does), else parsed; or the error it answers. */
 function keptPath(text: string, settings: ReturnType<typeof resolveSettings>): string {
   const kept = keepTexts(Buffer.from(text), KEPT_PLACES);
   if (!kept) return parsePath(text, settings);
   let translated;
   try {
-    translated = translateRequest(kept.json, settings, { log });
+    translated = translateRequest(kept.json, settings, { log, keep: kept.keep });
   } catch (err) {
     return `error: ${(err as Error).message}`;
   }
   const restored = kept.restore(JSON.stringify(translated.body));
-  return restored ? JSON.stringify(JSON.parse(restored.toString())) : parsePath(text, settings);
+  if (restored) return JSON.stringify(JSON.parse(restored.toString()));
+  fellBack += 1;
+  return parsePath(text, settings);
 }
 
 function parsePath(text: string, settings: ReturnType<typeof resolveSettings>): string {

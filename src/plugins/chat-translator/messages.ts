@@ -1,5 +1,5 @@
 import { imageUrl, isObject, partText, textOf, type JsonObject, type Logger, type ToolMap } from '../../index.js';
-import { CARRIER_PREFIX, decodeCarrier, THINK_FIELD, type ReasoningCache } from './reasoning-carrier.js';
+import { CARRIER_PREFIX, carriedTextBytes, decodeCarrier, THINK_FIELD, type ReasoningCache } from './reasoning-carrier.js';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant' | 'tool';
@@ -18,6 +18,8 @@ export interface BuilderOptions {
   log: Logger;
   carrierKey?: string;
   cache?: ReasoningCache;
+  /** Marks a text the body keeps as bytes (the request's texts are kept by keepTexts: see index.ts). */
+  keep?: (content: Buffer) => string;
 }
 
 interface ToolGroup {
@@ -108,7 +110,8 @@ export class MessageBuilder {
     this.mergeable = undefined;
     const carried = decodeCarrier(item.encrypted_content, this.o.carrierKey);
     if (carried?.field === THINK_FIELD) return;
-    const text = carried?.text ?? (typeof item.id === 'string' ? this.o.cache?.get(item.id) : undefined);
+    // The carried text is only moved into the Chat message: kept as bytes when the body keeps texts.
+    const text = carried?.text && this.o.keep ? this.o.keep(carriedTextBytes(carried)) : (carried?.text ?? (typeof item.id === 'string' ? this.o.cache?.get(item.id) : undefined));
     if (carried?.details?.length) this.pendingDetails = [...(this.pendingDetails ?? []), ...carried.details];
     if (text) this.pendingReasoning = this.pendingReasoning ? `${this.pendingReasoning}\n\n${text}` : text;
     else if (carried) return;

@@ -26,13 +26,35 @@ export function encodeCarrier(value: CarriedReasoning, key = DEFAULT_KEY): strin
   return sealCarrier(CARRIER_PREFIX, { t: value.text, f: value.field, m: value.model, ...(value.details?.length ? { d: value.details } : {}) }, key);
 }
 
-/** The carried reasoning, or undefined for anything that is not an intact carrier of ours. */
-export function decodeCarrier(blob: unknown, key = DEFAULT_KEY): CarriedReasoning | undefined {
+/**
+ * Carried reasoning by the opened carrier it came from: openCarrier gives the same (frozen) value for a blob it
+ * remembers, so a history's reasoning is read once, and so are the bytes of its text.
+ */
+const decoded = new WeakMap<object, Readonly<CarriedReasoning>>();
+const textBytes = new WeakMap<object, Buffer>();
+
+/** The carried reasoning (frozen), or undefined for anything that is not an intact carrier of ours. */
+export function decodeCarrier(blob: unknown, key = DEFAULT_KEY): Readonly<CarriedReasoning> | undefined {
   const json = openCarrier(CARRIER_PREFIX, blob, key);
   if (!isObject(json) || typeof json.t !== 'string') return undefined;
+  const known = decoded.get(json);
+  if (known) return known;
   const carried: CarriedReasoning = { text: json.t, field: typeof json.f === 'string' ? json.f : 'reasoning_content', model: typeof json.m === 'string' ? json.m : '' };
-  if (Array.isArray(json.d)) carried.details = json.d.filter(isObject);
+  if (Array.isArray(json.d)) carried.details = Object.freeze(json.d.filter(isObject)) as JsonObject[];
+  Object.freeze(carried);
+  decoded.set(json, carried);
   return carried;
+}
+
+/**
+ * The carried text as it is written inside a JSON string (escaped, no quotes, UTF-8), made once per carrier: a long
+ * session replays hundreds of reasoning texts on every turn, and serializing and encoding them again each time was
+ * a third of the Chat body's bytes (docs/performance.md).
+ */
+export function carriedTextBytes(carried: Readonly<CarriedReasoning>): Buffer {
+  let bytes = textBytes.get(carried);
+  if (!bytes) textBytes.set(carried, (bytes = Buffer.from(JSON.stringify(carried.text).slice(1, -1))));
+  return bytes;
 }
 
 /**

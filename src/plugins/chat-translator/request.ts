@@ -12,6 +12,8 @@ export interface TranslateContext {
   log: Logger;
   carrierKey?: string;
   cache?: ReasoningCache;
+  /** The kept body's `keep`, when the source is a kept body's json. */
+  keep?: (content: Buffer) => string;
 }
 
 /** Builds the Chat Completions body from scratch: nothing Codex-only reaches the upstream unless mapped here. */
@@ -21,7 +23,7 @@ export function translateRequest(source: unknown, settings: Settings, ctx: Trans
   const images = quirks.imageModels.some((p) => matchPattern(p, upstreamModel));
   const { tools, map } = convertTools(raw.tools, ctx.log);
 
-  const builder = new MessageBuilder({ map, images, reasoningField: quirks.reasoningField, log: ctx.log, carrierKey: ctx.carrierKey, cache: ctx.cache });
+  const builder = new MessageBuilder({ map, images, reasoningField: quirks.reasoningField, log: ctx.log, carrierKey: ctx.carrierKey, cache: ctx.cache, keep: ctx.keep });
   if (typeof raw.instructions === 'string' && raw.instructions.trim()) builder.system.push(raw.instructions);
   if (typeof raw.system === 'string' && raw.system.trim()) builder.system.push(raw.system);
   builder.replayFrom = quirks.reasoningReplay === 'after-last-user' ? lastUserIndex(items) : -1;
