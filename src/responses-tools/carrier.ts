@@ -10,23 +10,34 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 const MAX_INFLATED = 4 * 1024 * 1024;
 
 /**
- * Carriers already opened, by blob. Codex resends every earlier turn's reasoning items on every request, so without
- * this a long session verifies and inflates the same blobs again on each turn (about 0.1 ms each: 30–50% of
- * translating a 1 MB history). A hit needs the same blob and the same key, so a blob is never taken on another
- * key's word. Bounded by the blobs' total length, least recently used first out.
+ * Carriers already opened, by the tag that ends the blob. Codex resends every earlier turn's reasoning items on every
+ * request, so without this a long session verifies and inflates the same blobs again on each turn (about 0.1 ms
+ * each: 30–50% of translating a 1 MB history). A hit needs the same whole blob and the same key, so a blob is never
+ * taken on another key's word. Keyed by the tag, not the blob: each request's blobs are new strings, and a map
+ * hashes every character of a new string key (a 1 MB history's 216 KB of blobs, on every request), where comparing
+ * with the one remembered blob stops at the first difference. Bounded by the blobs' total length, least recently
+ * used first out.
  */
 const OPENED_MAX_CHARS = 16 * 1024 * 1024;
-const opened = new Map<string, { key: string; value: unknown }>();
+const opened = new Map<string, { blob: string; key: string; value: unknown }>();
 let openedChars = 0;
+
+const tagOf = (blob: string) => blob.slice(blob.lastIndexOf('.') + 1);
 
 function remember(blob: string, key: string, value: unknown): void {
   if (blob.length > OPENED_MAX_CHARS / 16) return;
-  opened.set(blob, { key, value: deepFreeze(value) });
+  const tagged = tagOf(blob);
+  const replaced = opened.get(tagged);
+  if (replaced) {
+    opened.delete(tagged);
+    openedChars -= replaced.blob.length;
+  }
+  opened.set(tagged, { blob, key, value: deepFreeze(value) });
   openedChars += blob.length;
-  for (const old of opened.keys()) {
+  for (const [old, entry] of opened) {
     if (openedChars <= OPENED_MAX_CHARS) break;
     opened.delete(old);
-    openedChars -= old.length;
+    openedChars -= entry.blob.length;
   }
 }
 
@@ -47,10 +58,11 @@ export function sealCarrier(prefix: string, value: unknown, key: string): string
 /** The sealed JSON value (frozen: shared with every later request that sends the same blob), or undefined for anything that is not an intact carrier with this prefix and key. */
 export function openCarrier(prefix: string, blob: unknown, key: string): unknown {
   if (typeof blob !== 'string' || !blob.startsWith(prefix)) return undefined;
-  const known = opened.get(blob);
-  if (known && known.key === key) {
-    opened.delete(blob);
-    opened.set(blob, known);
+  const tagged = tagOf(blob);
+  const known = opened.get(tagged);
+  if (known && known.key === key && known.blob === blob) {
+    opened.delete(tagged);
+    opened.set(tagged, known);
     return known.value;
   }
   const value = verifyAndInflate(prefix, blob, key);
