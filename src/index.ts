@@ -6,6 +6,7 @@ export { Stage, type Hooks, type HookName, type ObserverOption } from './core/ho
 export { eventJson, jsonEvent, serializeEvents, isEventStream } from './core/sse.js';
 export { isLoopbackHost } from './core/net.js';
 export { isObject, type JsonObject } from './json/is-object.js';
+export { SlotTemplate } from './json/slot-template.js';
 export { allMatching, convertTools, customInput, FieldDecoder, lookupPattern, matchPattern, imageUrl, isImagePart, openCarrier, partText, sealCarrier, textOf, cachedCatalog, checkBaseUrl, invalidRequest, readRequestHead, type RequestHead, type TranslatedBody, MODELS_TIMEOUT_MS, readApiKeyEnv, refuseStateful, keepTexts, type KeptBody, type KeptTextPlaces, type ToolMap, type ToolTarget } from './responses-tools/index.js';
 export { ResponsesWriter, newResponsesId, type ResponsesWriterOptions, type ResponsesUsage, type ResponsesFailure, type TerminalStatus, type OutputItem, type ReasoningItem, type MessageItem, type ContentPart, type ContentPartType, type FunctionCallItem, type CustomToolCallItem, tapTranslatedStreams, translatedVerdict, streamFailureOf, parseJsonBody, type TranslatedStream, type TranslatorStreams, type TranslatedAnswer } from './responses-stream/index.js';
 export { readErrorBody, headerValue, retryAfter, type ResponseHeaders, type RetryAfter } from './upstream-errors/index.js';

@@ -3,6 +3,7 @@ import { inStreamError, type StreamFailure } from './errors.js';
 import { FieldDecoder } from './field-decoder.js';
 import { encodeCarrier, THINK_FIELD, type ReasoningCache } from './reasoning-carrier.js';
 import { contentPieces, hasContent, reasoningOf } from './chunk-fields.js';
+import { ChunkTemplate } from './chunk-template.js';
 import { chatAnnotation, numberedCitations } from './citations.js';
 import { ReasoningDetails } from './reasoning-details.js';
 import { ThinkSplitter } from './think-tags.js';
@@ -20,7 +21,12 @@ export interface StreamOptions {
   refusalAs?: 'refusal' | 'output_text';
   /** Split a leading `<think>…</think>` block out of `content` as reasoning. */
   thinkTags?: boolean;
+  /** Read chunks that match a learned template without parsing them (default true); false parses every chunk. */
+  chunkTemplates?: boolean;
 }
+
+/** Templates a stream may learn that then match nothing, before it stops learning (chunks that all differ). */
+const WASTED_TEMPLATES = 4;
 
 interface CallState {
   slot: number;
@@ -55,10 +61,13 @@ export class ResponseStream {
   failure: StreamFailure | undefined;
 
   private readonly think: ThinkSplitter | undefined;
+  private template: ChunkTemplate | undefined;
+  private templatesLeft: number;
 
   constructor(private readonly o: StreamOptions) {
     this.w = new ResponsesWriter({ model: o.model, responseId: o.responseId });
     if (o.thinkTags) this.think = new ThinkSplitter((text) => this.addReasoning(text, THINK_FIELD), (text) => this.addText(text));
+    this.templatesLeft = o.chunkTemplates === false ? 0 : WASTED_TEMPLATES;
   }
 
   get id(): string {
@@ -92,6 +101,11 @@ export class ResponseStream {
   chunk(data: string): StreamEvent[] {
     this.w.start();
     if (this.result) return this.w.drain();
+    const fast = this.template?.delta(data);
+    if (fast) {
+      this.applyChoiceDelta(fast);
+      return this.w.drain();
+    }
     const text = data.trim();
     if (!text) return this.w.drain();
     if (text === '[DONE]') {
@@ -105,7 +119,7 @@ export class ResponseStream {
       this.fail({ code: 'invalid_stream_chunk', message: 'the upstream sent a stream chunk that is not JSON' });
       return this.w.drain();
     }
-    this.apply(chunk);
+    this.apply(chunk, text);
     return this.w.drain();
   }
 
@@ -125,7 +139,7 @@ export class ResponseStream {
     return this.w.drain();
   }
 
-  private apply(chunk: unknown): void {
+  private apply(chunk: unknown, text: string): void {
     if (!isObject(chunk)) return this.fail({ code: 'invalid_stream_chunk', message: 'the upstream sent a stream chunk that is not an object' });
     if (chunk.error !== undefined && chunk.error !== null) {
       const usage = chunkUsage(chunk);
@@ -142,9 +156,22 @@ export class ResponseStream {
     if (!isObject(choice)) return;
     if (choice.index !== undefined && choice.index !== 0) return this.fail({ code: 'unsupported_stream_choices', message: `the upstream streamed choice index ${String(choice.index)}; only n=1 is supported` });
     const delta = isObject(choice.delta) ? choice.delta : isObject(choice.message) ? choice.message : {};
+    if (this.templatesLeft > 0) this.learn(text, chunk, choice, delta);
+    this.applyChoiceDelta(delta);
+    if (typeof choice.finish_reason === 'string' && choice.finish_reason) this.finishReason = choice.finish_reason;
+  }
+
+  /** A chunk whose only effect is its text becomes the template the next chunks are matched against. */
+  private learn(text: string, chunk: JsonObject, choice: JsonObject, delta: JsonObject): void {
+    const template = ChunkTemplate.of(text, chunk, choice, delta);
+    if (!template) return;
+    if (this.template && this.template.hits === 0) this.templatesLeft -= 1;
+    this.template = template;
+  }
+
+  private applyChoiceDelta(delta: JsonObject): void {
     if (this.finishReason && hasContent(delta)) return this.fail({ code: 'unsupported_stream_choices', message: 'the upstream sent choice data after its finish_reason' });
     this.applyDelta(delta);
-    if (typeof choice.finish_reason === 'string' && choice.finish_reason) this.finishReason = choice.finish_reason;
   }
 
   private applyDelta(delta: JsonObject): void {

@@ -1,5 +1,6 @@
 import { customInput, FieldDecoder, isObject, ResponsesWriter, type CustomToolCallItem, type FunctionCallItem, type JsonObject, type MessageItem, type ContentPart, type ReasoningItem, type ResponsesFailure, type StreamEvent, type ToolMap } from '../../index.js';
 import { sealThinking, type ThinkingBlock } from './carrier.js';
+import { DeltaTemplate } from './delta-template.js';
 import { isContextOverflow, streamErrorFailure } from './errors.js';
 import { mapUsage } from './usage.js';
 
@@ -10,7 +11,12 @@ export interface MessagesStreamOptions {
   map: ToolMap;
   carrierKey?: string;
   responseId?: string;
+  /** Read delta events that match a learned template without parsing them (default true); false parses every event. */
+  eventTemplates?: boolean;
 }
+
+/** Templates a stream may learn that then match nothing, before it stops learning. */
+const WASTED_TEMPLATES = 4;
 
 type BlockState =
   | { kind: 'text' }
@@ -41,9 +47,12 @@ export class MessagesStream {
   private stopDetails: unknown;
   private usage: JsonObject = {};
   private content = false;
+  private template: DeltaTemplate | undefined;
+  private templatesLeft: number;
 
   constructor(private readonly o: MessagesStreamOptions) {
     this.writer = new ResponsesWriter({ model: o.model, responseId: o.responseId });
+    this.templatesLeft = o.eventTemplates === false ? 0 : WASTED_TEMPLATES;
   }
 
   get result(): JsonObject | undefined {
@@ -64,6 +73,11 @@ export class MessagesStream {
   event(data: string): StreamEvent[] {
     this.writer.start();
     if (this.writer.result) return this.writer.drain();
+    const fast = this.template?.read(data);
+    if (fast) {
+      this.blockDelta(fast.index, fast.delta);
+      return this.writer.drain();
+    }
     const text = data.trim();
     if (!text) return this.writer.drain();
     let event: unknown;
@@ -73,7 +87,10 @@ export class MessagesStream {
       this.fail({ code: 'invalid_stream_event', message: 'the upstream sent a stream event that is not JSON' });
       return this.writer.drain();
     }
-    if (isObject(event)) this.apply(event);
+    if (isObject(event)) {
+      if (this.templatesLeft > 0 && event.type === 'content_block_delta') this.learn(text, event);
+      this.apply(event);
+    }
     else this.fail({ code: 'invalid_stream_event', message: 'the upstream sent a stream event that is not an object' });
     return this.writer.drain();
   }
@@ -92,6 +109,13 @@ export class MessagesStream {
     this.writer.start();
     this.fail(failure);
     return this.writer.drain();
+  }
+
+  private learn(text: string, event: JsonObject): void {
+    const template = DeltaTemplate.of(text, event);
+    if (!template) return;
+    if (this.template && this.template.hits === 0) this.templatesLeft -= 1;
+    this.template = template;
   }
 
   private apply(event: JsonObject): void {
