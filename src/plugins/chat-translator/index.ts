@@ -1,10 +1,9 @@
-import { cachedCatalog, definePlugin, MODELS_TIMEOUT_MS, GatewayError, isObject, readApiKeyEnv, refuseStateful, tapTranslatedStreams, translatedVerdict, type Exchange, type JsonObject, type Logger, type PluginApi, type Reply, type ResponseStoreHandle, type TranslatorStreams } from '../../index.js';
+import { cachedCatalog, definePlugin, keepTexts, MODELS_TIMEOUT_MS, GatewayError, isObject, readApiKeyEnv, refuseStateful, tapTranslatedStreams, translatedVerdict, type Exchange, type JsonObject, type KeptTextPlaces, type Logger, type PluginApi, type Reply, type ResponseStoreHandle, type TranslatorStreams } from '../../index.js';
 import { upstreamHttpError } from './errors.js';
 import { codexCatalog, parseModelList, type UpstreamModel } from './models.js';
 import { completionChunks, translateCompletion } from './non-stream.js';
 import { matchPattern, resolveSettings, type Settings } from './presets.js';
 import { ReasoningCache } from './reasoning-carrier.js';
-import { deferLargeStrings } from './large-strings.js';
 import { translateRequest, type TranslatedRequest } from './request.js';
 import { optionsSchema, type ChatTranslatorOptions } from './schema.js';
 import { ResponseStream, type StreamOptions } from './stream-state.js';
@@ -13,6 +12,9 @@ export type { ChatTranslatorOptions } from './schema.js';
 
 const NAME = 'chat-translator';
 const STATE = Symbol(NAME);
+
+/** The translator moves call arguments and image URLs as they are (messages.ts), so they too can stay bytes. */
+const KEPT_PLACES: KeptTextPlaces = { functionArguments: true, imageUrls: true };
 
 type ExchangeState = { kind: 'models' } | { kind: 'responses'; request: TranslatedRequest; reading: Reading; stream: ResponseStream | undefined };
 
@@ -78,7 +80,7 @@ function translator(options: ChatTranslatorOptions, settings: Settings, cache: R
   return (ex: Exchange): void => {
     const context = { log: ex.log, carrierKey: options.carrierKey, cache };
     const { request, body } = tooDeepIsInvalid(() => {
-      const deferred = deferLargeStrings(ex.inbound.body);
+      const deferred = keepTexts(ex.inbound.body, KEPT_PLACES);
       const parsed = deferred ? deferred.json : ex.inbound.json();
       let request: TranslatedRequest;
       let body: Buffer | undefined;

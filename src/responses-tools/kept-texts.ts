@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
-import { jsonItems, jsonKind, jsonMembers, jsonString, type JsonRange } from '../../index.js';
+import { jsonItems, jsonKind, jsonMembers, jsonString, type JsonRange } from '../core/json-peek.js';
 
 /**
  * Large texts kept as bytes through translation. A pasted file, a long tool output or an image's data URL is moved
- * from one place to another by the translator, never read; decoding it, parsing it, serializing it again and
+ * from one place to another by a translator, never read; decoding it, parsing it, serializing it again and
  * encoding it again costs about 4 ms per megabyte. Strings at the places the translator only moves are replaced by
  * short markers before parsing and their original bytes (already valid JSON string content) are put back into the
  * serialized Chat body. Anything unexpected answers `undefined`, and the caller translates the whole parsed body.
@@ -16,14 +16,14 @@ import { jsonItems, jsonKind, jsonMembers, jsonString, type JsonRange } from '..
  * serialize and encode the whole request as two-byte text; kept as bytes, translating a real 38 KB request takes
  * about 0.22 ms instead of 0.30–0.45 ms (docs/performance.md).
  */
-export const DEFER_MIN_BODY_BYTES = 16 * 1024;
+export const KEEP_MIN_BODY_BYTES = 16 * 1024;
 /**
  * Strings at least this long (in bytes, as sent) are kept as bytes. A long session's history is hundreds of tool
  * outputs and messages of one to a few KiB each: at 8 KiB almost none were kept, and the walk that finds them cost
  * more than it saved (a 1 MB Codex history translated in about 1.5× the time of a plain parse); at 1 KiB most of
  * its text stays bytes (docs/performance.md).
  */
-export const DEFER_MIN_STRING_BYTES = 1024;
+export const KEEP_MIN_STRING_BYTES = 1024;
 
 const TEXT_PARTS = new Set(['input_text', 'output_text', 'text']);
 const IMAGE_PARTS = new Set(['input_image', 'image_url']);
@@ -34,18 +34,30 @@ const nonce = randomBytes(9).toString('base64url');
 const SERIALIZED_MARK = '\\u0001';
 const SERIALIZED_OPEN = `${SERIALIZED_MARK}${nonce}:`;
 
-export interface DeferredBody {
-  /** The request body, parsed, with its large strings replaced by markers. */
+/** Which of the places a translator may move without reading it keeps as bytes, besides the texts it always keeps. */
+export interface KeptTextPlaces {
+  /** function_call `arguments` moved as they are */
+  functionArguments: boolean;
+  /** image URLs moved as they are */
+  imageUrls: boolean;
+}
+
+export interface KeptBody {
+  /** The request body, parsed, with its kept texts replaced by markers. */
   json: unknown;
-  /** The serialized Chat body with the original bytes put back; undefined if a marker was not moved whole. */
+  /** The serialized upstream body with the original bytes put back; undefined if a marker was not moved whole. */
   restore(serialized: string): Buffer | undefined;
 }
 
-export function deferLargeStrings(body: Buffer): DeferredBody | undefined {
-  if (body.length < DEFER_MIN_BODY_BYTES || !isUtf8(body)) return undefined;
+/**
+ * The body parsed with its large texts at `places` (and at instructions, message, text-part and tool-output texts)
+ * replaced by markers; undefined when there is nothing to keep or anything is unexpected (then parse the body).
+ */
+export function keepTexts(body: Buffer, places: KeptTextPlaces): KeptBody | undefined {
+  if (body.length < KEEP_MIN_BODY_BYTES || !isUtf8(body)) return undefined;
   const members = jsonMembers(body);
   if (!members) return undefined;
-  const ranges = movedStrings(body, members).filter((r) => r.end - r.start >= DEFER_MIN_STRING_BYTES && isPlainText(body, r));
+  const ranges = movedStrings(body, members, places).filter((r) => r.end - r.start >= KEEP_MIN_STRING_BYTES && isPlainText(body, r));
   if (ranges.length === 0) return undefined;
   ranges.sort((a, b) => a.start - b.start);
 
@@ -149,11 +161,11 @@ function escapedAt(text: string, at: number): boolean {
 }
 
 /**
- * The strings the translator moves without reading (see messages.ts): instructions, message and tool-output texts
- * and their parts, image URLs, call arguments. Never `encrypted_content` (decoded), custom tool `input` (serialized
- * into another JSON string) or names and ids (compared and mapped).
+ * The strings a translator moves without reading (the chat-translator's messages.ts): instructions, message and
+ * tool-output texts and their parts, and at `places` image URLs and call arguments. Never `encrypted_content`
+ * (decoded), custom tool `input` (serialized into another JSON string) or names and ids (compared and mapped).
  */
-function movedStrings(body: Buffer, members: ReadonlyMap<string, JsonRange>): JsonRange[] {
+function movedStrings(body: Buffer, members: ReadonlyMap<string, JsonRange>, places: KeptTextPlaces): JsonRange[] {
   const found: JsonRange[] = [];
   const string = (range: JsonRange | undefined) => {
     if (range && jsonKind(body, range) === 'string') found.push(range);
@@ -165,7 +177,7 @@ function movedStrings(body: Buffer, members: ReadonlyMap<string, JsonRange>): Js
       const type = jsonString(body, fields?.get('type'));
       if (!fields || type === undefined) continue;
       if (TEXT_PARTS.has(type)) string(fields.get('text'));
-      if (IMAGE_PARTS.has(type)) {
+      if (places.imageUrls && IMAGE_PARTS.has(type)) {
         const image = fields.get('image_url');
         if (image && jsonKind(body, image) === 'object') string(jsonMembers(body, image)?.get('url'));
         else string(image);
@@ -181,7 +193,7 @@ function movedStrings(body: Buffer, members: ReadonlyMap<string, JsonRange>): Js
     if (!fields) continue;
     parts(fields.get('content'));
     parts(fields.get('output'));
-    if (jsonString(body, fields.get('type')) === 'function_call') string(fields.get('arguments'));
+    if (places.functionArguments && jsonString(body, fields.get('type')) === 'function_call') string(fields.get('arguments'));
   }
   return found;
 }

@@ -1,17 +1,19 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { deferLargeStrings, DEFER_MIN_BODY_BYTES, DEFER_MIN_STRING_BYTES } from '../../src/plugins/chat-translator/large-strings.js';
+import { keepTexts, KEEP_MIN_BODY_BYTES, KEEP_MIN_STRING_BYTES } from '../../src/responses-tools/kept-texts.js';
 
-// The chat-translator keeps large texts as bytes and gives equal texts one marker. A request is the client's to
+const keep = (raw: Buffer) => keepTexts(raw, { functionArguments: true, imageUrls: true });
+
+// The translators keep large texts as bytes and gives equal texts one marker. A request is the client's to
 // shape: thousands of texts of one length that differ only at their end must cost work linear in their bytes, not a
 // comparison of each with every one before it (3,000 of them held the event loop for 1.4 s).
 
-/** Texts of one length, `DEFER_MIN_STRING_BYTES` and up, that differ only in their last characters. */
-const nearlyEqual = (i: number) => `${'x'.repeat(DEFER_MIN_STRING_BYTES)}${String(i).padStart(6, '0')}`;
+/** Texts of one length, `KEEP_MIN_STRING_BYTES` and up, that differ only in their last characters. */
+const nearlyEqual = (i: number) => `${'x'.repeat(KEEP_MIN_STRING_BYTES)}${String(i).padStart(6, '0')}`;
 
 /** Instructions long enough that even two of the shortest texts make a body large enough to be deferred. */
 function body(texts: readonly string[]): Buffer {
-  return Buffer.from(JSON.stringify({ model: 'm', instructions: 'z'.repeat(DEFER_MIN_BODY_BYTES), input: texts.map((text) => ({ type: 'message', role: 'user', content: [{ type: 'input_text', text }] })) }));
+  return Buffer.from(JSON.stringify({ model: 'm', instructions: 'z'.repeat(KEEP_MIN_BODY_BYTES), input: texts.map((text) => ({ type: 'message', role: 'user', content: [{ type: 'input_text', text }] })) }));
 }
 
 /** The marker each text was replaced by, in order. */
@@ -34,11 +36,11 @@ function countingEquals<T>(run: () => T): { result: T; comparisons: number } {
   }
 }
 
-describe('large-string deferral', () => {
+describe('texts kept as bytes', () => {
   it('3,000 near-identical texts (and their repeats) take a bounded number of comparisons each', () => {
     const texts = Array.from({ length: 3_000 }, (_, i) => nearlyEqual(i % 2_500));
     const raw = body(texts);
-    const { result, comparisons } = countingEquals(() => deferLargeStrings(raw));
+    const { result, comparisons } = countingEquals(() => keep(raw));
     expect(result).toBeDefined();
     // Each text with each before it would be about 4.5 million comparisons.
     expect(comparisons).toBeLessThan(texts.length * 10);
@@ -52,9 +54,9 @@ describe('large-string deferral', () => {
     const variant = fc.record({ length: fc.integer({ min: 0, max: 2 }), tail: fc.integer({ min: 0, max: 12 }) });
     fc.assert(
       fc.property(fc.array(variant, { minLength: 2, maxLength: 60 }), (picks) => {
-        const texts = picks.map(({ length, tail }) => `${'y'.repeat(DEFER_MIN_STRING_BYTES + length * 7)}${tail}`);
+        const texts = picks.map(({ length, tail }) => `${'y'.repeat(KEEP_MIN_STRING_BYTES + length * 7)}${tail}`);
         const raw = body(texts);
-        const deferred = deferLargeStrings(raw);
+        const deferred = keep(raw);
         expect(deferred).toBeDefined();
         const marks = markers(deferred!.json);
         for (let i = 0; i < texts.length; i++) for (let j = 0; j < i; j++) expect(marks[i] === marks[j]).toBe(texts[i] === texts[j]);
