@@ -40,6 +40,8 @@ export interface KeptTextPlaces {
   functionArguments: boolean;
   /** image URLs moved as they are */
   imageUrls: boolean;
+  /** custom tool call `input` moved as it is (the messages-translator's `tool_use.input`; not the chat-translator, which serializes it into arguments) */
+  customToolInputs?: boolean;
 }
 
 export interface KeptBody {
@@ -162,8 +164,8 @@ function escapedAt(text: string, at: number): boolean {
 
 /**
  * The strings a translator moves without reading (the chat-translator's messages.ts): instructions, message and
- * tool-output texts and their parts, and at `places` image URLs and call arguments. Never `encrypted_content`
- * (decoded), custom tool `input` (serialized into another JSON string) or names and ids (compared and mapped).
+ * tool-output texts and their parts, and at `places` image URLs, call arguments and custom tool inputs. Never
+ * `encrypted_content` (decoded) or names and ids (compared and mapped).
  */
 function movedStrings(body: Buffer, members: ReadonlyMap<string, JsonRange>, places: KeptTextPlaces): JsonRange[] {
   const found: JsonRange[] = [];
@@ -193,7 +195,9 @@ function movedStrings(body: Buffer, members: ReadonlyMap<string, JsonRange>, pla
     if (!fields) continue;
     parts(fields.get('content'));
     parts(fields.get('output'));
-    if (places.functionArguments && jsonString(body, fields.get('type')) === 'function_call') string(fields.get('arguments'));
+    const type = places.functionArguments || places.customToolInputs ? jsonString(body, fields.get('type')) : undefined;
+    if (places.functionArguments && type === 'function_call') string(fields.get('arguments'));
+    if (places.customToolInputs && type === 'custom_tool_call') string(fields.get('input'));
   }
   return found;
 }
