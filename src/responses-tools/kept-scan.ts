@@ -29,10 +29,12 @@ const KEPT_IMAGE = 4;
 const KEPT_CONTENT = 5;
 /** Reasoning summary texts (no translator reads them; kept so that they need not be parsed). */
 const KEPT_SUMMARY = 6;
+const KEPT_INPUT = 7;
 
 export interface ScanPlaces {
   functionArguments: boolean;
   imageUrls: boolean;
+  customToolInputs?: boolean;
 }
 
 /** Kept strings, in body order: `[start, end, kind]` per string, `start`/`end` around its quotes. */
@@ -59,8 +61,10 @@ const TYPE_TEXT_PART = 2;
 const TYPE_IMAGE_PART = 3;
 const TYPE_SUMMARY_TEXT = 4;
 const TYPE_MESSAGE = 5;
+const TYPE_CUSTOM_TOOL_CALL = 6;
 const TYPES: [Buffer, number][] = [
   [Buffer.from('function_call'), TYPE_FUNCTION_CALL],
+  [Buffer.from('custom_tool_call'), TYPE_CUSTOM_TOOL_CALL],
   [Buffer.from('input_text'), TYPE_TEXT_PART],
   [Buffer.from('output_text'), TYPE_TEXT_PART],
   [Buffer.from('text'), TYPE_TEXT_PART],
@@ -383,6 +387,7 @@ class Scanner {
           if (b[this.i] === OPEN_ARRAY) this.parts(KEPT_TEXT);
           else this.text(KEPT_TEXT);
         } else if (length === 9 && this.places.functionArguments && this.is(length, KEY_ARGUMENTS)) this.text(KEPT_ARGUMENTS);
+        else if (length === 5 && this.places.customToolInputs && this.is(length, KEY_INPUT)) this.text(KEPT_INPUT);
         else if (length === 7 && b[this.i] === OPEN_ARRAY && this.is(length, KEY_SUMMARY)) this.parts(KEPT_SUMMARY);
         else this.skip();
       } while (this.next(CLOSE_OBJECT));
@@ -395,6 +400,7 @@ class Scanner {
       const at = r * 3;
       let kind = scratch[at + 2]!;
       if (kind === KEPT_ARGUMENTS && type !== TYPE_FUNCTION_CALL) continue;
+      if (kind === KEPT_INPUT && type !== TYPE_CUSTOM_TOOL_CALL) continue;
       if (kind === KEPT_CONTENT) kind = assistant ? KEPT_ASSISTANT : KEPT_TEXT;
       const to = kept * 3;
       scratch[to] = scratch[at]!;

@@ -139,4 +139,17 @@ describe('texts kept as bytes', () => {
     const kept = keepTexts(raw, { functionArguments: false, imageUrls: true })!;
     expect(kept.restore(JSON.stringify(kept.json))!.toString()).toBe(raw.toString());
   });
+
+  it('keeps custom tool inputs only where asked, and never a custom tool output taken for one', () => {
+    const patch = `*** Begin Patch\n*** Add File: a.ts\n${code(20_000, '+')}*** End Patch\n`;
+    const raw = Buffer.from(JSON.stringify({ model: 'm', input: [{ type: 'custom_tool_call', call_id: 'p', name: 'apply_patch', input: patch }, { type: 'function_call', call_id: 'f', name: 'f', input: patch, arguments: '{}' }] }));
+    type Items = { input: [{ input: string }, { input: string }] };
+    expect(keepTexts(raw, { functionArguments: true, imageUrls: true })).toBeUndefined();
+    const kept = keepTexts(raw, { functionArguments: true, imageUrls: true, customToolInputs: true })!;
+    const [custom, other] = (kept.json as Items).input;
+    expect(custom.input).not.toBe(patch);
+    // Only a custom tool call's input: the same field on another item is read as it is.
+    expect(other.input).toBe(patch);
+    expect(kept.restore(JSON.stringify(kept.json))!.toString()).toBe(raw.toString());
+  });
 });

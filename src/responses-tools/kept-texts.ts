@@ -41,6 +41,8 @@ export interface KeptTextPlaces {
   functionArguments: boolean;
   /** image URLs moved as they are */
   imageUrls: boolean;
+  /** custom tool call `input` moved as it is (the messages-translator's `tool_use.input`; not the chat-translator, which serializes it into arguments) */
+  customToolInputs?: boolean;
 }
 
 export interface KeptBody {

@@ -1,4 +1,4 @@
-import { cachedCatalog, definePlugin, MODELS_TIMEOUT_MS, GatewayError, isObject, readApiKeyEnv, refuseStateful, tapTranslatedStreams, translatedVerdict, type Exchange, type ResponseStoreHandle, type Logger, type PluginApi, type Reply, type TranslatorStreams, type UpstreamModelInfo } from '../../index.js';
+import { cachedCatalog, definePlugin, MODELS_TIMEOUT_MS, GatewayError, isObject, keepTexts, readApiKeyEnv, refuseStateful, tapTranslatedStreams, translatedVerdict, type Exchange, type JsonObject, type ResponseStoreHandle, type Logger, type PluginApi, type Reply, type TranslatorStreams, type UpstreamModelInfo } from '../../index.js';
 import { upstreamHttpError } from './errors.js';
 import { codexCatalog, parseModelList } from './models.js';
 import { messageEvents, translateMessage } from './non-stream.js';
@@ -6,6 +6,7 @@ import { resolveSettings, type Settings } from './presets.js';
 import { translateRequest, type TranslatedRequest, type TranslateContext } from './request.js';
 import { optionsSchema, type MessagesTranslatorOptions } from './schema.js';
 import { MessagesStream, type MessagesStreamOptions } from './stream.js';
+import { KEPT_PLACES, translateKept, type UpstreamBody } from './upstream-body.js';
 
 export type { MessagesTranslatorOptions } from './schema.js';
 
@@ -108,13 +109,20 @@ function keyHeader(settings: Settings, apiKey: string | undefined): Record<strin
 function translator(options: MessagesTranslatorOptions, settings: Settings, log: Logger, store?: ResponseStoreHandle) {
   return (ex: Exchange, betas: string[], interleave = false): void => {
     const context: TranslateContext = { log: ex.log, carrierKey: options.carrierKey, model: hintOf(ex.upstream.model) };
-    const parsed = ex.inbound.json();
-    let body = parsed;
-    if (store?.wants(parsed) && isObject(parsed)) body = store.prepare(ex, parsed);
-    else if (!store) refuseStateful(parsed, 'Anthropic Messages');
-    const request = translateRequest(body, settings, context);
+    // Long texts stay the bytes Codex sent (upstream-body.ts); the store reads and keeps the request parsed whole.
+    const kept = keepTexts(ex.inbound.body, KEPT_PLACES);
+    const head = kept ? kept.json : ex.inbound.json();
+    let upstream: UpstreamBody;
+    if (store?.wants(head) && isObject(head)) {
+      const request = translateRequest(store.prepare(ex, (kept ? ex.inbound.json() : head) as JsonObject), settings, context);
+      upstream = { request, body: Buffer.from(JSON.stringify(request.body)), kept: false };
+    } else {
+      if (!store) refuseStateful(head, 'Anthropic Messages');
+      upstream = translateKept(kept, () => ex.inbound.json(), settings, context);
+    }
+    const { request } = upstream;
     ex.upstream.wire = MESSAGES_WIRE;
-    ex.upstream.body = Buffer.from(JSON.stringify(request.body));
+    ex.upstream.body = upstream.body;
     ex.upstream.headers.accept = request.stream ? 'text/event-stream' : 'application/json';
     // Direct mode: the beta only where it does something, a request with budget thinking.
     const all = interleave && request.budgetThinking ? [...new Set([...betas, INTERLEAVED_THINKING])] : betas;

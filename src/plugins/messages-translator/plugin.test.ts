@@ -4,6 +4,7 @@ import { messagesError, messagesReply, startMockMessages, type MockMessages } fr
 import { assertResponsesStream } from '../../../test/support/responses-check.js';
 import { startRouter, type StartedRouter } from '../../../test/support/router.js';
 import { validateCatalog, type StreamEvent } from '../../index.js';
+import { tempDir } from '../../testing/temp.js';
 import messagesTranslator, { type MessagesTranslatorOptions } from './index.js';
 
 type Ev = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -160,3 +161,47 @@ describe('messages-translator through the gateway', () => {
     expect(missing.json!.error.message).toContain('ANTHROPIC_API_KEY');
   });
 });
+
+describe('long texts through the gateway', () => {
+  /** A text as Codex may write it but JSON.stringify never would (`\/`): it reaches the upstream only if kept as bytes. */
+  const escaped = (text: string) => text.replaceAll('src/', 'src\\/');
+  const patch = `*** Begin Patch\n*** Add File: src/big.ts\n${'+const x = "src/a";\n'.repeat(200)}*** End Patch\n`;
+  const postText = (gw: StartedRouter, text: string) => fetch(`${gw.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text });
+
+  it("sends Codex's long texts as the bytes it sent, and the same request as the parsed body would make", async () => {
+    const { claude, gw } = await setup();
+    claude.enqueue(messagesReply({ text: 'one' }), messagesReply({ text: 'two' }));
+    const fixture = codexFixture('tool-loop-turn2-with-function-call-output').body;
+    const input = [...(fixture.input as object[]), { type: 'custom_tool_call', call_id: 'p1', name: 'apply_patch', input: patch }, { type: 'custom_tool_call_output', call_id: 'p1', output: `Done: src/big.ts\n${'ok '.repeat(400)}` }, user('next')];
+    const body = { ...fixture, model: MODEL, input, tools: [...(fixture.tools as object[]), { type: 'custom', name: 'apply_patch', description: 'Edit files.' }] };
+    const text = escaped(JSON.stringify(body));
+    expect((await postText(gw, text)).status).toBe(200);
+    expect((await postText(gw, JSON.stringify(body))).status).toBe(200);
+    const [kept, canonical] = claude.requests;
+    // The instructions (a developer message), the patch and the tool output: each as written.
+    expect(kept!.raw.toString().split('src\\/').length - 1).toBe(text.split('src\\/').length - 1);
+    expect(canonical!.raw.toString()).not.toContain('src\\/');
+    expect(kept!.body).toEqual(canonical!.body);
+    expect(kept!.body.messages.at(-2).content.at(-1)).toMatchObject({ type: 'tool_use', name: 'apply_patch', input: { patch } });
+    expect(claude.violations).toEqual([]);
+  });
+
+  it('with the response store, keeps the request parsed whole and sends it back with the next turn', async () => {
+    const { claude, gw } = await setup({}, { CODEX_CODE_ROUTER_STATE_DIR: tempDir('messages-store-') });
+    claude.enqueue(messagesReply({ text: 'first answer' }), messagesReply({ text: 'second answer' }));
+    const long = `Read src/app.ts: ${'line of src/app.ts\n'.repeat(2_000)}`;
+    const first = await postText(gw, escaped(JSON.stringify({ model: MODEL, stream: true, input: [user(long)] })));
+    const id = terminal(await eventsOf(first)).response.id as string;
+    expect(claude.requests[0]!.body.messages[0].content[0].text).toBe(long);
+    expect(claude.requests[0]!.raw.toString()).not.toContain('src\\/');
+    const second = await postText(gw, JSON.stringify({ model: MODEL, stream: true, previous_response_id: id, input: [user('and then?')] }));
+    expect(terminal(await eventsOf(second))).toMatchObject({ type: 'response.completed' });
+    expect(claude.requests[1]!.body.messages.map((t: Ev) => t.content.map((b: Ev) => b.text))).toEqual([[long], ['first answer'], ['and then?']]);
+    expect(claude.violations).toEqual([]);
+  });
+});
+
+async function eventsOf(res: Response): Promise<Ev[]> {
+  expect(res.status).toBe(200);
+  return (await res.text()).split('\n\n').filter((b) => b.includes('data:')).map((b) => JSON.parse(b.slice(b.indexOf('data:') + 5)) as Ev);
+}

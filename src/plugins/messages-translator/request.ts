@@ -25,23 +25,25 @@ export function translateRequest(source: unknown, settings: Settings, ctx: Trans
   const info = modelInfoOf(settings, upstreamModel, ctx.model);
   const { tools: chatTools, map } = convertTools(raw.tools, ctx.log);
 
-  const builder = new TurnBuilder({ map, images: info.images, upstreamModel, carrierKey: ctx.carrierKey, log: ctx.log });
+  const maxTokens = typeof raw.max_output_tokens === 'number' && raw.max_output_tokens >= 1 ? Math.trunc(raw.max_output_tokens) : info.maxOutputTokens;
+  const effort = isObject(raw.reasoning) ? raw.reasoning.effort : undefined;
+  let thinking: Thinking | undefined = thinkingFor(effort, info.thinking, maxTokens, settings.budgets, ctx.model);
+
+  // Without thinking, carried thinking is never sent: its carriers are not opened (a long history has hundreds).
+  const builder = new TurnBuilder({ map, images: info.images, upstreamModel, thinking: thinking !== undefined, carrierKey: ctx.carrierKey, log: ctx.log });
   for (const item of items) builder.add(item);
   const system = [raw.instructions, raw.system].filter((s): s is string => typeof s === 'string' && s.trim() !== '');
   system.push(...builder.system);
   const messages = builder.finish();
   if (!messages.length) throw invalidRequest('the request has no input the Messages API can take (no user or assistant content)');
 
-  const maxTokens = typeof raw.max_output_tokens === 'number' && raw.max_output_tokens >= 1 ? Math.trunc(raw.max_output_tokens) : info.maxOutputTokens;
-  const effort = isObject(raw.reasoning) ? raw.reasoning.effort : undefined;
-  let thinking: Thinking | undefined = thinkingFor(effort, info.thinking, maxTokens, settings.budgets, ctx.model);
   if (thinking && !continuesWithThinking(messages)) {
     // A tool loop whose last assistant turn has no thinking (another model wrote it, or it was dropped) would be
     // refused with thinking on: this request goes without.
     ctx.log.debug({ model: upstreamModel }, 'messages-translator: thinking off for this request, the turn it continues carries none');
     thinking = undefined;
+    for (const turn of messages) if (turn.role === 'assistant') turn.content = turn.content.filter((b) => b.type !== 'thinking' && b.type !== 'redacted_thinking');
   }
-  if (!thinking) for (const turn of messages) if (turn.role === 'assistant') turn.content = turn.content.filter((b) => b.type !== 'thinking' && b.type !== 'redacted_thinking');
 
   const stream = raw.stream === true;
   const body: JsonObject = { model: upstreamModel, max_tokens: maxTokens, messages };

@@ -19,6 +19,8 @@ export interface TurnOptions {
   images: boolean;
   /** The upstream model: carried thinking is sent back only to the model that wrote it. */
   upstreamModel: string;
+  /** Whether the request thinks: without, reasoning items are dropped unopened (their thinking would not be sent). */
+  thinking: boolean;
   carrierKey?: string;
   log: Logger;
 }
@@ -119,6 +121,7 @@ export class TurnBuilder {
   }
 
   private reasoning(item: JsonObject): void {
+    if (!this.o.thinking) return;
     const carried = openThinking(item.encrypted_content, this.o.carrierKey);
     if (carried && carried.model === this.o.upstreamModel) {
       this.pendingThinking.push(...carried.blocks);
