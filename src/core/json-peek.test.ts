@@ -44,14 +44,31 @@ describe('json-peek', () => {
     expect(Object.fromEntries([...jsonMembers(unicode)!].map(([key, range]) => [key, jsonString(unicode, range)]))).toEqual({ modèle: 'été', 路径: '中文😀', k: '' });
   });
 
-  it('shares a whole-body walk within an event-loop turn and walks the body again after it', async () => {
+  it('walks a whole buffer once for its life: later peeks, in later event-loop turns too, get what the walk found', async () => {
     const after = '{"x":1,"model":"bbbb"}';
     const buf = Buffer.from('{"model":"a"}'.padEnd(after.length, ' '));
     const first = jsonMembers(buf);
-    expect(jsonMembers(buf)).toBe(first);
-    buf.write(after);
     await new Promise((resolve) => setImmediate(resolve));
-    expect(jsonString(buf, jsonMembers(buf)?.get('model'))).toBe('bbbb');
+    expect(jsonMembers(buf)).toBe(first);
+    // Documented: a buffer's bytes are taken as unchanging once walked; other bytes are another buffer.
+    buf.write(after);
+    expect(jsonMembers(buf)).toBe(first);
+    const copy = Buffer.from(buf);
+    expect(jsonString(copy, jsonMembers(copy)?.get('model'))).toBe('bbbb');
+  });
+
+  it('lists the items of a top-level array from the whole walk, the same as a walk of the array, as a copy the caller owns', () => {
+    const text = '{"input":[{"a":[1,2]},"x",[3]],"tools":[],"n":[ 1 , 2 ]}';
+    const buf = Buffer.from(text);
+    const members = jsonMembers(buf)!;
+    const fresh = Buffer.from(text);
+    for (const key of ['input', 'tools', 'n']) expect(jsonItems(buf, members.get(key)), key).toEqual(jsonItems(fresh, members.get(key)));
+    const items = jsonItems(buf, members.get('input'))!;
+    items.pop();
+    expect(jsonItems(buf, members.get('input'))).toHaveLength(3);
+    // A range inside a member is not a top-level array: walked as asked.
+    const inner = jsonMembers(buf, items[0])!.get('a')!;
+    expect(jsonItems(buf, inner)?.map((r) => jsonValue(buf, r))).toEqual([1, 2]);
   });
 
   it('lists array items and tells kinds apart', () => {
