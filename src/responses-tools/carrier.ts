@@ -19,7 +19,7 @@ const MAX_INFLATED = 4 * 1024 * 1024;
  * used first out.
  */
 const OPENED_MAX_CHARS = 16 * 1024 * 1024;
-const opened = new Map<string, { blob: string; key: string; value: unknown }>();
+const opened = new Map<string, { tag: string; blob: string; key: string; value: unknown }>();
 let openedChars = 0;
 
 const tagOf = (blob: string) => blob.slice(blob.lastIndexOf('.') + 1);
@@ -32,7 +32,7 @@ function remember(blob: string, key: string, value: unknown): void {
     opened.delete(tagged);
     openedChars -= replaced.blob.length;
   }
-  opened.set(tagged, { blob, key, value: deepFreeze(value) });
+  opened.set(tagged, { tag: tagged, blob, key, value: deepFreeze(value) });
   openedChars += blob.length;
   for (const [old, entry] of opened) {
     if (openedChars <= OPENED_MAX_CHARS) break;
@@ -61,8 +61,10 @@ export function openCarrier(prefix: string, blob: unknown, key: string): unknown
   const tagged = tagOf(blob);
   const known = opened.get(tagged);
   if (known && known.key === key && known.blob === blob) {
+    // Moved to the end under the tag it was remembered with: a tag cut from this request's blob would keep the
+    // whole new blob alive as the key, and a long session's blobs would pile up in the old generation.
     opened.delete(tagged);
-    opened.set(tagged, known);
+    opened.set(known.tag, known);
     return known.value;
   }
   const value = verifyAndInflate(prefix, blob, key);

@@ -30,11 +30,14 @@ const KEPT_CONTENT = 5;
 /** Reasoning summary texts (no translator reads them; kept so that they need not be parsed). */
 const KEPT_SUMMARY = 6;
 const KEPT_INPUT = 7;
+/** A reasoning item's `encrypted_content`: a translator reads it through `KeptBody.original`, never moves it. */
+const KEPT_BLOB = 8;
 
 export interface ScanPlaces {
   functionArguments: boolean;
   imageUrls: boolean;
   customToolInputs?: boolean;
+  encryptedContent?: boolean;
 }
 
 /** Kept strings, in body order: `[start, end, kind]` per string, `start`/`end` around its quotes. */
@@ -54,6 +57,7 @@ const KEY_IMAGE_URL = Buffer.from('image_url');
 const KEY_URL = Buffer.from('url');
 const KEY_INSTRUCTIONS = Buffer.from('instructions');
 const KEY_INPUT = Buffer.from('input');
+const KEY_ENCRYPTED_CONTENT = Buffer.from('encrypted_content');
 
 const TYPE_OTHER = 0;
 const TYPE_FUNCTION_CALL = 1;
@@ -62,9 +66,11 @@ const TYPE_IMAGE_PART = 3;
 const TYPE_SUMMARY_TEXT = 4;
 const TYPE_MESSAGE = 5;
 const TYPE_CUSTOM_TOOL_CALL = 6;
+const TYPE_REASONING = 7;
 const TYPES: [Buffer, number][] = [
   [Buffer.from('function_call'), TYPE_FUNCTION_CALL],
   [Buffer.from('custom_tool_call'), TYPE_CUSTOM_TOOL_CALL],
+  [Buffer.from('reasoning'), TYPE_REASONING],
   [Buffer.from('input_text'), TYPE_TEXT_PART],
   [Buffer.from('output_text'), TYPE_TEXT_PART],
   [Buffer.from('text'), TYPE_TEXT_PART],
@@ -388,6 +394,7 @@ class Scanner {
           else this.text(KEPT_TEXT);
         } else if (length === 9 && this.places.functionArguments && this.is(length, KEY_ARGUMENTS)) this.text(KEPT_ARGUMENTS);
         else if (length === 5 && this.places.customToolInputs && this.is(length, KEY_INPUT)) this.text(KEPT_INPUT);
+        else if (length === 17 && this.places.encryptedContent && this.is(length, KEY_ENCRYPTED_CONTENT)) this.text(KEPT_BLOB);
         else if (length === 7 && b[this.i] === OPEN_ARRAY && this.is(length, KEY_SUMMARY)) this.parts(KEPT_SUMMARY);
         else this.skip();
       } while (this.next(CLOSE_OBJECT));
@@ -401,6 +408,7 @@ class Scanner {
       let kind = scratch[at + 2]!;
       if (kind === KEPT_ARGUMENTS && type !== TYPE_FUNCTION_CALL) continue;
       if (kind === KEPT_INPUT && type !== TYPE_CUSTOM_TOOL_CALL) continue;
+      if (kind === KEPT_BLOB && type !== TYPE_REASONING) continue;
       if (kind === KEPT_CONTENT) kind = assistant ? KEPT_ASSISTANT : KEPT_TEXT;
       const to = kept * 3;
       scratch[to] = scratch[at]!;

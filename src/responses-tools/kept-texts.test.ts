@@ -153,3 +153,34 @@ describe('texts kept as bytes', () => {
     expect(kept.restore(JSON.stringify(kept.json))!.toString()).toBe(raw.toString());
   });
 });
+
+describe('kept encrypted_content', () => {
+  const blob = (n: number) => `ccrx.${'A'.repeat(40 + n)}.tag${n}`;
+  const request = {
+    model: 'm',
+    instructions: code(20_000),
+    input: [
+      { type: 'reasoning', id: 'r1', summary: [], encrypted_content: blob(1) },
+      { type: 'reasoning', id: 'r2', summary: [], encrypted_content: `ccrx.${'B'.repeat(40)}\\/é.t` },
+      { type: 'message', role: 'user', content: 'short', encrypted_content: blob(3) },
+      { type: 'reasoning', id: 'r4', summary: [], encrypted_content: 'short' },
+    ],
+  };
+
+  it('keeps it out of the parse on reasoning items only, and gives back exactly what JSON.parse reads', () => {
+    const raw = Buffer.from(JSON.stringify(request).replace('\\\\/', '\\/'));
+    const expected = JSON.parse(raw.toString()) as typeof request;
+    const plain = keepTexts(raw, everywhere)!;
+    expect((plain.json as typeof request).input[0]!.encrypted_content).toBe(blob(1));
+    const kept = keepTexts(raw, { ...everywhere, encryptedContent: true })!;
+    const items = (kept.json as typeof request).input;
+    expect(items[0]!.encrypted_content).not.toBe(blob(1));
+    expect(items.map((item) => kept.original(item.encrypted_content))).toEqual(expected.input.map((item) => item.encrypted_content));
+    // Not a reasoning item, or too short: parsed as usual.
+    expect(items[2]!.encrypted_content).toBe(blob(3));
+    expect(items[3]!.encrypted_content).toBe('short');
+    for (const other of ['x', 5, undefined, items[0]!.encrypted_content.slice(0, -1)]) expect(kept.original(other)).toBe(other);
+    // Moved as it is (a translator that sends it on), it goes back as the bytes Codex sent.
+    expect(kept.restore(JSON.stringify(kept.json))!.toString()).toBe(raw.toString());
+  });
+});

@@ -43,6 +43,11 @@ export interface KeptTextPlaces {
   imageUrls: boolean;
   /** custom tool call `input` moved as it is (the messages-translator's `tool_use.input`; not the chat-translator, which serializes it into arguments) */
   customToolInputs?: boolean;
+  /**
+   * reasoning items' `encrypted_content` kept out of the text to parse, read only through `original`: a long
+   * session's blobs are most of what is left to parse once texts are kept, and a translator opens few of them
+   */
+  encryptedContent?: boolean;
 }
 
 export interface KeptBody {
@@ -55,6 +60,8 @@ export interface KeptBody {
    * without quotes; UTF-8), put back by `restore` like a kept text: a translator's own carried reasoning, say.
    */
   keep(content: Buffer): string;
+  /** The string a marker of this body stands for (a kept `encrypted_content`, say); any other value as it is. */
+  original(value: unknown): unknown;
 }
 
 /**
@@ -81,7 +88,21 @@ export function keepTexts(body: Buffer, places: KeptTextPlaces): KeptBody | unde
     json,
     restore: (serialized) => restore(serialized, body, scanned.ranges, added),
     keep: (content) => `\u0001${nonce}:${scanned.count + added.push(content) - 1}\u0001`,
+    original: (value) => originalOf(value, body, scanned),
   };
+}
+
+const MARKER_START = `\u0001${nonce}:`;
+
+function originalOf(value: unknown, body: Buffer, { ranges, count }: Scanned): unknown {
+  if (typeof value !== 'string' || !value.startsWith(MARKER_START) || !value.endsWith('\u0001')) return value;
+  const id = Number(value.slice(MARKER_START.length, -1));
+  if (!Number.isInteger(id) || id < 0 || id >= count) return value;
+  const start = ranges[id * 3]!;
+  const end = ranges[id * 3 + 1]!;
+  // A blob has no escapes: its bytes are its text (checked as JSON.parse checks them when it was kept).
+  const text = body.toString('utf8', start + 1, end - 1);
+  return text.includes('\\') ? (JSON.parse(body.toString('utf8', start, end)) as string) : text;
 }
 
 /** Each kept string's marker: its own index, or for an assistant text the index of the first equal one. */

@@ -14,7 +14,7 @@ const NAME = 'chat-translator';
 const STATE = Symbol(NAME);
 
 /** The translator moves call arguments and image URLs as they are (messages.ts), so they too can stay bytes. */
-const KEPT_PLACES: KeptTextPlaces = { functionArguments: true, imageUrls: true };
+const KEPT_PLACES: KeptTextPlaces = { functionArguments: true, imageUrls: true, encryptedContent: true };
 
 type ExchangeState = { kind: 'models' } | { kind: 'responses'; request: TranslatedRequest; reading: Reading; stream: ResponseStream | undefined };
 
@@ -89,7 +89,7 @@ function translator(options: ChatTranslatorOptions, settings: Settings, cache: R
         body = Buffer.from(JSON.stringify(request.body));
       } else {
         if (!store) refuseStateful(parsed, 'Chat Completions');
-        request = translateRequest(parsed, settings, deferred ? { ...context, keep: deferred.keep } : context);
+        request = translateRequest(parsed, settings, deferred ? { ...context, keep: deferred.keep, original: deferred.original } : context);
         body = deferred?.restore(JSON.stringify(request.body));
         if (!body) {
           if (deferred) request = translateRequest(ex.inbound.json(), settings, context);

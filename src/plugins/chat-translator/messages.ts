@@ -20,6 +20,8 @@ export interface BuilderOptions {
   cache?: ReasoningCache;
   /** Marks a text the body keeps as bytes (the request's texts are kept by keepTexts: see index.ts). */
   keep?: (content: Buffer) => string;
+  /** Reads a kept `encrypted_content` (the request's blobs are kept out of the parse). */
+  original?: (value: unknown) => unknown;
 }
 
 interface ToolGroup {
@@ -108,14 +110,15 @@ export class MessageBuilder {
   private reasoning(item: JsonObject): void {
     // Codex puts a response's reasoning before its message and calls: a reasoning item starts a new response.
     this.mergeable = undefined;
-    const carried = decodeCarrier(item.encrypted_content, this.o.carrierKey);
+    const blob = this.o.original ? this.o.original(item.encrypted_content) : item.encrypted_content;
+    const carried = decodeCarrier(blob, this.o.carrierKey);
     if (carried?.field === THINK_FIELD) return;
     // The carried text is only moved into the Chat message: kept as bytes when the body keeps texts.
     const text = carried?.text && this.o.keep ? this.o.keep(carriedTextBytes(carried)) : (carried?.text ?? (typeof item.id === 'string' ? this.o.cache?.get(item.id) : undefined));
     if (carried?.details?.length) this.pendingDetails = [...(this.pendingDetails ?? []), ...carried.details];
     if (text) this.pendingReasoning = this.pendingReasoning ? `${this.pendingReasoning}\n\n${text}` : text;
     else if (carried) return;
-    else if (typeof item.encrypted_content === 'string' && !item.encrypted_content.startsWith(CARRIER_PREFIX)) {
+    else if (typeof blob === 'string' && !blob.startsWith(CARRIER_PREFIX)) {
       this.o.log.debug('chat-translator: dropping a foreign reasoning item');
     }
   }

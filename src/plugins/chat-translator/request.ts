@@ -14,6 +14,8 @@ export interface TranslateContext {
   cache?: ReasoningCache;
   /** The kept body's `keep`, when the source is a kept body's json. */
   keep?: (content: Buffer) => string;
+  /** The kept body's `original`: a reasoning item's `encrypted_content` is kept out of the parse. */
+  original?: (value: unknown) => unknown;
 }
 
 /** Builds the Chat Completions body from scratch: nothing Codex-only reaches the upstream unless mapped here. */
@@ -23,7 +25,7 @@ export function translateRequest(source: unknown, settings: Settings, ctx: Trans
   const images = quirks.imageModels.some((p) => matchPattern(p, upstreamModel));
   const { tools, map } = convertTools(raw.tools, ctx.log);
 
-  const builder = new MessageBuilder({ map, images, reasoningField: quirks.reasoningField, log: ctx.log, carrierKey: ctx.carrierKey, cache: ctx.cache, keep: ctx.keep });
+  const builder = new MessageBuilder({ map, images, reasoningField: quirks.reasoningField, log: ctx.log, carrierKey: ctx.carrierKey, cache: ctx.cache, keep: ctx.keep, original: ctx.original });
   if (typeof raw.instructions === 'string' && raw.instructions.trim()) builder.system.push(raw.instructions);
   if (typeof raw.system === 'string' && raw.system.trim()) builder.system.push(raw.system);
   builder.replayFrom = quirks.reasoningReplay === 'after-last-user' ? lastUserIndex(items) : -1;

@@ -17,6 +17,8 @@ export interface TranslateContext {
   carrierKey?: string;
   /** What an earlier plugin knows of the model (Copilot's `/models`), over the configured tables. */
   model?: ModelInfo & { minThinkingBudget?: number; maxThinkingBudget?: number };
+  /** The kept body's `original`: a reasoning item's `encrypted_content` is kept out of the parse. */
+  original?: (value: unknown) => unknown;
 }
 
 /** Builds the Messages body from scratch: nothing Codex-only reaches the upstream unless mapped here. */
@@ -30,7 +32,7 @@ export function translateRequest(source: unknown, settings: Settings, ctx: Trans
   let thinking: Thinking | undefined = thinkingFor(effort, info.thinking, maxTokens, settings.budgets, ctx.model);
 
   // Without thinking, carried thinking is never sent: its carriers are not opened (a long history has hundreds).
-  const builder = new TurnBuilder({ map, images: info.images, upstreamModel, thinking: thinking !== undefined, carrierKey: ctx.carrierKey, log: ctx.log });
+  const builder = new TurnBuilder({ map, images: info.images, upstreamModel, thinking: thinking !== undefined, carrierKey: ctx.carrierKey, original: ctx.original, log: ctx.log });
   for (const item of items) builder.add(item);
   const system = [raw.instructions, raw.system].filter((s): s is string => typeof s === 'string' && s.trim() !== '');
   system.push(...builder.system);

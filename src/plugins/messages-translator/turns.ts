@@ -22,6 +22,8 @@ export interface TurnOptions {
   /** Whether the request thinks: without, reasoning items are dropped unopened (their thinking would not be sent). */
   thinking: boolean;
   carrierKey?: string;
+  /** Reads a kept `encrypted_content` (the request's blobs are kept out of the parse). */
+  original?: (value: unknown) => unknown;
   log: Logger;
 }
 
@@ -122,12 +124,13 @@ export class TurnBuilder {
 
   private reasoning(item: JsonObject): void {
     if (!this.o.thinking) return;
-    const carried = openThinking(item.encrypted_content, this.o.carrierKey);
+    const blob = this.o.original ? this.o.original(item.encrypted_content) : item.encrypted_content;
+    const carried = openThinking(blob, this.o.carrierKey);
     if (carried && carried.model === this.o.upstreamModel) {
       this.pendingThinking.push(...carried.blocks);
       return;
     }
-    const why = carried ? 'written by another model' : typeof item.encrypted_content === 'string' && item.encrypted_content.startsWith(THINKING_PREFIX) ? 'altered or sealed with another key' : 'not from this translator';
+    const why = carried ? 'written by another model' : typeof blob === 'string' && blob.startsWith(THINKING_PREFIX) ? 'altered or sealed with another key' : 'not from this translator';
     this.o.log.debug({ why }, 'messages-translator: dropping a reasoning item whose thinking cannot be sent back');
   }
 
