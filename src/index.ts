@@ -11,7 +11,7 @@ export { allMatching, convertTools, customInput, FieldDecoder, lookupPattern, ma
 export { ResponsesWriter, newResponsesId, type ResponsesWriterOptions, type ResponsesUsage, type ResponsesFailure, type TerminalStatus, type OutputItem, type ReasoningItem, type MessageItem, type ContentPart, type ContentPartType, type FunctionCallItem, type CustomToolCallItem, tapTranslatedStreams, translatedVerdict, streamFailureOf, parseJsonBody, type TranslatedStream, type TranslatorStreams, type TranslatedAnswer } from './responses-stream/index.js';
 export { readErrorBody, headerValue, retryAfter, type ResponseHeaders, type RetryAfter } from './upstream-errors/index.js';
 export { jsonMembers, jsonItems, jsonKind, jsonString, jsonValue, PEEK_MIN_BYTES, type JsonRange, type JsonKind } from './core/json-peek.js';
-export { requestModel } from './codex/request-model.js';
+export { requestModel, rememberRequestModel } from './codex/request-model.js';
 export { resolvePluginOptions, type Builtins } from './core/loader.js';
 export { createLogger, type Logger } from './core/logger.js';
 export * from './redact/index.js';

@@ -1,1 +1,1 @@
-export { requestModel } from '../core/request-model.js';
+export { requestModel, rememberRequestModel } from '../core/request-model.js';

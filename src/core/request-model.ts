@@ -17,4 +17,15 @@ export function requestModel(inbound: InboundRequest): string | undefined {
   return found;
 }
 
+/**
+ * For a plugin that parsed the request itself (a translator reading a body whose texts it kept as bytes): the model
+ * it read, so that the request log and later plugins do not walk the whole body again for it. The first answer
+ * stands; pass the parse of the body's own bytes (its top-level `model`, as `JSON.parse` reads it), nothing else.
+ */
+export function rememberRequestModel(inbound: InboundRequest, parsed: unknown): void {
+  if (seen.has(inbound)) return;
+  const model = modelField(parsed);
+  seen.set(inbound, typeof model === 'string' && model ? model : undefined);
+}
+
 const modelField = (body: unknown): unknown => (typeof body === 'object' && body !== null ? (body as { model?: unknown }).model : undefined);

@@ -1,4 +1,4 @@
-import { cachedCatalog, definePlugin, keepTexts, MODELS_TIMEOUT_MS, GatewayError, isObject, readApiKeyEnv, refuseStateful, tapTranslatedStreams, translatedVerdict, type Exchange, type JsonObject, type KeptTextPlaces, type Logger, type PluginApi, type Reply, type ResponseStoreHandle, type TranslatorStreams } from '../../index.js';
+import { cachedCatalog, definePlugin, keepTexts, rememberRequestModel, MODELS_TIMEOUT_MS, GatewayError, isObject, readApiKeyEnv, refuseStateful, tapTranslatedStreams, translatedVerdict, type Exchange, type JsonObject, type KeptTextPlaces, type Logger, type PluginApi, type Reply, type ResponseStoreHandle, type TranslatorStreams } from '../../index.js';
 import { upstreamHttpError } from './errors.js';
 import { codexCatalog, parseModelList, type UpstreamModel } from './models.js';
 import { completionChunks, translateCompletion } from './non-stream.js';
@@ -81,6 +81,7 @@ function translator(options: ChatTranslatorOptions, settings: Settings, cache: R
     const context = { log: ex.log, carrierKey: options.carrierKey, cache };
     const { request, body } = tooDeepIsInvalid(() => {
       const deferred = keepTexts(ex.inbound.body, KEPT_PLACES);
+      if (deferred) rememberRequestModel(ex.inbound, deferred.json);
       const parsed = deferred ? deferred.json : ex.inbound.json();
       let request: TranslatedRequest;
       let body: Buffer | undefined;

@@ -1,4 +1,4 @@
-import { cachedCatalog, definePlugin, MODELS_TIMEOUT_MS, GatewayError, isObject, keepTexts, readApiKeyEnv, refuseStateful, tapTranslatedStreams, translatedVerdict, type Exchange, type JsonObject, type ResponseStoreHandle, type Logger, type PluginApi, type Reply, type TranslatorStreams, type UpstreamModelInfo } from '../../index.js';
+import { cachedCatalog, definePlugin, MODELS_TIMEOUT_MS, GatewayError, isObject, keepTexts, rememberRequestModel, readApiKeyEnv, refuseStateful, tapTranslatedStreams, translatedVerdict, type Exchange, type JsonObject, type ResponseStoreHandle, type Logger, type PluginApi, type Reply, type TranslatorStreams, type UpstreamModelInfo } from '../../index.js';
 import { upstreamHttpError } from './errors.js';
 import { codexCatalog, parseModelList } from './models.js';
 import { messageEvents, translateMessage } from './non-stream.js';
@@ -111,6 +111,7 @@ function translator(options: MessagesTranslatorOptions, settings: Settings, log:
     const context: TranslateContext = { log: ex.log, carrierKey: options.carrierKey, model: hintOf(ex.upstream.model) };
     // Long texts stay the bytes Codex sent (upstream-body.ts); the store reads and keeps the request parsed whole.
     const kept = keepTexts(ex.inbound.body, KEPT_PLACES);
+    if (kept) rememberRequestModel(ex.inbound, kept.json);
     const head = kept ? kept.json : ex.inbound.json();
     let upstream: UpstreamBody;
     if (store?.wants(head) && isObject(head)) {
