@@ -147,6 +147,17 @@ describe('request mapping: alternation and tool results', () => {
     const noImages = translate({ model: 'kimi-k2-0905', input }, { preset: 'kimi' });
     expect(turnsOf(noImages.body)[0]!.content[1]).toEqual({ type: 'text', text: IMAGE_OMITTED });
   });
+
+  it('sends a note, not an image the API refuses, for a data URL with no data or not in base64; reads parameters before ;base64', () => {
+    const image = (url: string) => ({ type: 'input_image', image_url: url });
+    const input = [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'look' }, image('data:image/png;base64,'), image('data:image/png,%89PNG'), image('data:image/PNG;name=a.png;base64,iVBORw0KGgo=')] }];
+    const { body } = translate(claude({ input }));
+    expect(checkRequest(body, signer)).toBeUndefined();
+    const [, empty, notBase64, named] = turnsOf(body)[0]!.content;
+    expect(empty).toEqual({ type: 'text', text: '[image omitted: its data URL holds no data]' });
+    expect(notBase64).toEqual({ type: 'text', text: '[image omitted: a data URL that is not base64]' });
+    expect(named).toMatchObject({ type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' } });
+  });
 });
 
 describe('request mapping: thinking, limits and choices', () => {

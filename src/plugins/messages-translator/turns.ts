@@ -202,12 +202,16 @@ export class TurnBuilder {
   private image(part: JsonObject): Block {
     const url = imageUrl(part);
     if (!this.o.images || !url) return { type: 'text', text: IMAGE_OMITTED };
-    const data = /^data:([^;,]+);base64,(.*)$/s.exec(url);
+    // Parameters may stand between the media type and `;base64` (`data:image/png;name=a.png;base64,...`).
+    const data = /^data:([^;,]+)(?:;[^;,]*)*?;base64,(.*)$/is.exec(url);
     if (data) {
       const mediaType = data[1]!.toLowerCase();
       if (!IMAGE_TYPES.has(mediaType)) return { type: 'text', text: `[image omitted: ${mediaType} is not a type the Messages API takes]` };
-      return { type: 'image', source: { type: 'base64', media_type: mediaType, data: data[2]! } };
+      // The API refuses an empty image with a 400 for the whole turn; the rest of the turn can still go.
+      if (!data[2]) return { type: 'text', text: '[image omitted: its data URL holds no data]' };
+      return { type: 'image', source: { type: 'base64', media_type: mediaType, data: data[2] } };
     }
+    if (/^data:/i.test(url)) return { type: 'text', text: '[image omitted: a data URL that is not base64]' };
     if (/^https?:\/\//i.test(url)) return { type: 'image', source: { type: 'url', url } };
     return { type: 'text', text: '[image omitted: not a data or http URL]' };
   }
