@@ -19,6 +19,8 @@ export interface TranslateContext {
   model?: ModelInfo & { minThinkingBudget?: number; maxThinkingBudget?: number };
   /** The kept body's `original`: a reasoning item's `encrypted_content` is kept out of the parse. */
   original?: (value: unknown) => unknown;
+  /** The kept body's `keep`, when the source is a kept body's json. */
+  keep?: (content: Buffer) => string;
 }
 
 /** Builds the Messages body from scratch: nothing Codex-only reaches the upstream unless mapped here. */
@@ -32,7 +34,7 @@ export function translateRequest(source: unknown, settings: Settings, ctx: Trans
   let thinking: Thinking | undefined = thinkingFor(effort, info.thinking, maxTokens, settings.budgets, ctx.model);
 
   // Without thinking, carried thinking is never sent: its carriers are not opened (a long history has hundreds).
-  const builder = new TurnBuilder({ map, images: info.images, upstreamModel, thinking: thinking !== undefined, carrierKey: ctx.carrierKey, original: ctx.original, log: ctx.log });
+  const builder = new TurnBuilder({ map, images: info.images, upstreamModel, thinking: thinking !== undefined, carrierKey: ctx.carrierKey, original: ctx.original, keep: ctx.keep, log: ctx.log });
   for (const item of items) builder.add(item);
   const system = [raw.instructions, raw.system].filter((s): s is string => typeof s === 'string' && s.trim() !== '');
   system.push(...builder.system);

@@ -1,5 +1,5 @@
 import { imageUrl, isImagePart, isObject, partText, textOf, type JsonObject, type Logger, type ToolMap } from '../../index.js';
-import { openThinking, THINKING_PREFIX, type ThinkingBlock } from './carrier.js';
+import { keptThinking, openThinking, THINKING_PREFIX, type ThinkingBlock } from './carrier.js';
 
 export type Role = 'user' | 'assistant';
 export type Block = JsonObject & { type: string };
@@ -24,6 +24,8 @@ export interface TurnOptions {
   carrierKey?: string;
   /** Reads a kept `encrypted_content` (the request's blobs are kept out of the parse). */
   original?: (value: unknown) => unknown;
+  /** Marks a text the body keeps as bytes (carried thinking, when the request's texts are kept: upstream-body.ts). */
+  keep?: (content: Buffer) => string;
   log: Logger;
 }
 
@@ -127,7 +129,7 @@ export class TurnBuilder {
     const blob = this.o.original ? this.o.original(item.encrypted_content) : item.encrypted_content;
     const carried = openThinking(blob, this.o.carrierKey);
     if (carried && carried.model === this.o.upstreamModel) {
-      this.pendingThinking.push(...carried.blocks);
+      this.pendingThinking.push(...(this.o.keep ? keptThinking(carried, this.o.keep) : carried.blocks));
       return;
     }
     const why = carried ? 'written by another model' : typeof blob === 'string' && blob.startsWith(THINKING_PREFIX) ? 'altered or sealed with another key' : 'not from this translator';

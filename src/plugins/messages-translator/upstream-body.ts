@@ -28,7 +28,7 @@ export function translateKept(kept: KeptBody | undefined, parse: () => unknown, 
     let body: Buffer | undefined;
     let request: TranslatedRequest | undefined;
     try {
-      request = translateRequest(kept.json, settings, { ...ctx, original: kept.original });
+      request = translateRequest(kept.json, settings, { ...ctx, original: kept.original, keep: kept.keep });
       body = kept.restore(JSON.stringify(request.body));
     } catch {
       // The parse path below answers with the error the request deserves.
