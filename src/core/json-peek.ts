@@ -1,3 +1,5 @@
+import { BACKSLASH, CLOSE_ARRAY, CLOSE_OBJECT, COLON, COMMA, OPEN_ARRAY, OPEN_OBJECT, QUOTE } from '../json/bytes.js';
+
 /**
  * Reads a few fields of a JSON body without parsing all of it. Codex sends 50 KB and larger bodies on every
  * request, and a plugin that only needs `model` or the type of the last `input` item should not pay for a full
@@ -24,14 +26,6 @@ export interface JsonRange {
 
 export type JsonKind = 'object' | 'array' | 'string' | 'number' | 'boolean' | 'null';
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_OBJECT = 0x7b;
-const CLOSE_OBJECT = 0x7d;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_ARRAY = 0x5d;
-const COMMA = 0x2c;
-const COLON = 0x3a;
 
 class Malformed extends Error {}
 const malformed = (): never => {

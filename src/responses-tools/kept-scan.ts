@@ -1,3 +1,5 @@
+import { BACKSLASH, CLOSE_ARRAY, CLOSE_OBJECT, COLON, COMMA, OPEN_ARRAY, OPEN_OBJECT, QUOTE } from '../json/bytes.js';
+
 /**
  * The one pass over a Responses request's bytes that finds the texts `keepTexts` keeps. A long session is about
  * 8,700 strings in a megabyte: this walks them once, knowing only the places of the Responses shape where a
@@ -10,14 +12,6 @@
  * place is valid JSON exactly when the body is). Anything it does not expect ends the scan (`undefined`).
  */
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_OBJECT = 0x7b;
-const CLOSE_OBJECT = 0x7d;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_ARRAY = 0x5d;
-const COMMA = 0x2c;
-const COLON = 0x3a;
 
 /** Kinds of kept range. */
 export const KEPT_TEXT = 1;
@@ -79,7 +73,7 @@ const TYPES: [Buffer, number][] = [
   [Buffer.from('summary_text'), TYPE_SUMMARY_TEXT],
   [Buffer.from('message'), TYPE_MESSAGE],
 ];
-const ASSISTANT = Buffer.from('assistant');
+const ROLES: [Buffer, boolean][] = [[Buffer.from('assistant'), true]];
 
 /** Thrown to end the scan at anything unexpected; the caller parses the body instead. */
 class Unexpected extends Error {}
@@ -234,36 +228,31 @@ class Scanner {
 
   /** The type (or role) string at `i`, as one of the TYPE_ codes; moves past it. */
   typeValue(): number {
+    return this.nameValue(TYPES, TYPE_OTHER);
+  }
+
+  isAssistant(): boolean {
+    return this.nameValue(ROLES, false);
+  }
+
+  /** Reads the value at `i`: the code of the name it spells, as sent, or `other` for anything else. */
+  nameValue<T>(names: readonly (readonly [Buffer, T])[], other: T): T {
     const b = this.b;
     if (b[this.i] !== QUOTE) {
       this.skip();
-      return TYPE_OTHER;
+      return other;
     }
     const start = this.i + 1;
     const end = this.stringEnd(this.i);
     this.i = end + 1;
     const length = end - start;
-    for (const [name, code] of TYPES) {
+    for (const [name, code] of names) {
       if (name.length !== length) continue;
       let k = 0;
       while (k < length && b[start + k] === name[k]) k += 1;
       if (k === length) return code;
     }
-    return TYPE_OTHER;
-  }
-
-  isAssistant(): boolean {
-    const b = this.b;
-    if (b[this.i] !== QUOTE) {
-      this.skip();
-      return false;
-    }
-    const start = this.i + 1;
-    const end = this.stringEnd(this.i);
-    this.i = end + 1;
-    if (end - start !== ASSISTANT.length) return false;
-    for (let k = 0; k < ASSISTANT.length; k++) if (b[start + k] !== ASSISTANT[k]) return false;
-    return true;
+    return other;
   }
 
   /** A string that may be kept as `kind`; anything else is skipped. Returns whether the value was a string. */
