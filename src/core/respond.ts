@@ -63,8 +63,9 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
 
   function openEvents(status: number, headers: Record<string, string | string[]>): Promise<void> {
     mode = 'events';
-    // The head and the opening events leave with the first upstream bytes when these arrive in the same turn.
-    hold();
+    // Not held for the upstream's first bytes: the head and the opening events leave as soon as the upstream's status
+    // is known, before its first events are read and translated (which the first byte to Codex then no longer waits
+    // for), at the price of one more write where those came with the head.
     writeHead(status, { ...forwardableHeaders(headers, ['content-length', 'content-encoding']), 'content-type': SSE_CONTENT_TYPE, 'cache-control': 'no-cache' });
     return writeEvents(hooks.streamOpen.call([], ex));
   }

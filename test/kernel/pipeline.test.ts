@@ -1,3 +1,4 @@
+import { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { definePlugin, GatewayError, jsonEvent, Stage, type Plugin } from '../../src/index.js';
 import { sendSse, responsesTextStream, sseText, startMockUpstream } from '../support/mock-upstream.js';
@@ -214,6 +215,48 @@ describe('on-demand stream taps', () => {
     const { gw } = await gatewayWith((_req, res) => void res.writeHead(200, { 'content-type': 'text/event-stream' }).end(raw), [upper]);
     expect(await (await fetch(`${gw.url}/v1/responses`, { method: 'POST', body: 'bytes' })).text()).toBe(raw);
     expect(await (await fetch(`${gw.url}/v1/responses`, { method: 'POST', body: 'events' })).text()).toBe('data: {"TYPE":"A"}\n\n');
+  });
+});
+
+describe('the first byte of an event stream', () => {
+  it('the head and the opening events leave before the first upstream events are read, even when these came with the head', async () => {
+    const order: string[] = [];
+    const opener = definePlugin({
+      name: 'opener',
+      apply({ hooks }) {
+        hooks.streamOpen.tap('opener', (events) => [...events, { event: 'response.created', data: '{"type":"response.created","mark":"opening"}' }]);
+        hooks.streamChunk.tap('opener', (events) => {
+          order.push('translate');
+          return events;
+        });
+      },
+    });
+    // The whole answer in one write with its head: the gateway reads head, events and end in one turn.
+    const { gw } = await gatewayWith((_req, res) => void res.writeHead(200, { 'content-type': 'text/event-stream' }).end(sseText(responsesTextStream('hi'))), [opener]);
+    // Which socket writes carry the opening event, in order with the stream tap's calls.
+    type Chunk = { chunk: Buffer | string };
+    const proto = Socket.prototype as unknown as { _write: (data: Buffer | string, ...rest: unknown[]) => void; _writev: (chunks: Chunk[], ...rest: unknown[]) => void };
+    const { _write: write, _writev: writev } = proto;
+    const note = (data: Buffer | string) => {
+      if (String(data).includes('"mark":"opening"')) order.push('opening written');
+    };
+    proto._write = function (this: Socket, data, ...rest) {
+      note(data);
+      return write.call(this, data, ...rest);
+    };
+    proto._writev = function (this: Socket, chunks, ...rest) {
+      for (const { chunk } of chunks) note(chunk);
+      return writev.call(this, chunks, ...rest);
+    };
+    try {
+      const text = await (await fetch(`${gw.url}/v1/responses`, { method: 'POST', body: '{}' })).text();
+      expect(text.indexOf('"mark":"opening"')).toBeLessThan(text.indexOf('response.completed'));
+    } finally {
+      proto._write = write;
+      proto._writev = writev;
+    }
+    expect(order[0]).toBe('opening written');
+    expect(order).toContain('translate');
   });
 });
 
