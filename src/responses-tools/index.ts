@@ -10,3 +10,4 @@ export { FieldDecoder } from './field-decoder.js';
 export { checkBaseUrl, invalidRequest, readRequestHead, type RequestHead, type TranslatedBody } from './request-head.js';
 export { cachedCatalog, MODELS_TIMEOUT_MS, readApiKeyEnv, refuseStateful } from './translator-setup.js';
 export { keepTexts, type KeptBody, type KeptTextPlaces } from './kept-texts.js';
+export { BytesCache } from './bytes-cache.js';

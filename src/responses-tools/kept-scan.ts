@@ -26,18 +26,23 @@ const KEPT_SUMMARY = 6;
 const KEPT_INPUT = 7;
 /** A reasoning item's `encrypted_content`: a translator reads it through `KeptBody.original`, never moves it. */
 const KEPT_BLOB = 8;
+/** The top-level `tools` array, whole (its range is the array's, not a string's): read only through `KeptBody.original`. */
+export const KEPT_TOOLS = 9;
 
 export interface ScanPlaces {
   functionArguments: boolean;
   imageUrls: boolean;
   customToolInputs?: boolean;
   encryptedContent?: boolean;
+  tools?: boolean;
 }
 
 /** Kept strings, in body order: `[start, end, kind]` per string, `start`/`end` around its quotes. */
 export interface Scanned {
   ranges: Int32Array;
   count: number;
+  /** The top-level `tools` array's bytes, `[start, end)`: the same on every turn of a session. */
+  tools: [number, number] | undefined;
 }
 
 const KEY_TYPE = Buffer.from('type');
@@ -52,6 +57,7 @@ const KEY_URL = Buffer.from('url');
 const KEY_INSTRUCTIONS = Buffer.from('instructions');
 const KEY_INPUT = Buffer.from('input');
 const KEY_ENCRYPTED_CONTENT = Buffer.from('encrypted_content');
+const KEY_TOOLS = Buffer.from('tools');
 
 const TYPE_OTHER = 0;
 const TYPE_FUNCTION_CALL = 1;
@@ -86,6 +92,7 @@ class Scanner {
   i = 0;
   keyStart = 0;
   count = 0;
+  tools: [number, number] | undefined;
   /**
    * Set when an assistant message has more than one text part (its joined text could equal another's) or a text
    * escaped otherwise than JSON.stringify escapes (it could equal a text sent in other bytes): then equal bytes no
@@ -267,6 +274,11 @@ class Scanner {
     const end = this.i - 1;
     if (check === VALID && kind === KEPT_CONTENT) this.contentNotCanonical = true;
     if (check === INVALID || end - start - 1 < this.minBytes || !notBlank(b, start + 1, end)) return true;
+    this.record(start, end + 1, kind);
+    return true;
+  }
+
+  record(start: number, end: number, kind: number): void {
     if (this.count * 3 + 3 > scratch.length) {
       const grown = new Int32Array(scratch.length * 2);
       grown.set(scratch);
@@ -274,10 +286,9 @@ class Scanner {
     }
     const at = this.count * 3;
     scratch[at] = start;
-    scratch[at + 1] = end + 1;
+    scratch[at + 1] = end;
     scratch[at + 2] = kind;
     this.count += 1;
-    return true;
   }
 
   /**
@@ -349,6 +360,12 @@ class Scanner {
       else if (this.is(length, KEY_INPUT)) {
         if (b[this.i] === OPEN_ARRAY) this.items();
         else this.text(KEPT_TEXT);
+      } else if (this.is(length, KEY_TOOLS)) {
+        // Of repeated keys JSON.parse keeps the last: so does this.
+        const start = this.i;
+        this.skip();
+        this.tools = b[start] === OPEN_ARRAY ? [start, this.i] : undefined;
+        if (this.tools && this.places.tools) this.record(start, this.i, KEPT_TOOLS);
       } else this.skip();
     } while (this.next(CLOSE_OBJECT));
     this.space();
@@ -515,7 +532,7 @@ export function scanKeptTexts(body: Buffer, places: ScanPlaces, minBytes: number
     }
     count = kept;
   }
-  return { ranges: scratch.slice(0, count * 3), count };
+  return { ranges: scratch.slice(0, count * 3), count, tools: scanner.tools };
 }
 
 /**

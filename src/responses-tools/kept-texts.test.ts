@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { responsesBody } from '../../test/support/responses-bodies.js';
 import { checkString } from './kept-scan.js';
+import { BytesCache } from './bytes-cache.js';
 import { KEEP_MIN_STRING_BYTES, keepTexts, type KeptTextPlaces } from './kept-texts.js';
 
 const everywhere: KeptTextPlaces = { functionArguments: true, imageUrls: true };
@@ -97,6 +98,32 @@ describe('texts kept as bytes', () => {
     expect(kept.restore(JSON.stringify(body))!.toString()).toBe(JSON.stringify({ content: code(20_000), reasoning: `${added}\n\n${added}` }));
   });
 
+  it('gives the top-level tools array as sent, and puts a whole JSON value added with keepJson in place of its string', () => {
+    const tools = [{ type: 'function', name: 'shell', description: 'runs "a" command é' }];
+    const raw = `{"model":"m","tools":[1],"input":${JSON.stringify(code(20_000))},"tools": ${JSON.stringify(tools)} }`;
+    const kept = keepTexts(Buffer.from(raw), everywhere)!;
+    // The last of repeated keys, as JSON.parse reads it.
+    expect(kept.toolsBytes!.toString()).toBe(JSON.stringify(tools));
+    expect(keepTexts(Buffer.from(JSON.stringify({ model: 'm', input: code(20_000), tools: 'none' })), everywhere)!.toolsBytes).toBeUndefined();
+    const value = Buffer.from(JSON.stringify([{ type: 'function', function: { name: 'shell' } }]));
+    const marker = kept.keepJson(value);
+    const input = (kept.json as { input: string }).input;
+    expect(kept.restore(JSON.stringify({ tools: marker, messages: input }))!.toString()).toBe(`{"tools":${value.toString()},"messages":${JSON.stringify(code(20_000))}}`);
+    // Anywhere but as a whole string, the body is translated parsed instead.
+    expect(kept.restore(JSON.stringify({ tools: `${marker} ` }))).toBeUndefined();
+    expect(kept.restore(JSON.stringify({ tools: `"${marker}` }))).toBeUndefined();
+    expect(kept.restore(JSON.stringify({ tools: [marker] }))!.toString()).toBe(`{"tools":[${value.toString()}]}`);
+    // Kept out of the parse where asked: read through original, moved whole.
+    const out = keepTexts(Buffer.from(raw), { ...everywhere, tools: true })!;
+    const json = out.json as { tools: unknown; input: string };
+    expect(typeof json.tools).toBe('string');
+    expect(out.original(json.tools)).toEqual(tools);
+    expect(out.toolsBytes!.toString()).toBe(JSON.stringify(tools));
+    expect(out.restore(JSON.stringify({ tools: json.tools, input: json.input }))!.toString()).toBe(`{"tools":${JSON.stringify(tools)},"input":${JSON.stringify(code(20_000))}}`);
+    const spoilt = keepTexts(Buffer.from(raw.replace('command', 'com\\xmand')), { ...everywhere, tools: true })!;
+    expect(() => spoilt.original((spoilt.json as { tools: unknown }).tools)).toThrow(SyntaxError);
+  });
+
   it('leaves small bodies, short texts and blank texts to the usual parse', () => {
     expect(keepTexts(Buffer.from(JSON.stringify({ model: 'm', input: code(12_000) })), everywhere)).toBeUndefined();
     expect(keepTexts(Buffer.from(JSON.stringify({ model: 'm', input: ' \u00a0\u3000\n'.repeat(20_000) })), everywhere)).toBeUndefined();
@@ -182,5 +209,23 @@ describe('kept encrypted_content', () => {
     for (const other of ['x', 5, undefined, items[0]!.encrypted_content.slice(0, -1)]) expect(kept.original(other)).toBe(other);
     // Moved as it is (a translator that sends it on), it goes back as the bytes Codex sent.
     expect(kept.restore(JSON.stringify(kept.json))!.toString()).toBe(raw.toString());
+  });
+});
+
+describe('values cached by bytes', () => {
+  it('makes a value once per distinct bytes, keeps a copy of them, evicts the least recently used and never remembers a failure', () => {
+    const cache = new BytesCache<number>(2);
+    let made = 0;
+    const get = (text: string) => cache.get(Buffer.from(text), () => (made += 1));
+    expect([get('[1]'), get('[1]'), get('[2]'), get('[1]')]).toEqual([1, 1, 2, 1]);
+    expect(made).toBe(2);
+    const body = Buffer.from('x[3]x');
+    expect(cache.get(body.subarray(1, 4), () => (made += 1))).toBe(3);
+    body.write('[9]', 1);
+    // [2] was the least recently used: gone; [3] is found by its own copy, not by the body it came from.
+    expect([get('[3]'), get('[1]'), get('[2]')]).toEqual([3, 1, 4]);
+    expect(() => cache.get(Buffer.from('[bad]'), () => { throw new Error('no'); })).toThrow('no');
+    expect(get('[bad]')).toBe(5);
+    expect(cache.size).toBe(2);
   });
 });

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { isAscii, isUtf8 } from 'node:buffer';
-import { KEPT_ASSISTANT, scanKeptTexts, type Scanned } from './kept-scan.js';
+import { BACKSLASH, QUOTE } from '../json/bytes.js';
+import { KEPT_ASSISTANT, KEPT_TOOLS, scanKeptTexts, type Scanned } from './kept-scan.js';
 
 /**
  * Texts kept as bytes through translation. A pasted file, a tool output, a message or an image's data URL is moved
@@ -33,7 +34,6 @@ const CLOSE = Buffer.from(`${MARK}"`);
 const SERIALIZED_NONCE = Buffer.from(nonce);
 const MARK_BYTES = MARK.length;
 const SERIALIZED_MARK = Buffer.from(MARK);
-const BACKSLASH = 0x5c;
 
 /** Which of the places a translator may move without reading it keeps as bytes, besides the texts it always keeps. */
 export interface KeptTextPlaces {
@@ -48,6 +48,11 @@ export interface KeptTextPlaces {
    * session's blobs are most of what is left to parse once texts are kept, and a translator opens few of them
    */
   encryptedContent?: boolean;
+  /**
+   * the top-level `tools` array kept out of the parse, read only through `original` (parsed then): a translator
+   * that converts the same bytes once (`toolsBytes`) parses them once
+   */
+  tools?: boolean;
 }
 
 export interface KeptBody {
@@ -60,8 +65,21 @@ export interface KeptBody {
    * without quotes; UTF-8), put back by `restore` like a kept text: a translator's own carried reasoning, say.
    */
   keep(content: Buffer): string;
-  /** The string a marker of this body stands for (a kept `encrypted_content`, say); any other value as it is. */
+  /**
+   * The string a marker of this body stands for (a kept `encrypted_content`, say), or the array for kept `tools`
+   * (parsed: a `SyntaxError` if the body's tools are not valid JSON); any other value as it is.
+   */
   original(value: unknown): unknown;
+  /**
+   * The request's top-level `tools` array as sent (checked by the parse like the rest), when there is one: Codex
+   * sends the same one on every turn, so a translator can convert it once per distinct array.
+   */
+  readonly toolsBytes: Buffer | undefined;
+  /**
+   * A marker for a whole JSON value the translator already has serialized (`json`: UTF-8), put back by `restore` in
+   * place of the marker string, quotes included: a translator's converted tools, say.
+   */
+  keepJson(json: Buffer): string;
 }
 
 /**
@@ -83,16 +101,24 @@ export function keepTexts(body: Buffer, places: KeptTextPlaces): KeptBody | unde
   } catch {
     return undefined;
   }
-  const added: Buffer[] = [];
+  const added: Added[] = [];
   return {
     json,
     restore: (serialized) => restore(serialized, body, scanned.ranges, added),
-    keep: (content) => `\u0001${nonce}:${scanned.count + added.push(content) - 1}\u0001`,
+    keep: (content) => `\u0001${nonce}:${scanned.count + added.push({ bytes: content, value: false }) - 1}\u0001`,
     original: (value) => originalOf(value, body, scanned),
+    toolsBytes: scanned.tools ? body.subarray(scanned.tools[0], scanned.tools[1]) : undefined,
+    keepJson: (json) => `\u0001${nonce}:${scanned.count + added.push({ bytes: json, value: true }) - 1}\u0001`,
   };
 }
 
 const MARKER_START = `\u0001${nonce}:`;
+
+/** Bytes a translator added: string content (`keep`), or a whole JSON value that replaces its marker's quotes too. */
+interface Added {
+  bytes: Buffer;
+  value: boolean;
+}
 
 function originalOf(value: unknown, body: Buffer, { ranges, count }: Scanned): unknown {
   if (typeof value !== 'string' || !value.startsWith(MARKER_START) || !value.endsWith('\u0001')) return value;
@@ -100,6 +126,7 @@ function originalOf(value: unknown, body: Buffer, { ranges, count }: Scanned): u
   if (!Number.isInteger(id) || id < 0 || id >= count) return value;
   const start = ranges[id * 3]!;
   const end = ranges[id * 3 + 1]!;
+  if (ranges[id * 3 + 2] === KEPT_TOOLS) return JSON.parse(body.toString('utf8', start, end)) as unknown;
   // A blob has no escapes: its bytes are its text (checked as JSON.parse checks them when it was kept).
   const text = body.toString('utf8', start + 1, end - 1);
   return text.includes('\\') ? (JSON.parse(body.toString('utf8', start, end)) as string) : text;
@@ -211,7 +238,7 @@ function bucket(map: Map<string, number[]>, key: string): number[] {
  * The serialized body, encoded once, with every marker replaced by its string's bytes (quotes excluded: a marker may
  * have been joined with other text). Undefined if a marker did not arrive whole and escaped once.
  */
-function restore(serialized: string, body: Buffer, ranges: Int32Array, added: readonly Buffer[]): Buffer | undefined {
+function restore(serialized: string, body: Buffer, ranges: Int32Array, added: readonly Added[]): Buffer | undefined {
   // Encoded once, into the scratch buffer when it fits (UTF-8 takes at most three bytes per UTF-16 unit).
   const text = serialized.length * 3 <= SCRATCH_MAX ? encodeInto(serialized) : Buffer.from(serialized);
   const count = ranges.length / 3;
@@ -231,9 +258,16 @@ function restore(serialized: string, body: Buffer, ranges: Int32Array, added: re
     const first = i;
     while (i < text.length && text[i]! >= 0x30 && text[i]! <= 0x39 && i - first < 9) id = id * 10 + text[i++]! - 0x30;
     if (i === first || id >= count + added.length || !markAt(text, i)) return undefined;
-    const close = i + MARK_BYTES;
-    found.push(open, close, id);
-    size += (id < count ? ranges[id * 3 + 1]! - ranges[id * 3]! - 2 : added[id - count]!.length) - (close - open);
+    let start = open;
+    let close = i + MARK_BYTES;
+    if (id >= count ? added[id - count]!.value : ranges[id * 3 + 2] === KEPT_TOOLS) {
+      // A whole value: its marker must be a whole string, whose quotes go with it.
+      if (text[open - 1] !== QUOTE || escapedAt(text, open - 1) || text[close] !== QUOTE) return undefined;
+      start -= 1;
+      close += 1;
+    }
+    found.push(start, close, id);
+    size += (id < count ? ranges[id * 3 + 1]! - ranges[id * 3]! - (ranges[id * 3 + 2] === KEPT_TOOLS ? 0 : 2) : added[id - count]!.bytes.length) - (close - start);
     at = close;
   }
   if (found.length === 0) return Buffer.from(text);
@@ -243,8 +277,9 @@ function restore(serialized: string, body: Buffer, ranges: Int32Array, added: re
   for (let k = 0; k < found.length; k += 3) {
     to += copyInto(text, from, found[k]!, out, to);
     const id = found[k + 2]!;
-    if (id < count) to += copyInto(body, ranges[id * 3]! + 1, ranges[id * 3 + 1]! - 1, out, to);
-    else to += copyInto(added[id - count]!, 0, added[id - count]!.length, out, to);
+    if (id < count && ranges[id * 3 + 2] === KEPT_TOOLS) to += copyInto(body, ranges[id * 3]!, ranges[id * 3 + 1]!, out, to);
+    else if (id < count) to += copyInto(body, ranges[id * 3]! + 1, ranges[id * 3 + 1]! - 1, out, to);
+    else to += copyInto(added[id - count]!.bytes, 0, added[id - count]!.bytes.length, out, to);
     from = found[k + 1]!;
   }
   copyInto(text, from, text.length, out, to);

@@ -1,10 +1,10 @@
-import { cachedCatalog, definePlugin, keepTexts, rememberRequestModel, MODELS_TIMEOUT_MS, GatewayError, isObject, readApiKeyEnv, refuseStateful, tapTranslatedStreams, translatedVerdict, type Exchange, type JsonObject, type KeptTextPlaces, type Logger, type PluginApi, type Reply, type ResponseStoreHandle, type TranslatorStreams } from '../../index.js';
+import { BytesCache, cachedCatalog, definePlugin, keepTexts, rememberRequestModel, MODELS_TIMEOUT_MS, GatewayError, isObject, readApiKeyEnv, refuseStateful, tapTranslatedStreams, translatedVerdict, type Exchange, type JsonObject, type KeptTextPlaces, type Logger, type PluginApi, type Reply, type ResponseStoreHandle, type TranslatorStreams } from '../../index.js';
 import { upstreamHttpError } from './errors.js';
 import { codexCatalog, parseModelList, type UpstreamModel } from './models.js';
 import { completionChunks, translateCompletion } from './non-stream.js';
 import { matchPattern, resolveSettings, type Settings } from './presets.js';
 import { ReasoningCache } from './reasoning-carrier.js';
-import { translateRequest, type TranslatedRequest } from './request.js';
+import { translateRequest, type ConvertedTools, type TranslatedRequest } from './request.js';
 import { optionsSchema, type ChatTranslatorOptions } from './schema.js';
 import { ResponseStream, type StreamOptions } from './stream-state.js';
 
@@ -12,9 +12,13 @@ export type { ChatTranslatorOptions } from './schema.js';
 
 const NAME = 'chat-translator';
 const STATE = Symbol(NAME);
+const TOOLS_CACHE_ENTRIES = 16;
 
-/** The translator moves call arguments and image URLs as they are (messages.ts), so they too can stay bytes. */
-const KEPT_PLACES: KeptTextPlaces = { functionArguments: true, imageUrls: true, encryptedContent: true };
+/**
+ * The translator moves call arguments and image URLs as they are (messages.ts), so they too can stay bytes; the
+ * tools are converted once per distinct array (request.ts), so they are parsed only then.
+ */
+const KEPT_PLACES: KeptTextPlaces = { functionArguments: true, imageUrls: true, encryptedContent: true, tools: true };
 
 type ExchangeState = { kind: 'models' } | { kind: 'responses'; request: TranslatedRequest; reading: Reading; stream: ResponseStream | undefined };
 
@@ -77,6 +81,8 @@ type Api = PluginApi;
  * without its conversation.
  */
 function translator(options: ChatTranslatorOptions, settings: Settings, cache: ReasoningCache, log: Logger, store?: ResponseStoreHandle) {
+  // A few sessions' tools at once (Codex's differ with its version, its features and MCP servers).
+  const toolsCache = new BytesCache<ConvertedTools>(TOOLS_CACHE_ENTRIES);
   return (ex: Exchange): void => {
     const context = { log: ex.log, carrierKey: options.carrierKey, cache };
     const { request, body } = tooDeepIsInvalid(() => {
@@ -90,10 +96,13 @@ function translator(options: ChatTranslatorOptions, settings: Settings, cache: R
         body = Buffer.from(JSON.stringify(request.body));
       } else {
         if (!store) refuseStateful(parsed, 'Chat Completions');
-        request = translateRequest(parsed, settings, deferred ? { ...context, keep: deferred.keep, original: deferred.original } : context);
-        body = deferred?.restore(JSON.stringify(request.body));
-        if (!body) {
-          if (deferred) request = translateRequest(ex.inbound.json(), settings, context);
+        const tools = deferred?.toolsBytes ? { bytes: deferred.toolsBytes, keepJson: deferred.keepJson, cache: toolsCache } : undefined;
+        const kept = translateKept(() => translateRequest(parsed, settings, deferred ? { ...context, keep: deferred.keep, original: deferred.original, tools } : context), deferred !== undefined);
+        body = kept && deferred?.restore(JSON.stringify(kept.body));
+        if (kept && body) request = kept;
+        else {
+          // Parsed whole (or never kept): the same Chat body, or the error the request deserves.
+          request = deferred || !kept ? translateRequest(ex.inbound.json(), settings, context) : kept;
           body = Buffer.from(JSON.stringify(request.body));
         }
       }
@@ -112,6 +121,17 @@ function translator(options: ChatTranslatorOptions, settings: Settings, cache: R
     ex.state.set(STATE, { kind: 'responses', request, reading, stream: request.stream ? new ResponseStream(streamOptionsOf(request, options, cache, reading)) : undefined });
     if (log.isLevelEnabled('debug')) ex.log.debug({ upstreamModel: request.upstreamModel, tools: [...request.map.byUpstream.keys()] }, 'chat-translator: request translated');
   };
+}
+
+/** A kept body's tools are parsed only when read: tools that are not valid JSON send the request down the parse path. */
+function translateKept(translate: () => TranslatedRequest, kept: boolean): TranslatedRequest | undefined {
+  if (!kept) return translate();
+  try {
+    return translate();
+  } catch (err) {
+    if (err instanceof SyntaxError) return undefined;
+    throw err;
+  }
 }
 
 /**

@@ -8,11 +8,11 @@ import { codexFixture, sharedFixtures } from '../../../test/support/fixtures.js'
 import { responsesBody } from '../../../test/support/responses-bodies.js';
 import { sendJson, startMockUpstream, type MockUpstream } from '../../../test/support/mock-upstream.js';
 import { startRouter, type StartedRouter } from '../../../test/support/router.js';
-import { createLogger, keepTexts } from '../../index.js';
+import { BytesCache, createLogger, keepTexts } from '../../index.js';
 import chatTranslator, { type ChatTranslatorOptions } from './index.js';
 import { resolveSettings } from './presets.js';
 import { encodeCarrier } from './reasoning-carrier.js';
-import { translateRequest } from './request.js';
+import { translateRequest, type ConvertedTools } from './request.js';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const codexFixtureDir = join(repoRoot, 'test', 'fixtures', 'codex-0.169');
@@ -78,15 +78,37 @@ describe('large texts kept as bytes through translation', () => {
     expect(JSON.stringify(sent.json())).toContain('+patch');
   });
 
-  it('refuses a large text that is not valid JSON, as for any body, and sends nothing upstream', async () => {
+  it("converts a session's tools once and sends them as translating each request parsed would, turn after turn", async () => {
     const { mock, gw } = await gateway();
+    const first = largeRequest();
+    const other = { ...largeRequest(), tools: [...(first.tools as unknown[]).slice(1), { type: 'function', name: 'late_tool', description: 'added by an MCP server', parameters: { type: 'object', properties: {} } }] };
+    const turns = [first, first, other, first];
+    for (const request of turns) expect((await post(gw, JSON.stringify(request))).status).toBe(200);
+    turns.forEach((request, k) => {
+      const sent = mock.requests[k]!.json() as { tools: { function: { name: string } }[] };
+      expect(sent).toEqual(translateRequest(JSON.parse(JSON.stringify(request)), resolveSettings(options), { log }).body);
+    });
+    const names = (k: number) => (mock.requests[k]!.json() as { tools: { function: { name: string } }[] }).tools.map((t) => t.function.name);
+    expect(names(2)).toContain('late_tool');
+    expect(names(3)).not.toContain('late_tool');
+  });
+
+  it('refuses a large text or tools that are not valid JSON, as for any body, and sends none of them upstream', async () => {
+    const { mock, gw } = await gateway();
+    const valid = JSON.stringify(largeRequest());
+    // Once its tools are converted (and their bytes remembered), the same tools spoilt are read again, and refused.
+    expect((await post(gw, valid)).status).toBe(200);
+    const description = JSON.stringify((largeRequest().tools as { description?: string }[]).find((t) => t.description)!.description!.slice(0, 20)).slice(1, -1);
+    expect(valid.indexOf(description)).toBeGreaterThan(valid.indexOf('"tools":['));
     for (const bad of ['\u0001', '\\x', '\\u12G4', '\t']) {
-      const text = JSON.stringify(largeRequest()).replace('pasted', `pasted${bad}`);
-      const res = await post(gw, text);
-      expect(res.status).toBe(400);
-      expect(await res.json()).toMatchObject({ error: { type: 'invalid_request_error' } });
+      for (const text of [valid.replace('pasted', `pasted${bad}`), valid.replace(description, `${description}${bad}`)]) {
+        expect(text).not.toBe(valid);
+        const res = await post(gw, text);
+        expect(res.status).toBe(400);
+        expect(await res.json()).toMatchObject({ error: { type: 'invalid_request_error' } });
+      }
     }
-    expect(mock.requests).toHaveLength(0);
+    expect(mock.requests).toHaveLength(1);
   });
 
   it("keeps the texts of Codex's own requests (recorded, here and in the shared fixtures) as bytes, and sends what translating them parsed would send", () => {
@@ -147,8 +169,12 @@ describe('large texts kept as bytes through translation', () => {
   });
 });
 
-const KEPT_PLACES = { functionArguments: true, imageUrls: true };
+/** As index.ts keeps them. */
+const KEPT_PLACES = { functionArguments: true, imageUrls: true, encryptedContent: true, tools: true };
 const allSettings = [resolveSettings(options), resolveSettings({ ...options, quirks: { imageModels: ['*'], reasoningField: null } })];
+
+/** Shared by every kept path here, as a plugin's is by its requests: small, so that the generated requests evict. */
+const toolsCache = new BytesCache<ConvertedTools>(4);
 
 /** Kept bodies whose markers did not all come back whole (the translator then translates the parsed body). */
 let fellBack = 0;
@@ -159,8 +185,11 @@ function keptPath(text: string, settings: ReturnType<typeof resolveSettings>): s
   if (!kept) return parsePath(text, settings);
   let translated;
   try {
-    translated = translateRequest(kept.json, settings, { log, keep: kept.keep });
+    const tools = kept.toolsBytes ? { bytes: kept.toolsBytes, keepJson: kept.keepJson, cache: toolsCache } : undefined;
+    translated = translateRequest(kept.json, settings, { log, keep: kept.keep, original: kept.original, tools });
   } catch (err) {
+    // Tools that are not valid JSON are found only when read: as index.ts does, the body is then parsed whole.
+    if (err instanceof SyntaxError) return parsePath(text, settings);
     return `error: ${(err as Error).message}`;
   }
   const restored = kept.restore(JSON.stringify(translated.body));

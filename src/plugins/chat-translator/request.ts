@@ -1,4 +1,4 @@
-import { convertTools, isObject, readRequestHead, type JsonObject, type Logger, type TranslatedBody } from '../../index.js';
+import { convertTools, isObject, readRequestHead, type BytesCache, type ChatTool, type JsonObject, type Logger, type ToolMap, type TranslatedBody } from '../../index.js';
 import { allMatching, matchPattern, type Settings } from './presets.js';
 import { MessageBuilder } from './messages.js';
 import type { ReasoningCache } from './reasoning-carrier.js';
@@ -16,6 +16,18 @@ export interface TranslateContext {
   keep?: (content: Buffer) => string;
   /** The kept body's `original`: a reasoning item's `encrypted_content` is kept out of the parse. */
   original?: (value: unknown) => unknown;
+  /**
+   * The request's `tools` as sent, the kept body's `keepJson` and the plugin's cache: tools converted once per
+   * distinct array go into the body as the bytes made then.
+   */
+  tools?: { bytes: Buffer; keepJson: (json: Buffer) => string; cache: BytesCache<ConvertedTools> };
+}
+
+/** Codex's tools as Chat functions, their name map, and the functions serialized. */
+export interface ConvertedTools {
+  tools: readonly ChatTool[];
+  map: ToolMap;
+  json: Buffer;
 }
 
 /** Builds the Chat Completions body from scratch: nothing Codex-only reaches the upstream unless mapped here. */
@@ -23,7 +35,10 @@ export function translateRequest(source: unknown, settings: Settings, ctx: Trans
   const { raw, codexModel, upstreamModel, items } = readRequestHead(source, settings.modelMap);
   const { quirks } = settings;
   const images = quirks.imageModels.some((p) => matchPattern(p, upstreamModel));
-  const { tools, map } = convertTools(raw.tools, ctx.log);
+  // A kept body's tools are read (parsed) only when these bytes were never converted.
+  const rawTools = () => (ctx.original ? ctx.original(raw.tools) : raw.tools);
+  const converted = ctx.tools ? ctx.tools.cache.get(ctx.tools.bytes, () => serialized(convertTools(rawTools(), ctx.log))) : undefined;
+  const { tools, map } = converted ?? convertTools(rawTools(), ctx.log);
 
   const builder = new MessageBuilder({ map, images, reasoningField: quirks.reasoningField, log: ctx.log, carrierKey: ctx.carrierKey, cache: ctx.cache, keep: ctx.keep, original: ctx.original });
   if (typeof raw.instructions === 'string' && raw.instructions.trim()) builder.system.push(raw.instructions);
@@ -36,7 +51,7 @@ export function translateRequest(source: unknown, settings: Settings, ctx: Trans
   const body: JsonObject = { model: upstreamModel, messages, stream };
   if (stream && quirks.streamOptions) body.stream_options = { include_usage: true };
   if (tools.length) {
-    body.tools = tools;
+    body.tools = converted && ctx.tools ? ctx.tools.keepJson(converted.json) : tools;
     const choice = quirks.toolChoice ? convertToolChoice(raw.tool_choice, map) : undefined;
     if (choice !== undefined) body.tool_choice = choice;
     if (quirks.parallelToolCalls && typeof raw.parallel_tool_calls === 'boolean') body.parallel_tool_calls = raw.parallel_tool_calls;
@@ -53,6 +68,11 @@ export function translateRequest(source: unknown, settings: Settings, ctx: Trans
   for (const keys of allMatching(settings.dropParams, upstreamModel)) for (const key of keys) delete body[key];
   for (const extra of allMatching(settings.extraBody, upstreamModel)) Object.assign(body, extra);
   return { body, map, stream, codexModel, upstreamModel };
+}
+
+/** Shared by every request that sends the same tools: frozen, so a change is an error, not a leak. */
+function serialized({ tools, map }: { tools: ChatTool[]; map: ToolMap }): ConvertedTools {
+  return Object.freeze({ tools: Object.freeze(tools), map, json: Buffer.from(JSON.stringify(tools)) });
 }
 
 function lastUserIndex(items: unknown[]): number {
