@@ -13,6 +13,7 @@ const UNMARKABLE = new Set(['thinking', 'redacted_thinking']);
  */
 export function markCachePrefix(tools: JsonObject[], system: JsonObject[], messages: Turn[]): void {
   const marks: JsonObject[] = [];
+  // Never more than four marks: the tools' (made here, or made once with a converted array) always stays.
   if (tools.length) marks.push(tools.at(-1)!);
   if (system.length) marks.push(system.at(-1)!);
   const users = messages.filter((t) => t.role === 'user');
@@ -20,7 +21,12 @@ export function markCachePrefix(tools: JsonObject[], system: JsonObject[], messa
   const current = lastMarkable(messages.at(-1));
   if (previous && previous !== current) marks.push(previous);
   if (current) marks.push(current);
-  for (const block of marks.slice(-4)) block.cache_control = { ...EPHEMERAL };
+  for (const block of marks.slice(-4)) markBlock(block);
+}
+
+/** A cache breakpoint after this block (the last tool of a converted tools array is marked with this too). */
+export function markBlock(block: JsonObject): void {
+  block.cache_control = { ...EPHEMERAL };
 }
 
 function lastMarkable(turn: Turn | undefined): Block | undefined {

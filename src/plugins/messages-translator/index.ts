@@ -1,9 +1,9 @@
-import { cachedCatalog, definePlugin, MODELS_TIMEOUT_MS, GatewayError, isObject, keepTexts, rememberRequestModel, readApiKeyEnv, refuseStateful, tapTranslatedStreams, translatedVerdict, type Exchange, type JsonObject, type ResponseStoreHandle, type Logger, type PluginApi, type Reply, type TranslatorStreams, type UpstreamModelInfo } from '../../index.js';
+import { BytesCache, cachedCatalog, definePlugin, MODELS_TIMEOUT_MS, GatewayError, isObject, keepTexts, rememberRequestModel, readApiKeyEnv, refuseStateful, tapTranslatedStreams, translatedVerdict, type Exchange, type JsonObject, type ResponseStoreHandle, type Logger, type PluginApi, type Reply, type TranslatorStreams, type UpstreamModelInfo } from '../../index.js';
 import { upstreamHttpError } from './errors.js';
 import { codexCatalog, parseModelList } from './models.js';
 import { messageEvents, translateMessage } from './non-stream.js';
 import { resolveSettings, type Settings } from './presets.js';
-import { translateRequest, type TranslatedRequest, type TranslateContext } from './request.js';
+import { translateRequest, type ConvertedTools, type TranslatedRequest, type TranslateContext } from './request.js';
 import { optionsSchema, type MessagesTranslatorOptions } from './schema.js';
 import { MessagesStream, type MessagesStreamOptions } from './stream.js';
 import { KEPT_PLACES, translateKept, type UpstreamBody } from './upstream-body.js';
@@ -12,6 +12,7 @@ export type { MessagesTranslatorOptions } from './schema.js';
 
 const NAME = 'messages-translator';
 const STATE = Symbol(NAME);
+const TOOLS_CACHE_ENTRIES = 16;
 /** The Messages wire name plugins agree on (`upstream.wire`). */
 export const MESSAGES_WIRE = 'anthropic-messages';
 /** What Copilot's editor client asks for on models without adaptive thinking (docs/messages-translator.md). */
@@ -107,8 +108,10 @@ function keyHeader(settings: Settings, apiKey: string | undefined): Record<strin
  * its conversation.
  */
 function translator(options: MessagesTranslatorOptions, settings: Settings, log: Logger, store?: ResponseStoreHandle) {
+  // A few sessions' tools at once (Codex's differ with its version, its features and MCP servers).
+  const toolsCache = new BytesCache<ConvertedTools>(TOOLS_CACHE_ENTRIES);
   return (ex: Exchange, betas: string[], interleave = false): void => {
-    const context: TranslateContext = { log: ex.log, carrierKey: options.carrierKey, model: hintOf(ex.upstream.model) };
+    const context: TranslateContext = { log: ex.log, carrierKey: options.carrierKey, model: hintOf(ex.upstream.model), toolsCache };
     // Long texts stay the bytes Codex sent (upstream-body.ts); the store reads and keeps the request parsed whole.
     const kept = keepTexts(ex.inbound.body, KEPT_PLACES);
     if (kept) rememberRequestModel(ex.inbound, kept.json);

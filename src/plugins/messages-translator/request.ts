@@ -1,5 +1,5 @@
-import { allMatching, convertTools, invalidRequest, isObject, readRequestHead, type JsonObject, type Logger, type ToolMap, type TranslatedBody } from '../../index.js';
-import { markCachePrefix } from './cache-control.js';
+import { allMatching, convertTools, invalidRequest, isObject, readRequestHead, type BytesCache, type ChatTool, type JsonObject, type Logger, type ToolMap, type TranslatedBody } from '../../index.js';
+import { markBlock, markCachePrefix } from './cache-control.js';
 import { modelInfoOf, type Settings } from './presets.js';
 import type { ModelInfo } from './schema.js';
 import { thinkingFor, type Thinking } from './thinking.js';
@@ -21,13 +21,28 @@ export interface TranslateContext {
   original?: (value: unknown) => unknown;
   /** The kept body's `keep`, when the source is a kept body's json. */
   keep?: (content: Buffer) => string;
+  /** The plugin's tools converted once per distinct array: used with a kept body's `tools` (upstream-body.ts). */
+  toolsCache?: BytesCache<ConvertedTools>;
+  /** The request's `tools` as sent and the kept body's `keepJson`: converted tools go into the body as bytes made once. */
+  tools?: { bytes: Buffer; keepJson: (json: Buffer) => string; cache: BytesCache<ConvertedTools> };
+}
+
+/** Codex's tools as Messages tools (the last one marked for the prompt cache where it is on), serialized, and their name map. */
+export interface ConvertedTools {
+  map: ToolMap;
+  count: number;
+  json: Buffer;
 }
 
 /** Builds the Messages body from scratch: nothing Codex-only reaches the upstream unless mapped here. */
 export function translateRequest(source: unknown, settings: Settings, ctx: TranslateContext): TranslatedRequest {
   const { raw, codexModel, upstreamModel, items } = readRequestHead(source, settings.modelMap);
   const info = modelInfoOf(settings, upstreamModel, ctx.model);
-  const { tools: chatTools, map } = convertTools(raw.tools, ctx.log);
+  // A kept body's tools are read (parsed) only when these bytes were never converted.
+  const rawTools = () => (ctx.original ? ctx.original(raw.tools) : raw.tools);
+  const converted = ctx.tools ? ctx.tools.cache.get(ctx.tools.bytes, () => convertOnce(convertTools(rawTools(), ctx.log), settings.promptCaching)) : undefined;
+  const own = converted ? undefined : convertTools(rawTools(), ctx.log);
+  const map = converted ? converted.map : own!.map;
 
   const maxTokens = typeof raw.max_output_tokens === 'number' && raw.max_output_tokens >= 1 ? Math.trunc(raw.max_output_tokens) : info.maxOutputTokens;
   const effort = isObject(raw.reasoning) ? raw.reasoning.effort : undefined;
@@ -53,13 +68,9 @@ export function translateRequest(source: unknown, settings: Settings, ctx: Trans
   const body: JsonObject = { model: upstreamModel, max_tokens: maxTokens, messages };
   const systemBlocks = system.map((text) => ({ type: 'text', text }) as JsonObject);
   if (systemBlocks.length) body.system = systemBlocks;
-  const tools: JsonObject[] = chatTools.map((t) => {
-    const tool: JsonObject = { name: t.function.name, input_schema: objectSchema(t.function.parameters) };
-    if (t.function.description) tool.description = t.function.description;
-    return tool;
-  });
-  if (tools.length) {
-    body.tools = tools;
+  const tools = own ? messagesTools(own.tools) : [];
+  if (converted ? converted.count : tools.length) {
+    body.tools = converted && ctx.tools ? ctx.tools.keepJson(converted.json) : tools;
     const choice = toolChoice(raw.tool_choice, raw.parallel_tool_calls, map, thinking !== undefined, ctx.log);
     if (choice) body.tool_choice = choice;
   }
@@ -81,6 +92,21 @@ export function translateRequest(source: unknown, settings: Settings, ctx: Trans
   if (settings.promptCaching) markCachePrefix(tools, systemBlocks, messages);
   for (const extra of allMatching(settings.extraBody, upstreamModel)) Object.assign(body, extra);
   return { body, map, stream, codexModel, upstreamModel, thinking: thinking !== undefined, budgetThinking: thinking?.thinking.type === 'enabled' };
+}
+
+function messagesTools(chatTools: readonly ChatTool[]): JsonObject[] {
+  return chatTools.map((t) => {
+    const tool: JsonObject = { name: t.function.name, input_schema: objectSchema(t.function.parameters) };
+    if (t.function.description) tool.description = t.function.description;
+    return tool;
+  });
+}
+
+/** Shared by every request that sends the same tools (frozen), marked as markCachePrefix marks the last tool. */
+function convertOnce({ tools: chatTools, map }: { tools: readonly ChatTool[]; map: ToolMap }, promptCaching: boolean): ConvertedTools {
+  const tools = messagesTools(chatTools);
+  if (promptCaching && tools.length) markBlock(tools.at(-1)!);
+  return Object.freeze({ map, count: tools.length, json: Buffer.from(JSON.stringify(tools)) });
 }
 
 /** With thinking on, a continued tool-use turn must open with its thinking block. */

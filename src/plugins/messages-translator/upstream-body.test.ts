@@ -6,11 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { historyBody, loadRecorded, type RecordedBodies } from '../../../bench/codex-history.mjs';
 import { codexFixture, codexFixtureNames, sharedFixtures } from '../../../test/support/fixtures.js';
 import { checkRequest, ThinkingSigner } from '../../testing/mock-messages-rules.js';
-import { createLogger, keepTexts, type KeptBody } from '../../index.js';
+import { BytesCache, createLogger, keepTexts, type KeptBody } from '../../index.js';
 import { KEEP_MIN_BODY_BYTES } from '../../responses-tools/kept-texts.js';
 import { sealThinking } from './carrier.js';
 import { resolveSettings } from './presets.js';
-import { translateRequest, type TranslateContext } from './request.js';
+import { translateRequest, type ConvertedTools, type TranslateContext } from './request.js';
 import type { MessagesTranslatorOptions } from './schema.js';
 import { KEPT_PLACES, translateKept, type UpstreamBody } from './upstream-body.js';
 
@@ -35,10 +35,19 @@ function outcome(run: () => UpstreamBody | Buffer): Outcome {
 /** Both paths on one request body, as bytes: the kept one (with its texts as markers) and the parsed-whole one. */
 function bothPaths(text: string, options: Partial<MessagesTranslatorOptions> = {}, ctx: Partial<TranslateContext> = {}) {
   const settings = resolveSettings({ ...base, ...options });
-  const context = { log, ...ctx };
+  const context = { log, toolsCache: toolsCacheOf(options), ...ctx };
   const kept = outcome(() => translateKept(keepTexts(Buffer.from(text), KEPT_PLACES), () => JSON.parse(text), settings, context));
   const parsed = outcome(() => Buffer.from(JSON.stringify(translateRequest(JSON.parse(text), settings, context).body)));
   return { kept, parsed };
+}
+
+/** A plugin's tools cache is its settings' (one per set of options here), small so that generated requests evict. */
+const toolsCaches = new Map<string, BytesCache<ConvertedTools>>();
+function toolsCacheOf(options: Partial<MessagesTranslatorOptions>): BytesCache<ConvertedTools> {
+  const key = JSON.stringify(options);
+  let cache = toolsCaches.get(key);
+  if (!cache) toolsCaches.set(key, (cache = new BytesCache<ConvertedTools>(4)));
+  return cache;
 }
 
 /** The same bytes on both paths, the kept path taken. */
@@ -125,6 +134,13 @@ describe('the Messages body with kept texts', () => {
       expect(parsed).toHaveProperty('error');
       expect(kept).toEqual(parsed);
     }
+    // Tools are kept out of the parse, and read only when their bytes were never converted: spoilt, they fail too.
+    const tools = [{ type: 'function', name: 'shell', description: 'runs a command', parameters: { type: 'object', properties: {} } }];
+    const valid = JSON.stringify({ model: 'm', input: long, tools });
+    expect(bothPaths(valid).kept).toMatchObject({ kept: true });
+    const { kept, parsed } = bothPaths(valid.replace('a command', 'a \\x command'));
+    expect(parsed).toHaveProperty('error');
+    expect(kept).toEqual(parsed);
   });
 
   it("is the parse path's body, byte for byte, on generated Codex requests", () => {

@@ -8,7 +8,7 @@ import { translateRequest, type TranslateContext, type TranslatedRequest } from 
  * `tool_use.input` (an apply_patch call carries the whole patch). Not a function call's `arguments`, parsed into
  * `tool_use.input`, nor an image URL, whose data URL is split into media type and data.
  */
-export const KEPT_PLACES: KeptTextPlaces = { functionArguments: false, imageUrls: false, customToolInputs: true, encryptedContent: true };
+export const KEPT_PLACES: KeptTextPlaces = { functionArguments: false, imageUrls: false, customToolInputs: true, encryptedContent: true, tools: true };
 
 export interface UpstreamBody {
   request: TranslatedRequest;
@@ -28,7 +28,8 @@ export function translateKept(kept: KeptBody | undefined, parse: () => unknown, 
     let body: Buffer | undefined;
     let request: TranslatedRequest | undefined;
     try {
-      request = translateRequest(kept.json, settings, { ...ctx, original: kept.original, keep: kept.keep });
+      const tools = kept.toolsBytes && ctx.toolsCache ? { bytes: kept.toolsBytes, keepJson: kept.keepJson, cache: ctx.toolsCache } : undefined;
+      request = translateRequest(kept.json, settings, { ...ctx, original: kept.original, keep: kept.keep, tools });
       body = kept.restore(JSON.stringify(request.body));
     } catch {
       // The parse path below answers with the error the request deserves.
