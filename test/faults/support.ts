@@ -16,6 +16,17 @@ export interface FaultUpstream {
 }
 
 export const HUGE_BYTES = 8 * 1024 * 1024;
+
+/** Until `res` takes more (or is gone); the listener left behind is removed, or a long stream piles them up. */
+export function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done).off('close', done);
+      resolve();
+    };
+    res.once('drain', done).once('close', done);
+  });
+}
 /** `long-line`: one `data:` line this long, never ended by a newline. */
 export const LONG_LINE_BYTES = 3 * 1024 * 1024;
 /** `endless-stream`: a stream that never completes stops after this much (a passthrough chain pipes all of it). */
@@ -104,7 +115,7 @@ async function play(req: IncomingMessage, res: ServerResponse): Promise<void> {
       const piece = 'y'.repeat(64 * 1024);
       if (!res.write('data: {"type":"response.output_text.delta","delta":"')) await new Promise((r) => res.once('drain', r));
       for (let sent = 0; sent < LONG_LINE_BYTES && !res.destroyed; sent += piece.length) {
-        if (!res.write(piece)) await new Promise((r) => (res.once('drain', r), res.once('close', r)));
+        if (!res.write(piece)) await drained(res);
       }
       res.end();
       return;
@@ -113,7 +124,7 @@ async function play(req: IncomingMessage, res: ServerResponse): Promise<void> {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       const events = Buffer.from(sseText(Array.from({ length: 100 }, () => ({ type: 'response.output_text.delta', item_id: 'm', output_index: 0, content_index: 0, delta: 'more ' }))));
       for (let sent = 0; sent < ENDLESS_BYTES && !res.destroyed; sent += events.length) {
-        if (!res.write(events)) await new Promise((r) => (res.once('drain', r), res.once('close', r)));
+        if (!res.write(events)) await drained(res);
       }
       res.end();
       return;

@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMockUpstream, type MockUpstream } from '../support/mock-upstream.js';
 import { startRouter, type StartedRouter } from '../support/router.js';
-import { eventTypes, send } from './support.js';
+import { drained, eventTypes, send } from './support.js';
 
 // A misbehaving Chat upstream on a translated chain: an event that never ends its line, a stream that never ends.
 // The gateway holds neither whole, reads no more than its bounds, and ends Codex's stream with a terminal
@@ -25,7 +25,7 @@ async function pour(res: ServerResponse, fault: string, total: number, piece: ()
     const text = piece();
     out += text.length;
     sent.set(fault, out);
-    if (!res.write(text)) await new Promise((r) => (res.once('drain', r), res.once('close', r)));
+    if (!res.write(text)) await drained(res);
   }
   res.end();
 }
