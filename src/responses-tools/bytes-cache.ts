@@ -3,12 +3,17 @@
  * on every turn of a session, and converting it, serializing the result and encoding it again was a third of what
  * translating an everyday Codex request costs before its first byte can leave. A hit needs the same bytes (compared
  * whole, which is a `memcmp`); the key is a copy, so an entry never holds a request's body. Bounded by entries, least
- * recently used first out; a value that cannot be made (its maker throws) is not remembered.
+ * recently used first out, and by the size of a key: a piece larger than `maxBytes` is made each time, never kept (a
+ * client sending huge distinct arrays cannot make the cache hold more than `capacity` × `maxBytes` of keys); a value
+ * that cannot be made (its maker throws) is not remembered.
  */
 export class BytesCache<T> {
   readonly #entries: { key: Buffer; value: T }[] = [];
 
-  constructor(readonly capacity: number) {}
+  constructor(
+    readonly capacity: number,
+    readonly maxBytes = 512 * 1024,
+  ) {}
 
   get(bytes: Buffer, make: () => T): T {
     const entries = this.#entries;
@@ -22,7 +27,7 @@ export class BytesCache<T> {
       return entry.value;
     }
     const value = make();
-    if (this.capacity > 0) {
+    if (this.capacity > 0 && bytes.length <= this.maxBytes) {
       entries.unshift({ key: Buffer.from(bytes), value });
       if (entries.length > this.capacity) entries.length = this.capacity;
     }

@@ -227,5 +227,8 @@ describe('values cached by bytes', () => {
     expect(() => cache.get(Buffer.from('[bad]'), () => { throw new Error('no'); })).toThrow('no');
     expect(get('[bad]')).toBe(5);
     expect(cache.size).toBe(2);
+    const small = new BytesCache<number>(2, 4);
+    const big = Buffer.from('[1234]');
+    expect([small.get(big, () => 1), small.get(big, () => 2), small.size]).toEqual([1, 2, 0]);
   });
 });
