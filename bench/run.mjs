@@ -207,10 +207,8 @@ function scenarios() {
     // A long answer to a real Codex request: 200 text deltas as fast as the socket takes them, 16 at a time.
     { key: 'stream200', run: (t) => withCpu(t, () => closedLoop(t.c16, t.path, t.codex200, { concurrency: 16, durationMs: 1_000 * scale })), collect: (run) => [{ cpu: run.cpu }] },
     { key: 'ttfbCodex', run: (t) => closedLoop(t.c1, t.path, t.codexPaced, { concurrency: 1, durationMs: 10_000, maxRequests: Math.ceil(10 * scale) }), collect: (run) => run.results.map((r) => r.firstByteMs) },
-    // In slices too: a burst of load elsewhere moves CPU per request as well (the 1 MB rows moved by ±20% between
-    // runs when each target had one 60-request run per round).
-    { key: 'history1', large: true, history: true, slices: 4, run: (t) => withCpu(t, () => closedLoop(t.c16, t.path, t.history1, { concurrency: 4, durationMs: 500 * scale, maxRequests: QUICK ? 4 : 16 })), collect: (run) => run.results.map((r) => ({ ms: r.totalMs, cpu: run.cpu })) },
-    { key: 'history5', large: true, history: true, slices: 3, run: (t) => withCpu(t, () => closedLoop(t.c1, t.path, t.history5, { concurrency: 1, durationMs: 10_000, maxRequests: QUICK ? 1 : 2 })), collect: (run) => run.results.map((r) => ({ ms: r.totalMs, cpu: run.cpu })) },
+    { key: 'history1', large: true, history: true, run: (t) => withCpu(t, () => closedLoop(t.c16, t.path, t.history1, { concurrency: 4, durationMs: 2_000 * scale, maxRequests: QUICK ? 8 : 60 })), collect: (run) => run.results.map((r) => ({ ms: r.totalMs, cpu: run.cpu })) },
+    { key: 'history5', large: true, history: true, run: (t) => withCpu(t, () => closedLoop(t.c1, t.path, t.history5, { concurrency: 1, durationMs: 10_000, maxRequests: QUICK ? 1 : 5 })), collect: (run) => run.results.map((r) => ({ ms: r.totalMs, cpu: run.cpu })) },
     { key: 'body1', large: true, run: (t) => closedLoop(t.c1, t.path, t.big1, { concurrency: 1, durationMs: 20_000, maxRequests: QUICK ? 2 : 20 }), collect: latencies },
     { key: 'body10', large: true, run: (t) => closedLoop(t.c1, t.path, t.big10, { concurrency: 1, durationMs: 20_000, maxRequests: QUICK ? 1 : 4 }), collect: latencies },
   ];
