@@ -43,6 +43,16 @@ export interface Scanned {
   count: number;
   /** The top-level `tools` array's bytes, `[start, end)`: the same on every turn of a session. */
   tools: [number, number] | undefined;
+  /**
+   * Where the `input` array's items end: its `[` and, per item, the index after the item's last byte. Undefined
+   * unless the body has one `input` key, an array: a history is only remembered by items JSON.parse reads.
+   */
+  input: InputItems | undefined;
+}
+
+export interface InputItems {
+  open: number;
+  ends: readonly number[];
 }
 
 const KEY_TYPE = Buffer.from('type');
@@ -93,6 +103,9 @@ class Scanner {
   keyStart = 0;
   count = 0;
   tools: [number, number] | undefined;
+  inputKeys = 0;
+  inputOpen = -1;
+  itemEnds: number[] = [];
   /**
    * Set when an assistant message has more than one text part (its joined text could equal another's) or a text
    * escaped otherwise than JSON.stringify escapes (it could equal a text sent in other bytes): then equal bytes no
@@ -358,8 +371,11 @@ class Scanner {
       const length = this.key();
       if (this.is(length, KEY_INSTRUCTIONS)) this.text(KEPT_TEXT);
       else if (this.is(length, KEY_INPUT)) {
-        if (b[this.i] === OPEN_ARRAY) this.items();
-        else this.text(KEPT_TEXT);
+        this.inputKeys += 1;
+        if (b[this.i] === OPEN_ARRAY) {
+          this.inputOpen = this.i;
+          this.items();
+        } else this.text(KEPT_TEXT);
       } else if (this.is(length, KEY_TOOLS)) {
         // Of repeated keys JSON.parse keeps the last: so does this.
         const start = this.i;
@@ -377,6 +393,7 @@ class Scanner {
     do {
       if (this.b[this.i] === OPEN_OBJECT) this.item();
       else this.skip();
+      this.itemEnds.push(this.i);
     } while (this.next(CLOSE_ARRAY));
   }
 
@@ -532,7 +549,8 @@ export function scanKeptTexts(body: Buffer, places: ScanPlaces, minBytes: number
     }
     count = kept;
   }
-  return { ranges: scratch.slice(0, count * 3), count, tools: scanner.tools };
+  const input = scanner.inputKeys === 1 && scanner.inputOpen >= 0 ? { open: scanner.inputOpen, ends: scanner.itemEnds } : undefined;
+  return { ranges: scratch.slice(0, count * 3), count, tools: scanner.tools, input };
 }
 
 /**

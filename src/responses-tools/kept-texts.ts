@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { isAscii, isUtf8 } from 'node:buffer';
 import { BACKSLASH, QUOTE } from '../json/bytes.js';
-import { KEPT_ASSISTANT, KEPT_TOOLS, scanKeptTexts, type Scanned } from './kept-scan.js';
+import { KEPT_ASSISTANT, KEPT_TOOLS, scanKeptTexts, type InputItems, type Scanned } from './kept-scan.js';
 
 /**
  * Texts kept as bytes through translation. A pasted file, a tool output, a message or an image's data URL is moved
@@ -80,6 +80,10 @@ export interface KeptBody {
    * place of the marker string, quotes included: a translator's converted tools, say.
    */
   keepJson(json: Buffer): string;
+  /** The string a translator made from this body's values (markers in it, joined or not), with its texts put back. */
+  text(value: string): string;
+  /** Where the `input` array and each of its items end in the body (see `Scanned.input`). */
+  readonly input: InputItems | undefined;
 }
 
 /**
@@ -88,8 +92,8 @@ export interface KeptBody {
  * URLs. Undefined when there is nothing to keep or anything is unexpected (then parse the body). Equal assistant
  * message texts get equal markers (translators drop repeats); no kept text is blank.
  */
-export function keepTexts(body: Buffer, places: KeptTextPlaces): KeptBody | undefined {
-  if (body.length < KEEP_MIN_BODY_BYTES || !isUtf8(body)) return undefined;
+export function keepTexts(body: Buffer, places: KeptTextPlaces, minBodyBytes = KEEP_MIN_BODY_BYTES): KeptBody | undefined {
+  if (body.length < minBodyBytes || !isUtf8(body)) return undefined;
   const scanned = scanKeptTexts(body, places, KEEP_MIN_STRING_BYTES);
   if (!scanned || scanned.count === 0) return undefined;
   const ids = markerIds(body, scanned);
@@ -102,13 +106,21 @@ export function keepTexts(body: Buffer, places: KeptTextPlaces): KeptBody | unde
     return undefined;
   }
   const added: Added[] = [];
+  const put = (serialized: string) => restore(serialized, body, scanned.ranges, added);
   return {
     json,
-    restore: (serialized) => restore(serialized, body, scanned.ranges, added),
+    restore: put,
     keep: (content) => `\u0001${nonce}:${scanned.count + added.push({ bytes: content, value: false }) - 1}\u0001`,
     original: (value) => originalOf(value, body, scanned),
     toolsBytes: scanned.tools ? body.subarray(scanned.tools[0], scanned.tools[1]) : undefined,
     keepJson: (json) => `\u0001${nonce}:${scanned.count + added.push({ bytes: json, value: true }) - 1}\u0001`,
+    text: (value) => {
+      if (!value.includes(MARKER_START)) return value;
+      const bytes = put(JSON.stringify(value));
+      if (!bytes) throw new Error('a kept text was not whole in a translated string');
+      return JSON.parse(bytes.toString('utf8')) as string;
+    },
+    input: scanned.input,
   };
 }
 

@@ -1,10 +1,11 @@
-import { BytesCache, cachedCatalog, definePlugin, keepTexts, rememberRequestModel, MODELS_TIMEOUT_MS, GatewayError, isObject, readApiKeyEnv, refuseStateful, tapTranslatedStreams, translatedVerdict, type Exchange, type JsonObject, type KeptTextPlaces, type Logger, type PluginApi, type Reply, type ResponseStoreHandle, type TranslatorStreams } from '../../index.js';
+import { BytesCache, HistoryPrefixes, cachedCatalog, definePlugin, keepTexts, rememberRequestModel, MODELS_TIMEOUT_MS, GatewayError, isObject, readApiKeyEnv, refuseStateful, tapTranslatedStreams, translatedVerdict, type Exchange, type JsonObject, type KeptBody, type KeptTextPlaces, type Logger, type PluginApi, type Reply, type ResponseStoreHandle, type TranslatorStreams } from '../../index.js';
 import { upstreamHttpError } from './errors.js';
 import { codexCatalog, parseModelList, type UpstreamModel } from './models.js';
 import { completionChunks, translateCompletion } from './non-stream.js';
 import { matchPattern, resolveSettings, type Settings } from './presets.js';
 import { ReasoningCache } from './reasoning-carrier.js';
-import { translateRequest, type ConvertedTools, type TranslatedRequest } from './request.js';
+import { prefixEntry, type ChatHistory, type ResumedBody } from './history.js';
+import { PrefixUnusable, translateRequest, type ConvertedTools, type TranslatedRequest } from './request.js';
 import { optionsSchema, type ChatTranslatorOptions } from './schema.js';
 import { ResponseStream, type StreamOptions } from './stream-state.js';
 
@@ -13,6 +14,8 @@ export type { ChatTranslatorOptions } from './schema.js';
 const NAME = 'chat-translator';
 const STATE = Symbol(NAME);
 const TOOLS_CACHE_ENTRIES = 16;
+/** Sessions whose history is remembered at once (each request is compared with these, first bytes first). */
+const HISTORY_ENTRIES = 8;
 
 /**
  * The translator moves call arguments and image URLs as they are (messages.ts), so they too can stay bytes; the
@@ -42,7 +45,7 @@ const plugin = definePlugin<ChatTranslatorOptions>({
     const cache = new ReasoningCache(options.reasoningCacheSize);
     const catalog = catalogSource(baseUrl, settings, options, apiKey, api.log);
     // A Chat upstream keeps no conversation: previous_response_id and item_reference are answered from the store.
-    const translate = translator(options, settings, cache, api.log, api.responseStore());
+    const { translate, history } = translator(options, settings, cache, api.log, api.responseStore());
     const extraHeaders = lowerKeys(settings.headers);
 
     api.hooks.request.tapPromise(NAME, async (ex) => {
@@ -67,7 +70,7 @@ const plugin = definePlugin<ChatTranslatorOptions>({
     tapResponseSide(api, options, settings, cache, apiKey);
 
     api.hooks.health.tap(NAME, (report) => {
-      report.checks[NAME] = { ok: Boolean(apiKey) || !settings.apiKeyEnv, upstream: baseUrl, preset: options.preset ?? null, apiKey: apiKey ? 'configured' : settings.apiKeyEnv ? `missing (${settings.apiKeyEnv})` : 'not needed' };
+      report.checks[NAME] = { ok: Boolean(apiKey) || !settings.apiKeyEnv, upstream: baseUrl, preset: options.preset ?? null, apiKey: apiKey ? 'configured' : settings.apiKeyEnv ? `missing (${settings.apiKeyEnv})` : 'not needed', history: history() };
     });
   },
 });
@@ -83,30 +86,47 @@ type Api = PluginApi;
 function translator(options: ChatTranslatorOptions, settings: Settings, cache: ReasoningCache, log: Logger, store?: ResponseStoreHandle) {
   // A few sessions' tools at once (Codex's differ with its version, its features and MCP servers).
   const toolsCache = new BytesCache<ConvertedTools>(TOOLS_CACHE_ENTRIES);
-  return (ex: Exchange): void => {
+  const histories = options.historyCacheBytes > 0 ? new HistoryPrefixes<ChatHistory>(HISTORY_ENTRIES, options.historyCacheBytes) : undefined;
+  let resumedRequests = 0;
+  // What /health shows of the history cache: how much it holds, and how many requests went on from it.
+  const history = () => ({ sessions: histories?.size ?? 0, bytes: histories?.bytes ?? 0, resumed: resumedRequests });
+  const translate = (ex: Exchange): void => {
     const context = { log: ex.log, carrierKey: options.carrierKey, cache };
-    const { request, body } = tooDeepIsInvalid(() => {
-      const deferred = keepTexts(ex.inbound.body, KEPT_PLACES);
+    const { request, body, resumedItems } = tooDeepIsInvalid(() => {
+      const inbound = ex.inbound.body;
+      let resumed = histories && resumeHistory(histories, inbound);
+      let deferred = resumed?.kept ?? keepTexts(inbound, KEPT_PLACES);
       if (deferred) rememberRequestModel(ex.inbound, deferred.json);
       const parsed = deferred ? deferred.json : ex.inbound.json();
-      let request: TranslatedRequest;
-      let body: Buffer | undefined;
       if (store?.wants(parsed) && isObject(parsed)) {
-        request = translateRequest(store.prepare(ex, (deferred ? ex.inbound.json() : parsed) as JsonObject), settings, context);
-        body = Buffer.from(JSON.stringify(request.body));
-      } else {
-        if (!store) refuseStateful(parsed, 'Chat Completions');
-        const tools = deferred?.toolsBytes ? { bytes: deferred.toolsBytes, keepJson: deferred.keepJson, cache: toolsCache } : undefined;
-        const kept = translateKept(() => translateRequest(parsed, settings, deferred ? { ...context, keep: deferred.keep, original: deferred.original, tools } : context), deferred !== undefined);
-        body = kept && deferred?.restore(JSON.stringify(kept.body));
-        if (kept && body) request = kept;
-        else {
-          // Parsed whole (or never kept): the same Chat body, or the error the request deserves.
-          request = deferred || !kept ? translateRequest(ex.inbound.json(), settings, context) : kept;
-          body = Buffer.from(JSON.stringify(request.body));
-        }
+        const request = translateRequest(store.prepare(ex, (deferred ? ex.inbound.json() : parsed) as JsonObject), settings, context);
+        return { request, body: Buffer.from(JSON.stringify(request.body)), resumedItems: undefined };
       }
-      return { request, body };
+      if (!store) refuseStateful(parsed, 'Chat Completions');
+      const viaKept = (kept: KeptBody, from: ChatHistory | undefined) => {
+        const tools = kept.toolsBytes ? { bytes: kept.toolsBytes, keepJson: kept.keepJson, cache: toolsCache } : undefined;
+        const history = histories ? { kept, from } : undefined;
+        return translateKept(() => translateRequest(kept.json, settings, { ...context, keep: kept.keep, original: kept.original, tools, history }));
+      };
+      let kept: TranslatedRequest | undefined;
+      try {
+        kept = deferred ? viaKept(deferred, resumed?.match.prefix.state) : translateRequest(parsed, settings, context);
+      } catch (err) {
+        if (!(err instanceof PrefixUnusable)) throw err;
+        resumed = undefined;
+        deferred = keepTexts(inbound, KEPT_PLACES);
+        kept = deferred && viaKept(deferred, undefined);
+      }
+      const body = kept && deferred ? deferred.restore(JSON.stringify(kept.body)) : undefined;
+      if (kept && body) {
+        const entry = histories && kept.history && prefixEntry(inbound, deferred!, kept.history, resumed?.match);
+        if (entry) histories!.remember(entry, resumed?.match.prefix);
+        if (resumed) resumedRequests += 1;
+        return { request: kept, body, resumedItems: resumed?.match.prefix.items };
+      }
+      // Parsed whole (or never kept): the same Chat body, or the error the request deserves.
+      const request = deferred || !kept ? translateRequest(ex.inbound.json(), settings, context) : kept;
+      return { request, body: Buffer.from(JSON.stringify(request.body)), resumedItems: undefined };
     });
     ex.upstream.wire = 'chat-completions';
     ex.upstream.body = body;
@@ -119,13 +139,21 @@ function translator(options: ChatTranslatorOptions, settings: Settings, cache: R
     const thinkTags = settings.quirks.thinkTags.some((pattern) => matchPattern(pattern, request.upstreamModel));
     const reading = { refusalAs, thinkTags };
     ex.state.set(STATE, { kind: 'responses', request, reading, stream: request.stream ? new ResponseStream(streamOptionsOf(request, options, cache, reading)) : undefined });
-    if (log.isLevelEnabled('debug')) ex.log.debug({ upstreamModel: request.upstreamModel, tools: [...request.map.byUpstream.keys()] }, 'chat-translator: request translated');
+    if (log.isLevelEnabled('debug')) ex.log.debug({ upstreamModel: request.upstreamModel, tools: [...request.map.byUpstream.keys()], resumedItems }, 'chat-translator: request translated');
   };
+  return { translate, history };
+}
+
+/** A body that starts with a remembered history: the rest of it kept as texts, or undefined to translate it whole. */
+function resumeHistory(histories: HistoryPrefixes<ChatHistory>, body: Buffer): ResumedBody | undefined {
+  const match = histories.match(body);
+  if (!match) return undefined;
+  const kept = keepTexts(match.rest, KEPT_PLACES, 0);
+  return kept?.input ? { match, kept } : undefined;
 }
 
 /** A kept body's tools are parsed only when read: tools that are not valid JSON send the request down the parse path. */
-function translateKept(translate: () => TranslatedRequest, kept: boolean): TranslatedRequest | undefined {
-  if (!kept) return translate();
+function translateKept(translate: () => TranslatedRequest): TranslatedRequest | undefined {
   try {
     return translate();
   } catch (err) {
@@ -175,14 +203,14 @@ function applyRouted(api: Api, options: ChatTranslatorOptions, settings: Setting
   const unused = [Object.keys(options.headers).length > 0 && 'headers', options.apiKey !== undefined && 'apiKey', settings.apiKeyEnv !== undefined && 'apiKeyEnv', options.models.length > 0 && 'models'].filter(Boolean);
   if (unused.length) api.log.warn({ options: unused }, 'chat-translator: no baseUrl, so it only translates exchanges routed to it by an earlier plugin; these options have no upstream to apply to');
   const cache = new ReasoningCache(options.reasoningCacheSize);
-  const translate = translator(options, settings, cache, api.log);
+  const { translate, history } = translator(options, settings, cache, api.log);
   api.hooks.request.tap(NAME, (ex) => {
     if (ex.inbound.route === 'responses' && ex.upstream.wire === 'chat-completions') translate(ex);
     return undefined;
   });
   tapResponseSide(api, options, settings, cache, undefined);
   api.hooks.health.tap(NAME, (report) => {
-    report.checks[NAME] = { ok: true, mode: 'routed: translates models an earlier plugin sends to /chat/completions' };
+    report.checks[NAME] = { ok: true, mode: 'routed: translates models an earlier plugin sends to /chat/completions', history: history() };
   });
 }
 

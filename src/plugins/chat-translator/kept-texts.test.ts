@@ -19,7 +19,7 @@ const codexFixtureDir = join(repoRoot, 'test', 'fixtures', 'codex-0.169');
 const codexShared = sharedFixtures('codex-0.169');
 const history = codexShared;
 const log = createLogger({ level: 'silent', pretty: false });
-const options: ChatTranslatorOptions = { baseUrl: 'http://up.test/v1', headers: {}, modelMap: {}, extraBody: {}, dropParams: {}, commitAfterMs: 1000, keepAliveMs: 10000, contextWindow: 128000, models: [], quirks: {}, reasoningCacheSize: 8, refusalAs: 'auto' };
+const options: ChatTranslatorOptions = { baseUrl: 'http://up.test/v1', headers: {}, modelMap: {}, extraBody: {}, dropParams: {}, commitAfterMs: 1000, keepAliveMs: 10000, contextWindow: 128000, models: [], quirks: {}, reasoningCacheSize: 8, historyCacheBytes: 0, refusalAs: 'auto' };
 
 /** Code-like text: quotes, backslashes, newlines, tabs, non-ASCII and astral characters, as a pasted file has. */
 const code = (bytes: number, seed = 'a') => `// ${seed} "quoted" \\path\\ é ü 中文 😀\n\tfunction f() { return '</script>'; }\n`.repeat(Math.ceil(bytes / 80));

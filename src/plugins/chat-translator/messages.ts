@@ -22,6 +22,33 @@ export interface BuilderOptions {
   keep?: (content: Buffer) => string;
   /** Reads a kept `encrypted_content` (the request's blobs are kept out of the parse). */
   original?: (value: unknown) => unknown;
+  /** A text with its kept texts put back: compares this body's assistant text with a resumed builder's last. */
+  text?: (value: string) => string;
+}
+
+/**
+ * The builder's state after an item where every message so far is final: no call group that a later output could
+ * answer or a later image join, no assistant text a call could join, no reasoning waiting for its message. Sizes,
+ * not copies: the sets grow in order, so their first `seen` and `answered` entries are the state then.
+ */
+export interface Boundary {
+  items: number;
+  messages: number;
+  system: number;
+  seen: number;
+  answered: number;
+  lastAssistant: string | undefined;
+  /** `lastAssistant` is already the text itself (a resumed builder's), not a marker of this body. */
+  lastDecoded: boolean;
+}
+
+/** What a builder resumes from: the state at a boundary of an earlier request with the same first items. */
+export interface Resumed {
+  items: number;
+  seen: readonly string[];
+  answered: readonly string[];
+  /** The text itself, compared through `BuilderOptions.text` with this body's (marked) texts. */
+  lastAssistant: string | undefined;
 }
 
 interface ToolGroup {
@@ -45,10 +72,36 @@ export class MessageBuilder {
   /** The last pushed message is assistant text that a following call group may join. */
   private mergeable: ChatMessage | undefined;
   private lastAssistantText: string | undefined;
+  private lastDecoded = false;
+  /** The last item after which every message was final (see `Boundary`). */
+  boundary: Boundary | undefined;
 
   constructor(private readonly o: BuilderOptions) {}
 
+  /** Goes on from an earlier request's boundary: its messages are not rebuilt, and none is in `finish()`. */
+  resume(from: Resumed): void {
+    for (const id of from.seen) this.seenCalls.add(id);
+    for (const id of from.answered) this.answered.add(id);
+    this.lastAssistantText = from.lastAssistant;
+    this.lastDecoded = from.lastAssistant !== undefined;
+    this.boundary = { items: from.items, messages: 0, system: this.system.length, seen: this.seenCalls.size, answered: this.answered.size, lastAssistant: from.lastAssistant, lastDecoded: this.lastDecoded };
+  }
+
+  /** The first `seen` and `answered` call ids, as a later builder resumes from them. */
+  callsAt(boundary: Boundary): { seen: string[]; answered: string[] } {
+    return { seen: [...this.seenCalls].slice(0, boundary.seen), answered: [...this.answered].slice(0, boundary.answered) };
+  }
+
   add(raw: unknown, index: number): void {
+    this.item(raw, index);
+    const group = this.group;
+    if (this.mergeable || this.pendingReasoning !== undefined || this.pendingDetails !== undefined) return;
+    // A group whose calls are all answered and that has no images is closed by whatever comes next, adding nothing.
+    if (group && (group.answered.size < group.ids.length || group.images.length > 0)) return;
+    this.boundary = { items: index + 1, messages: this.messages.length, system: this.system.length, seen: this.seenCalls.size, answered: this.answered.size, lastAssistant: this.lastAssistantText, lastDecoded: this.lastDecoded };
+  }
+
+  private item(raw: unknown, index: number): void {
     if (!isObject(raw)) return;
     const item = raw;
     const type = item.type ?? (item.role ? 'message' : undefined);
@@ -76,9 +129,15 @@ export class MessageBuilder {
   }
 
   finish(): ChatMessage[] {
+    const { system, messages } = this.finishParts();
+    return system ? [system, ...messages] : messages;
+  }
+
+  /** The system message (every system text, in order) and the messages after it (a resumed builder's only). */
+  finishParts(): { system: ChatMessage | undefined; messages: ChatMessage[] } {
     this.closeGroup();
     const system = this.system.filter((s) => s.trim()).join('\n\n');
-    return system ? [{ role: 'system', content: system }, ...this.messages] : this.messages;
+    return { system: system ? { role: 'system', content: system } : undefined, messages: this.messages };
   }
 
   private message(item: JsonObject, index: number): void {
@@ -92,12 +151,13 @@ export class MessageBuilder {
     if (role === 'assistant') {
       this.closeGroup();
       const text = textOf(item.content, '');
-      if (!text.trim() || text === this.lastAssistantText) return;
+      if (!text.trim() || this.repeats(text)) return;
       const message: ChatMessage = { role: 'assistant', content: text };
       this.attachReasoning(message, index);
       this.push(message);
       this.mergeable = message;
       this.lastAssistantText = text;
+      this.lastDecoded = false;
       return;
     }
     this.closeGroup();
@@ -105,6 +165,11 @@ export class MessageBuilder {
     const content = this.userContent(item.content);
     if (content === undefined) return;
     this.push({ role: 'user', content });
+  }
+
+  private repeats(text: string): boolean {
+    if (!this.lastDecoded) return text === this.lastAssistantText;
+    return (this.o.text ? this.o.text(text) : text) === this.lastAssistantText;
   }
 
   private reasoning(item: JsonObject): void {

@@ -8,7 +8,7 @@ import type { ChatTranslatorOptions } from './schema.js';
 import { flattenName } from '../../responses-tools/index.js';
 
 const log = createLogger({ level: 'silent', pretty: false });
-const base: ChatTranslatorOptions = { baseUrl: 'http://up.test/v1', headers: {}, modelMap: {}, extraBody: {}, dropParams: {}, commitAfterMs: 1000, keepAliveMs: 10000, contextWindow: 128000, models: [], quirks: {}, reasoningCacheSize: 8, refusalAs: 'auto' };
+const base: ChatTranslatorOptions = { baseUrl: 'http://up.test/v1', headers: {}, modelMap: {}, extraBody: {}, dropParams: {}, commitAfterMs: 1000, keepAliveMs: 10000, contextWindow: 128000, models: [], quirks: {}, reasoningCacheSize: 8, historyCacheBytes: 0, refusalAs: 'auto' };
 const translate = (body: unknown, options: Partial<ChatTranslatorOptions> = {}) => translateRequest(body, resolveSettings({ ...base, ...options }), { log });
 const messagesOf = (body: unknown, options: Partial<ChatTranslatorOptions> = {}) => translate(body, options).body.messages as ChatMessage[];
 const toolNames = (body: Record<string, unknown>) => ((body.tools ?? []) as { function: { name: string } }[]).map((t) => t.function.name);

@@ -1,12 +1,16 @@
-import { convertTools, isObject, readRequestHead, type BytesCache, type ChatTool, type JsonObject, type Logger, type ToolMap, type TranslatedBody } from '../../index.js';
+import { convertTools, isObject, readRequestHead, type BytesCache, type KeptBody, type ChatTool, type JsonObject, type Logger, type ToolMap, type TranslatedBody } from '../../index.js';
 import { allMatching, matchPattern, type Settings } from './presets.js';
+import { sealMessages, usableFrom, type ChatHistory } from './history.js';
 import { MessageBuilder } from './messages.js';
 import type { ReasoningCache } from './reasoning-carrier.js';
 import { convertToolChoice } from './tools.js';
 
 export { IMAGE_OMITTED, type ChatMessage } from './messages.js';
 
-export type TranslatedRequest = TranslatedBody;
+export interface TranslatedRequest extends TranslatedBody {
+  /** The history to remember (a kept body's translation, `ctx.history` given), when it has a boundary. */
+  history?: ChatHistory;
+}
 
 export interface TranslateContext {
   log: Logger;
@@ -21,7 +25,16 @@ export interface TranslateContext {
    * distinct array go into the body as the bytes made then.
    */
   tools?: { bytes: Buffer; keepJson: (json: Buffer) => string; cache: BytesCache<ConvertedTools> };
+  /**
+   * A kept body's translation that remembers its history: `from`, the remembered prefix this body's input follows
+   * (its items are not in this body), checked against this request's head with `usable`; the result's `history` is
+   * what to remember of this one.
+   */
+  history?: { kept: KeptBody; from: ChatHistory | undefined };
 }
+
+/** A remembered prefix did not fit this request's head (another model, other tools): translate the whole body. */
+export class PrefixUnusable extends Error {}
 
 /** Codex's tools as Chat functions, their name map, and the functions serialized. */
 export interface ConvertedTools {
@@ -40,12 +53,28 @@ export function translateRequest(source: unknown, settings: Settings, ctx: Trans
   const converted = ctx.tools ? ctx.tools.cache.get(ctx.tools.bytes, () => serialized(convertTools(rawTools(), ctx.log))) : undefined;
   const { tools, map } = converted ?? convertTools(rawTools(), ctx.log);
 
-  const builder = new MessageBuilder({ map, images, reasoningField: quirks.reasoningField, log: ctx.log, carrierKey: ctx.carrierKey, cache: ctx.cache, keep: ctx.keep, original: ctx.original });
+  const history = ctx.history;
+  const from = history?.from;
+  const skipped = from ? from.resumed.items : 0;
+  const builder = new MessageBuilder({ map, images, reasoningField: quirks.reasoningField, log: ctx.log, carrierKey: ctx.carrierKey, cache: ctx.cache, keep: ctx.keep, original: ctx.original, text: history?.kept.text });
   if (typeof raw.instructions === 'string' && raw.instructions.trim()) builder.system.push(raw.instructions);
   if (typeof raw.system === 'string' && raw.system.trim()) builder.system.push(raw.system);
-  builder.replayFrom = quirks.reasoningReplay === 'after-last-user' ? lastUserIndex(items) : -1;
-  items.forEach((item, index) => builder.add(item, index));
-  const messages = builder.finish();
+  const headSystem = builder.system.length;
+  // Item indexes count the prefix's items, which this body does not hold.
+  const lastUser = (before: number) => {
+    const local = lastUserIndex(items, before - skipped);
+    return local >= 0 ? local + skipped : (from?.lastUser ?? -1);
+  };
+  builder.replayFrom = quirks.reasoningReplay === 'after-last-user' ? lastUser(skipped + items.length) : -1;
+  if (from) {
+    if (!usableFrom(from, upstreamModel, ctx.tools?.bytes, builder.replayFrom)) throw new PrefixUnusable();
+    for (const part of from.systemParts) builder.system.push(ctx.keep!(part));
+    builder.resume(from.resumed);
+  }
+  items.forEach((item, index) => builder.add(item, index + skipped));
+  const { system, messages: built } = builder.finishParts();
+  const sealed = history ? sealMessages(system, built, builder, history.kept, from, { headSystem, lastUser, replayFrom: builder.replayFrom, upstreamModel, tools: ctx.tools?.bytes }) : undefined;
+  const messages = sealed ? sealed.messages : system ? [system, ...built] : built;
 
   const stream = raw.stream === true;
   const body: JsonObject = { model: upstreamModel, messages, stream };
@@ -67,7 +96,7 @@ export function translateRequest(source: unknown, settings: Settings, ctx: Trans
   if (quirks.glmThinking && /glm|zhipu|bigmodel/i.test(`${codexModel} ${upstreamModel}`)) body.thinking = { type: 'enabled' };
   for (const keys of allMatching(settings.dropParams, upstreamModel)) for (const key of keys) delete body[key];
   for (const extra of allMatching(settings.extraBody, upstreamModel)) Object.assign(body, extra);
-  return { body, map, stream, codexModel, upstreamModel };
+  return { body, map, stream, codexModel, upstreamModel, history: sealed?.next };
 }
 
 /** Shared by every request that sends the same tools: frozen, so a change is an error, not a leak. */
@@ -75,8 +104,9 @@ function serialized({ tools, map }: { tools: ChatTool[]; map: ToolMap }): Conver
   return Object.freeze({ tools: Object.freeze(tools), map, json: Buffer.from(JSON.stringify(tools)) });
 }
 
-function lastUserIndex(items: unknown[]): number {
-  for (let i = items.length - 1; i >= 0; i--) {
+/** The last user message among the first `before` items, or -1. */
+function lastUserIndex(items: unknown[], before: number): number {
+  for (let i = Math.min(before, items.length) - 1; i >= 0; i--) {
     const item = items[i];
     if (isObject(item) && (item.type === 'message' || item.type === undefined) && item.role === 'user') return i;
   }

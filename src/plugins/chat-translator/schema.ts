@@ -79,6 +79,11 @@ export interface ChatTranslatorOptions {
   /** Entries of the in-memory reasoning fallback cache (for clients that drop `encrypted_content`). @default 512 */
   reasoningCacheSize: number;
   /**
+   * Bytes of recent sessions' translated history kept in memory (8 sessions at most): a request that repeats a
+   * remembered history translates only the items after it. 0 turns it off. @default 67108864
+   */
+  historyCacheBytes: number;
+  /**
    * How a model's refusal (`delta.refusal`) reaches the client: `refusal`, the Responses API's refusal content part;
    * `output_text`, answer text; `auto`, answer text for Codex (its `originator` or `user-agent`), which drops a
    * message whose only part is a refusal, and the refusal part for every other client. @default "auto"
@@ -128,6 +133,7 @@ export const optionsSchema = {
     quirks: { type: 'object', additionalProperties: false, properties: quirkProperties, description: 'Provider behaviour overrides; unset ones come from the preset, then the generic defaults.', default: {} },
     carrierKey: { type: 'string', minLength: 1, description: 'Secret mixed into the reasoning carrier integrity tag. Default: a fixed project key.' },
     reasoningCacheSize: { type: 'integer', minimum: 0, description: 'Entries of the in-memory reasoning fallback cache.', default: 512 },
+    historyCacheBytes: { type: 'integer', minimum: 0, description: 'Bytes of recent sessions\' translated history kept in memory (8 sessions at most); a request repeating a remembered history translates only its new items. 0 turns it off.', default: 67108864 },
     refusalAs: { enum: ['refusal', 'output_text', 'auto'], description: 'How delta.refusal reaches the client: a refusal content part, answer text, or auto (answer text for Codex, which drops refusal parts).', default: 'auto' },
   },
 } as const;

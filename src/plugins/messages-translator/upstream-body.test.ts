@@ -121,7 +121,7 @@ describe('the Messages body with kept texts', () => {
 
   it("sends the parse path's body when a kept text cannot be put back", () => {
     const text = JSON.stringify({ model: 'claude-sonnet-4-5', input: [{ type: 'message', role: 'user', content: 'z'.repeat(KEEP_MIN_BODY_BYTES) }] });
-    const failing: KeptBody = { json: JSON.parse(text), restore: () => undefined, keep: () => 'unused', original: (value) => value, toolsBytes: undefined, keepJson: () => 'unused' };
+    const failing: KeptBody = { json: JSON.parse(text), restore: () => undefined, keep: () => 'unused', original: (value) => value, toolsBytes: undefined, keepJson: () => 'unused', text: (value) => value, input: undefined };
     const out = translateKept(failing, () => JSON.parse(text), resolveSettings(base), { log });
     expect(out.kept).toBe(false);
     expect(out.body.toString()).toBe(JSON.stringify(translateRequest(JSON.parse(text), resolveSettings(base), { log }).body));

@@ -1,0 +1,157 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { join, dirname } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import fc from 'fast-check';
+import { codexFixture, sharedFixtures } from '../../../test/support/fixtures.js';
+import { sendJson, startMockUpstream, type MockUpstream } from '../../../test/support/mock-upstream.js';
+import { startRouter, type StartedRouter } from '../../../test/support/router.js';
+import { HistoryPrefixes } from '../../index.js';
+import chatTranslator from './index.js';
+import { encodeCarrier } from './reasoning-carrier.js';
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const history = sharedFixtures('codex-0.169');
+
+type Item = Record<string, unknown>;
+
+const stops: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  while (stops.length) await stops.pop()!();
+});
+
+/** One gateway that remembers histories and one that does not, each with its own recording upstream. */
+async function pair(quirks: Record<string, unknown> = {}): Promise<{ send: (body: unknown) => Promise<[string, string]>; remembering: StartedRouter }> {
+  const start = async (historyCacheBytes?: number): Promise<{ mock: MockUpstream; gw: StartedRouter }> => {
+    const mock = await startMockUpstream((_req, res) => sendJson(res, 200, { id: 'c', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }] }));
+    const gw = await startRouter({ plugins: [[chatTranslator, { baseUrl: `${mock.url}/v1`, apiKey: 'k', quirks, ...(historyCacheBytes === undefined ? {} : { historyCacheBytes }) }]] });
+    stops.push(() => mock.close(), () => gw.close());
+    return { mock, gw };
+  };
+  const [on, off] = await Promise.all([start(), start(0)]);
+  const post = async (gw: StartedRouter, mock: MockUpstream, text: string) => {
+    const res = await fetch(`${gw.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text });
+    expect(res.status, await res.text()).toBe(200);
+    return mock.requests.at(-1)!.body.toString();
+  };
+  return {
+    remembering: on.gw,
+    send: async (body) => {
+      const text = typeof body === 'string' ? body : JSON.stringify(body);
+      return [await post(on.gw, on.mock, text), await post(off.gw, off.mock, text)];
+    },
+  };
+}
+
+type History = { sessions: number; bytes: number; resumed: number };
+const healthOf = async (gw: StartedRouter) => Object.values(((await (await fetch(`${gw.url}/health`)).json()) as { providers: Record<string, { checks: Record<string, { history: History }> }> }).providers)[0]!.checks['chat-translator']!.history;
+
+/** A real Codex request's head (instructions, tools, its first items) with `items` after them. */
+function session(items: Item[], change: Record<string, unknown> = {}): Item {
+  const body = codexFixture('model-gpt-5.5-apply-patch-custom-tool').body;
+  return { ...body, input: [...(body.input as Item[]), ...items], stream: false, ...change };
+}
+
+const text = (seed: string, bytes: number) => `${seed}: ${'the quick brown fox jumps over the lazy dog, "quoted" \\ é 中文 😀 '.repeat(Math.ceil(bytes / 64))}`.slice(0, bytes);
+const carrier = (t: string) => encodeCarrier({ text: t, field: 'reasoning_content', model: 'm' });
+
+/** A tool round as Codex sends it: reasoning, a call, its output. */
+const round = (n: number): Item[] => [
+  { type: 'reasoning', summary: [{ type: 'summary_text', text: text(`summary ${n}`, 120) }], encrypted_content: carrier(text(`thinking ${n}`, 300)) },
+  { type: 'function_call', call_id: `call_${n}`, name: 'exec_command', arguments: JSON.stringify({ cmd: `sed -n ${n}p file.ts` }) },
+  { type: 'function_call_output', call_id: `call_${n}`, output: text(`output ${n}`, 900) },
+];
+
+describe('remembered histories', () => {
+  it('match a body only where an item of the remembered prefix ends, and stay within their entries and bytes', () => {
+    const prefixes = new HistoryPrefixes<string>(2, 100);
+    const body = Buffer.from('{"model":"m","input":[{"a":1},{"b":2}],"x":1}');
+    const end = body.indexOf('}') + 1;
+    prefixes.remember({ bytes: body.subarray(0, end), open: body.indexOf('['), items: 1, state: 'one', size: 40 });
+    const match = prefixes.match(body)!;
+    expect(match.prefix.state).toBe('one');
+    expect(match.rest.toString()).toBe('{"model":"m","input":[{"b":2}],"x":1}');
+    expect(prefixes.match(Buffer.from('{"model":"m","input":[{"a":1} ]}'))!.rest.toString()).toBe('{"model":"m","input":[]}');
+    // Same first bytes, but the item goes on: no boundary there.
+    expect(prefixes.match(Buffer.from('{"model":"m","input":[{"a":1}}'))).toBeUndefined();
+    expect(prefixes.match(Buffer.from('{"model":"n","input":[{"a":1},{"b":2}]}'))).toBeUndefined();
+    prefixes.remember({ bytes: Buffer.from('x'), open: 0, items: 1, state: 'two', size: 40 });
+    prefixes.remember({ bytes: Buffer.from('y'), open: 0, items: 1, state: 'three', size: 40 });
+    expect(prefixes.size).toBe(2);
+    expect(prefixes.bytes).toBe(80);
+    expect(prefixes.match(body)).toBeUndefined();
+    prefixes.remember({ bytes: Buffer.from('z'), open: 0, items: 1, state: 'big', size: 101 });
+    expect(prefixes.size).toBe(2);
+    prefixes.remember({ bytes: Buffer.from('w'), open: 0, items: 1, state: 'most', size: 70 });
+    expect([prefixes.size, prefixes.bytes]).toEqual([1, 70]);
+  });
+
+  it("send what translating each turn afresh sends, byte for byte, as a Codex session grows, retries, branches and changes tools", async () => {
+    for (const quirks of [{}, { reasoningReplay: 'after-last-user' }, { reasoningField: null, imageModels: ['*'] }]) {
+      const { send, remembering } = await pair(quirks);
+      const items: Item[] = [];
+      const turns: Item[] = [];
+      for (let n = 0; n < 6; n++) {
+        items.push(...round(n));
+        if (n === 2) items.push({ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: text('done for now', 400) }] }, { type: 'message', role: 'user', content: [{ type: 'input_text', text: text('next question', 200) }] });
+        if (n === 4) items.push({ type: 'message', role: 'developer', content: text('approvals changed', 300) });
+        turns.push(session([...items]));
+      }
+      const tools = (turns[0]!.tools as Item[]).slice(1);
+      const mixed = [
+        ...turns,
+        turns.at(-1)!,
+        session([...items.slice(0, 4), { type: 'message', role: 'user', content: 'a branch from an earlier turn, with its own words' }]),
+        session([...items, ...round(9)], { tools }),
+        session([...items, ...round(10)], { model: 'other-model' }),
+        session([...items, { type: 'function_call_output', call_id: 'call_5', output: 'answered twice' }, ...round(11)]),
+      ];
+      for (const body of mixed) {
+        const [remembered, afresh] = await send(body);
+        expect(remembered).toBe(afresh);
+      }
+      const health = await healthOf(remembering);
+      expect(health.resumed).toBeGreaterThanOrEqual(turns.length - 1);
+      expect(health.sessions).toBeGreaterThan(0);
+    }
+  });
+
+  it('send what translating afresh sends for generated sessions: any items, grown a few at a time', async () => {
+    const { send, remembering } = await pair({ reasoningReplay: 'after-last-user', imageModels: ['*'] });
+    const content = fc.oneof(fc.constantFrom('short', 'same assistant text, said again and again', ''), fc.integer({ min: 1, max: 20 }).map((n) => text(`t${n}`, n * 40)));
+    const call = fc.constantFrom('a', 'b', 'c', 'd');
+    const item: fc.Arbitrary<Item> = fc.oneof(
+      content.map((t) => ({ type: 'message', role: 'user', content: [{ type: 'input_text', text: t }] })),
+      content.map((t) => ({ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: t }] })),
+      content.map((t) => ({ type: 'message', role: 'developer', content: t })),
+      content.map((t) => ({ type: 'reasoning', summary: [], encrypted_content: carrier(t) })),
+      call.map((id) => ({ type: 'function_call', call_id: id, name: 'exec_command', arguments: '{"cmd":"ls"}' })),
+      call.map((id) => ({ type: 'custom_tool_call', call_id: id, name: 'apply_patch', input: '*** Begin Patch\n*** End Patch\n' })),
+      fc.tuple(call, content).map(([id, t]) => ({ type: 'function_call_output', call_id: id, output: t })),
+      call.map((id) => ({ type: 'function_call_output', call_id: id, output: [{ type: 'input_text', text: 'see' }, { type: 'input_image', image_url: 'data:image/png;base64,AAAA' }] })),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(item, { maxLength: 24 }), fc.array(fc.integer({ min: 0, max: 6 }), { minLength: 1, maxLength: 6 }), async (items, steps) => {
+        let n = 0;
+        for (const step of steps) {
+          n = Math.min(items.length, n + step);
+          const [remembered, afresh] = await send(session(items.slice(0, n)));
+          expect(remembered).toBe(afresh);
+        }
+      }),
+      { numRuns: 60 },
+    );
+    expect((await healthOf(remembering)).resumed).toBeGreaterThan(60);
+  });
+
+  it.skipIf(!history.available)(`send what translating afresh sends for the bench's long history, grown a turn at a time${history.skip}`, async () => {
+    const { historyBody, loadRecorded } = (await import(pathToFileURL(join(repoRoot, 'bench', 'codex-history.mjs')).href)) as { historyBody: (recorded: unknown, options: unknown) => { text: string }; loadRecorded: (root: string) => unknown };
+    const seal = (t: string, model: string) => encodeCarrier({ text: t, field: 'reasoning_content', model });
+    const full = JSON.parse(historyBody(loadRecorded(repoRoot), { model: 'bench-events-20', targetBytes: 400_000, seal }).text) as { input: Item[] };
+    const { send, remembering } = await pair();
+    for (let n = full.input.length - 40; n <= full.input.length; n += 3) {
+      const [remembered, afresh] = await send({ ...full, input: full.input.slice(0, n), stream: false });
+      expect(remembered).toBe(afresh);
+    }
+    expect((await healthOf(remembering)).resumed).toBeGreaterThan(10);
+  });
+});

@@ -1,0 +1,106 @@
+import type { HistoryPrefix, HistoryPrefixes, KeptBody, PrefixMatch } from '../../index.js';
+import type { Boundary, ChatMessage, MessageBuilder, Resumed } from './messages.js';
+
+/**
+ * What the translator keeps of a session's history up to an item boundary: the Chat messages made from it, final
+ * (see `Boundary`), and what translating the items after it needs to know of it.
+ */
+export interface ChatHistory {
+  /** The prefix's messages after the system message: serialized with their texts, comma-joined, without brackets. */
+  sealed: Buffer;
+  /** The texts the prefix's items added to the system message, as JSON string content (escaped, no quotes). */
+  systemParts: Buffer[];
+  resumed: Resumed;
+  /** The prefix's last user message (an item index), or -1. */
+  lastUser: number;
+  /** The request's `replayFrom` when the prefix was translated: reasoning was attached after it. */
+  replayFrom: number;
+  upstreamModel: string;
+  /** The request's `tools` as sent: the tool map the prefix's calls were named by. */
+  tools: Buffer | undefined;
+}
+
+/** A request's match of a remembered prefix, with the rest of its body kept as texts. */
+export interface ResumedBody {
+  match: PrefixMatch<ChatHistory>;
+  kept: KeptBody;
+}
+
+/** The prefix's state when this request's head says it was translated the same way; else the request starts afresh. */
+export function usableFrom(from: ChatHistory, upstreamModel: string, tools: Buffer | undefined, replayFrom: number): boolean {
+  if (from.upstreamModel !== upstreamModel) return false;
+  if (from.tools === undefined ? tools !== undefined : tools === undefined || !from.tools.equals(tools)) return false;
+  // Reasoning is attached to the prefix's items after replayFrom: the same when both cut the prefix at one place.
+  const last = from.resumed.items - 1;
+  return Math.min(from.replayFrom, last) === Math.min(replayFrom, last);
+}
+
+/**
+ * The request's messages with everything up to the last boundary as one kept value: the remembered prefix's bytes
+ * and this request's final messages after it, serialized once. Returns the body's messages and the history to
+ * remember, undefined when a marker did not come back whole (then the messages go as they are, after the prefix).
+ */
+export function sealMessages(
+  system: ChatMessage | undefined,
+  messages: ChatMessage[],
+  builder: MessageBuilder,
+  kept: KeptBody,
+  from: ChatHistory | undefined,
+  head: { headSystem: number; lastUser: (before: number) => number; replayFrom: number; upstreamModel: string; tools: Buffer | undefined },
+): { messages: unknown[]; next: ChatHistory | undefined } {
+  const boundary = builder.boundary;
+  const before = system ? [system] : [];
+  const count = boundary ? boundary.messages : 0;
+  const serialized = count > 0 ? kept.restore(JSON.stringify(messages.slice(0, count))) : undefined;
+  if (!boundary || (count > 0 && !serialized)) {
+    return { messages: from?.sealed.length ? [...before, kept.keepJson(from.sealed), ...messages] : [...before, ...messages], next: undefined };
+  }
+  const sealed = joined(from?.sealed, serialized);
+  const next: ChatHistory = {
+    sealed,
+    systemParts: builder.system.slice(head.headSystem, boundary.system).map((text) => contentOf(kept, text)),
+    resumed: { items: boundary.items, ...builder.callsAt(boundary), lastAssistant: lastAssistantOf(boundary, kept) },
+    lastUser: head.lastUser(boundary.items),
+    replayFrom: head.replayFrom,
+    upstreamModel: head.upstreamModel,
+    tools: head.tools,
+  };
+  return { messages: sealed.length ? [...before, kept.keepJson(sealed), ...messages.slice(count)] : [...before, ...messages.slice(count)], next };
+}
+
+function joined(prefix: Buffer | undefined, serialized: Buffer | undefined): Buffer {
+  const inner = serialized ? serialized.subarray(1, serialized.length - 1) : undefined;
+  if (!prefix?.length) return inner ? Buffer.from(inner) : Buffer.alloc(0);
+  if (!inner) return prefix;
+  const out = Buffer.allocUnsafe(prefix.length + 1 + inner.length);
+  prefix.copy(out, 0);
+  out[prefix.length] = 0x2c;
+  inner.copy(out, prefix.length + 1);
+  return out;
+}
+
+function contentOf(kept: KeptBody, text: string): Buffer {
+  const bytes = kept.restore(JSON.stringify(text));
+  if (!bytes) throw new Error('a kept system text was not whole');
+  return Buffer.from(bytes.subarray(1, bytes.length - 1));
+}
+
+function lastAssistantOf(boundary: Boundary, kept: KeptBody): string | undefined {
+  if (boundary.lastAssistant === undefined || boundary.lastDecoded) return boundary.lastAssistant;
+  return kept.text(boundary.lastAssistant);
+}
+
+/** The entry to remember for a translated request: its bytes up to the boundary, in the body Codex sent. */
+export function prefixEntry(body: Buffer, kept: KeptBody, next: ChatHistory, match: PrefixMatch<ChatHistory> | undefined): HistoryPrefix<ChatHistory> | undefined {
+  const skipped = match ? match.prefix.items : 0;
+  if (next.resumed.items === skipped) return match?.prefix;
+  const ends = kept.input?.ends;
+  const end = ends?.[next.resumed.items - skipped - 1];
+  if (end === undefined) return undefined;
+  const bytes = body.subarray(0, match ? end - match.restAt + match.bodyAt : end);
+  const open = match ? match.prefix.open : kept.input!.open;
+  const size = bytes.length + next.sealed.length + (next.tools?.length ?? 0) + next.systemParts.reduce((n, part) => n + part.length, 0);
+  return { bytes, open, items: next.resumed.items, state: next, size };
+}
+
+export type ChatHistories = HistoryPrefixes<ChatHistory>;

@@ -1,0 +1,86 @@
+import { CLOSE_ARRAY, COMMA } from '../json/bytes.js';
+
+/**
+ * A request's history up to an item boundary, with what a translator made of it. Codex sends the whole
+ * conversation on every turn, the previous turn's bytes first: the items a translator has already translated come
+ * back byte for byte, and only the few new ones need translating (a long session's request is a megabyte; its new
+ * items are a few kilobytes).
+ */
+export interface HistoryPrefix<S> {
+  /** The request's bytes up to the end of item `items - 1` of its `input`: the inbound body's own bytes, never written. */
+  readonly bytes: Buffer;
+  /** The index of `input`'s `[` in `bytes`. */
+  readonly open: number;
+  /** How many of `input`'s items `bytes` holds. */
+  readonly items: number;
+  /** What the translator keeps of those items (its output for them, and its state after the last). */
+  readonly state: S;
+  /** Bytes this entry holds, the state's included. */
+  readonly size: number;
+}
+
+/** A remembered prefix a body starts with, and the body without the prefix's items: what is left to parse. */
+export interface PrefixMatch<S> {
+  prefix: HistoryPrefix<S>;
+  /** The body with `input`'s first `prefix.items` items taken out: its own JSON, with the same head and tail. */
+  rest: Buffer;
+  /** Where the body's bytes that follow the prefix start in `rest`, and in the body: `rest` offsets past it map by their difference. */
+  restAt: number;
+  bodyAt: number;
+}
+
+/**
+ * The histories of a few sessions, most recently used first; bounded by entries and bytes (each holds its prefix of
+ * a request and the translation of that prefix, about twice the prefix). A body matches a prefix when its first
+ * bytes are the prefix's bytes exactly and an item boundary follows: a `memcmp` of the prefix, which stops at the
+ * first byte that differs (two sessions differ within their first items).
+ */
+export class HistoryPrefixes<S> {
+  readonly #entries: HistoryPrefix<S>[] = [];
+  #size = 0;
+
+  constructor(
+    readonly capacity: number,
+    readonly maxBytes: number,
+  ) {}
+
+  match(body: Buffer): PrefixMatch<S> | undefined {
+    for (const prefix of this.#entries) {
+      const length = prefix.bytes.length;
+      if (length >= body.length || body.compare(prefix.bytes, 0, length, 0, length) !== 0) continue;
+      let at = length;
+      while (body[at] === 0x20 || body[at] === 0x0a || body[at] === 0x0d || body[at] === 0x09) at += 1;
+      if (body[at] !== COMMA && body[at] !== CLOSE_ARRAY) continue;
+      // After a comma, the next item is the first of the rest; at the close, the rest's input is empty.
+      const bodyAt = body[at] === COMMA ? at + 1 : at;
+      const restAt = prefix.open + 1;
+      const rest = Buffer.allocUnsafe(restAt + body.length - bodyAt);
+      body.copy(rest, 0, 0, restAt);
+      body.copy(rest, restAt, bodyAt);
+      return { prefix, rest, restAt, bodyAt };
+    }
+    return undefined;
+  }
+
+  /** Keeps `prefix`, first; in place of `replacing` (the prefix it grew from) when that is still here. */
+  remember(prefix: HistoryPrefix<S>, replacing?: HistoryPrefix<S>): void {
+    if (this.capacity <= 0 || prefix.size > this.maxBytes) return;
+    const entries = this.#entries;
+    const old = replacing ? entries.indexOf(replacing) : -1;
+    if (old >= 0) {
+      entries.splice(old, 1);
+      this.#size -= replacing!.size;
+    }
+    entries.unshift(prefix);
+    this.#size += prefix.size;
+    while (entries.length > this.capacity || this.#size > this.maxBytes) this.#size -= entries.pop()!.size;
+  }
+
+  get size(): number {
+    return this.#entries.length;
+  }
+
+  get bytes(): number {
+    return this.#size;
+  }
+}
