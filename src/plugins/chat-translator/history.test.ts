@@ -97,6 +97,11 @@ describe('remembered histories', () => {
         turns.push(session([...items]));
       }
       const tools = (turns[0]!.tools as Item[]).slice(1);
+      // What the prefix's items decide for later ones: a call id already seen, an assistant text said just before.
+      const said = { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: text('what was said', 300) }] };
+      const saidThenCalled = [...items, said, ...round(20).slice(1)];
+      const calledAgain = [...saidThenCalled, ...round(0).slice(1), ...round(21)];
+      const later = [session(saidThenCalled), session(calledAgain), session([...calledAgain, said])];
       const mixed = [
         ...turns,
         turns.at(-1)!,
@@ -104,6 +109,7 @@ describe('remembered histories', () => {
         session([...items, ...round(9)], { tools }),
         session([...items, ...round(10)], { model: 'other-model' }),
         session([...items, { type: 'function_call_output', call_id: 'call_5', output: 'answered twice' }, ...round(11)]),
+        ...later,
       ];
       for (const body of mixed) {
         const [remembered, afresh] = await send(body);
