@@ -83,3 +83,33 @@ export function historyBody(recorded, { model, targetBytes, seal }) {
   const text = JSON.stringify(body);
   return { text, items: input.length };
 }
+
+/** The same history as session `n` sends it: its first user message has its own id, nothing else differs. */
+export function sessionVariant(text, n) {
+  return text.replace('"id":"msg_bench_1"', `"id":"msg_bench_1_s${n}"`);
+}
+
+/**
+ * `sessions` Codex sessions of `turns` requests each, as they arrive turn after turn: the first of about
+ * `targetBytes`, each next one the request before with the items of one more step (a tool round, or a user message
+ * and the round after it), ending where Codex's requests end (after a call's output or a user message).
+ */
+export function growingSessions(recorded, { model, targetBytes, seal, sessions, turns }) {
+  const { text } = historyBody(recorded, { model, targetBytes: targetBytes + turns * 12 * 1024, seal });
+  const body = JSON.parse(text);
+  const input = body.input;
+  const ends = [];
+  let size = text.length - JSON.stringify(input).length;
+  for (let i = 0; i < input.length; i++) {
+    size += JSON.stringify(input[i]).length + 1;
+    const item = input[i];
+    if (size >= targetBytes && (item.type === 'function_call_output' || item.role === 'user')) ends.push(i + 1);
+  }
+  if (ends.length < turns) throw new Error(`the history has ${ends.length} turns past ${targetBytes} bytes, not ${turns}`);
+  const out = [];
+  for (let s = 0; s < sessions; s++) {
+    const own = input.map((item) => (item.id === 'msg_bench_1' ? { ...item, id: `msg_bench_1_s${s}` } : item));
+    out.push(ends.slice(0, turns).map((end) => Buffer.from(JSON.stringify({ ...body, input: own.slice(0, end) }))));
+  }
+  return out;
+}

@@ -35,7 +35,10 @@ export async function sendOnce(client, path, body) {
   }
 }
 
-/** `concurrency` workers send back to back until `durationMs` or `maxRequests`; returns every result. */
+/**
+ * `concurrency` workers send back to back until `durationMs` or `maxRequests`; returns every result. `body` is the
+ * body, or a function of the request's number that makes it (before its clock starts).
+ */
 export async function closedLoop(client, path, body, { concurrency, durationMs, maxRequests = Infinity }) {
   const results = [];
   const until = performance.now() + durationMs;
@@ -45,10 +48,20 @@ export async function closedLoop(client, path, body, { concurrency, durationMs, 
     Array.from({ length: concurrency }, async () => {
       while (performance.now() < until && started < maxRequests) {
         started += 1;
-        results.push(await sendOnce(client, path, body));
+        results.push(await sendOnce(client, path, typeof body === 'function' ? body(started) : body));
       }
     }),
   );
+  return { results, elapsedMs: performance.now() - t0 };
+}
+
+/** Each of `sessions` (lists of bodies) sent in order, one request in flight per session, all sessions at once. */
+export async function sessionsLoop(client, path, sessions) {
+  const results = [];
+  const t0 = performance.now();
+  await Promise.all(sessions.map(async (turns) => {
+    for (const body of turns) results.push(await sendOnce(client, path, body));
+  }));
   return { results, elapsedMs: performance.now() - t0 };
 }
 

@@ -7,8 +7,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { historyBody, loadRecorded, sealers } from './codex-history.mjs';
-import { burst, closedLoop, createClient, sendOnce } from './load.mjs';
+import { growingSessions, historyBody, loadRecorded, sealers, sessionVariant } from './codex-history.mjs';
+import { burst, closedLoop, sessionsLoop, createClient, sendOnce } from './load.mjs';
 import { machine, median, percentile, renderSection, writeReport } from './report.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -115,13 +115,19 @@ async function histories() {
   if (recorded.skip) return { skip: recorded.skip };
   const seal = await sealers(root);
   const make = (targetBytes, sealer) => historyBody(recorded, { model: 'bench-events-20', targetBytes, seal: sealer });
-  const out = { mb1: { chat: make(1024 * 1024, seal.chat) }, mb5: { chat: make(5 * 1024 * 1024, seal.chat) } };
+  const grow = (sealer) => growingSessions(recorded, { model: 'bench-events-20', targetBytes: 1024 * 1024, seal: sealer, sessions: SESSIONS, turns: TURNS });
+  const out = { mb1: { chat: make(1024 * 1024, seal.chat) }, mb5: { chat: make(5 * 1024 * 1024, seal.chat) }, growing: { chat: grow(seal.chat) } };
   if (seal.messages) {
     out.mb1.messages = make(1024 * 1024, seal.messages);
     out.mb5.messages = make(5 * 1024 * 1024, seal.messages);
+    out.growing.messages = grow(seal.messages);
   }
   return out;
 }
+
+/** Sessions at once in the growing-history row, and requests (turns) each. */
+const SESSIONS = 4;
+const TURNS = QUICK ? 3 : 15;
 
 /** Runs a closed loop and adds the target's CPU time per request (from /proc) to the run. */
 async function withCpu(t, loop) {
@@ -207,8 +213,11 @@ function scenarios() {
     // A long answer to a real Codex request: 200 text deltas as fast as the socket takes them, 16 at a time.
     { key: 'stream200', run: (t) => withCpu(t, () => closedLoop(t.c16, t.path, t.codex200, { concurrency: 16, durationMs: 1_000 * scale })), collect: (run) => [{ cpu: run.cpu }] },
     { key: 'ttfbCodex', run: (t) => closedLoop(t.c1, t.path, t.codexPaced, { concurrency: 1, durationMs: 10_000, maxRequests: Math.ceil(10 * scale) }), collect: (run) => run.results.map((r) => r.firstByteMs) },
-    { key: 'history1', large: true, history: true, run: (t) => withCpu(t, () => closedLoop(t.c16, t.path, t.history1, { concurrency: 4, durationMs: 2_000 * scale, maxRequests: QUICK ? 8 : 60 })), collect: (run) => run.results.map((r) => ({ ms: r.totalMs, cpu: run.cpu })) },
-    { key: 'history5', large: true, history: true, run: (t) => withCpu(t, () => closedLoop(t.c1, t.path, t.history5, { concurrency: 1, durationMs: 10_000, maxRequests: QUICK ? 1 : 5 })), collect: (run) => run.results.map((r) => ({ ms: r.totalMs, cpu: run.cpu })) },
+    // Each request the first of its session (its first user message has an id of its own): nothing remembered helps.
+    { key: 'history1', large: true, history: true, run: (t) => withCpu(t, () => closedLoop(t.c16, t.path, () => sessionVariant(t.history1, (t.sessionCount += 1)), { concurrency: 4, durationMs: 2_000 * scale, maxRequests: QUICK ? 8 : 60 })), collect: (run) => run.results.map((r) => ({ ms: r.totalMs, cpu: run.cpu })) },
+    // Four sessions at once, each sending its turns in order: the first as above, each next one a step longer.
+    { key: 'historyNext', large: true, history: true, run: (t) => withCpu(t, () => sessionsLoop(t.c16, t.path, t.growing)), collect: (run) => run.results.map((r) => ({ ms: r.totalMs, cpu: run.cpu })) },
+    { key: 'history5', large: true, history: true, run: (t) => withCpu(t, () => closedLoop(t.c1, t.path, () => sessionVariant(t.history5, (t.sessionCount += 1)), { concurrency: 1, durationMs: 10_000, maxRequests: QUICK ? 1 : 5 })), collect: (run) => run.results.map((r) => ({ ms: r.totalMs, cpu: run.cpu })) },
     { key: 'body1', large: true, run: (t) => closedLoop(t.c1, t.path, t.big1, { concurrency: 1, durationMs: 20_000, maxRequests: QUICK ? 2 : 20 }), collect: latencies },
     { key: 'body10', large: true, run: (t) => closedLoop(t.c1, t.path, t.big10, { concurrency: 1, durationMs: 20_000, maxRequests: QUICK ? 1 : 4 }), collect: latencies },
   ];
@@ -227,7 +236,8 @@ async function measureAll(targets) {
     const carrier = t.name === 'messages' ? 'messages' : 'chat';
     const history1 = history.mb1?.[carrier]?.text;
     const history5 = history.mb5?.[carrier]?.text;
-    Object.assign(t, { c1: createClient(t.url, 1), c16: createClient(t.url, 16), c32: createClient(t.url, 32), big1, big10, codex, codex200, codexPaced, history1, history5, samples: {}, failures: {}, errors: 0 });
+    const growing = history.growing?.[carrier];
+    Object.assign(t, { growing, sessionCount: 0, c1: createClient(t.url, 1), c16: createClient(t.url, 16), c32: createClient(t.url, 32), big1, big10, codex, codex200, codexPaced, history1, history5, samples: {}, failures: {}, errors: 0 });
   }
   const note = (t, scenario, results) => {
     const bad = results.filter((r) => !r.ok);
@@ -273,6 +283,8 @@ async function measureAll(targets) {
       ttfbCodex: median(s.ttfbCodex),
       history1Cpu: t.pid && s.history1 ? median(s.history1.map((x) => x.cpu)) : undefined,
       history1P50: s.history1 ? median(s.history1.map((x) => x.ms)) : undefined,
+      historyNextCpu: t.pid && s.historyNext ? median(s.historyNext.map((x) => x.cpu)) : undefined,
+      historyNextP50: s.historyNext ? median(s.historyNext.map((x) => x.ms)) : undefined,
       history5Cpu: t.pid && s.history5 ? median(s.history5.map((x) => x.cpu)) : undefined,
       history5P50: s.history5 ? median(s.history5.map((x) => x.ms)) : undefined,
     };
@@ -295,10 +307,12 @@ function historyRows(history, value) {
   if (history.skip) return [];
   const kb = (h) => `${(h.chat.text.length / 1024 / 1024).toFixed(1)} MB, ${h.chat.items}${h.messages ? `/${h.messages.items}` : ''} items`;
   return [
-    { label: `CPU per request, long Codex history (${kb(history.mb1)}), concurrency 4 (ms)`, unit: 'ms', values: value('history1Cpu') },
-    { label: `latency p50, long Codex history (${kb(history.mb1)}), concurrency 4 (ms)`, unit: 'ms', values: value('history1P50') },
-    { label: `CPU per request, long Codex history (${kb(history.mb5)}), concurrency 1 (ms)`, unit: 'ms', values: value('history5Cpu') },
-    { label: `latency p50, long Codex history (${kb(history.mb5)}), concurrency 1 (ms)`, unit: 'ms', values: value('history5P50') },
+    { label: `CPU per request, long Codex history (${kb(history.mb1)}), a session's first request, concurrency 4 (ms)`, unit: 'ms', values: value('history1Cpu') },
+    { label: `latency p50, long Codex history (${kb(history.mb1)}), a session's first request, concurrency 4 (ms)`, unit: 'ms', values: value('history1P50') },
+    { label: `CPU per request, long Codex history (1.0 MB on), ${SESSIONS} sessions of ${TURNS} turns at once (ms)`, unit: 'ms', values: value('historyNextCpu') },
+    { label: `latency p50, long Codex history (1.0 MB on), ${SESSIONS} sessions of ${TURNS} turns at once (ms)`, unit: 'ms', values: value('historyNextP50') },
+    { label: `CPU per request, long Codex history (${kb(history.mb5)}), a session's first request, concurrency 1 (ms)`, unit: 'ms', values: value('history5Cpu') },
+    { label: `latency p50, long Codex history (${kb(history.mb5)}), a session's first request, concurrency 1 (ms)`, unit: 'ms', values: value('history5P50') },
   ];
 }
 

@@ -7,8 +7,13 @@ import { CLOSE_ARRAY, COMMA } from '../json/bytes.js';
  * items are a few kilobytes).
  */
 export interface HistoryPrefix<S> {
-  /** The request's bytes up to the end of item `items - 1` of its `input`: the inbound body's own bytes, never written. */
-  readonly bytes: Buffer;
+  /**
+   * The request's bytes up to the end of item `items - 1` of its `input`, in pieces: the first request's own bytes
+   * (never written), then a copy of what each later turn added, so that no entry holds a later turn's whole body.
+   */
+  readonly bytes: readonly Buffer[];
+  /** How many bytes `bytes` holds. */
+  readonly length: number;
   /** The index of `input`'s `[` in `bytes`. */
   readonly open: number;
   /** How many of `input`'s items `bytes` holds. */
@@ -46,8 +51,8 @@ export class HistoryPrefixes<S> {
 
   match(body: Buffer): PrefixMatch<S> | undefined {
     for (const prefix of this.#entries) {
-      const length = prefix.bytes.length;
-      if (length >= body.length || body.compare(prefix.bytes, 0, length, 0, length) !== 0) continue;
+      const length = prefix.length;
+      if (length >= body.length || !startsWith(body, prefix.bytes)) continue;
       let at = length;
       while (body[at] === 0x20 || body[at] === 0x0a || body[at] === 0x0d || body[at] === 0x09) at += 1;
       if (body[at] !== COMMA && body[at] !== CLOSE_ARRAY) continue;
@@ -80,7 +85,25 @@ export class HistoryPrefixes<S> {
     return this.#entries.length;
   }
 
+  /** What `prefix` grown to `end` bytes of `body` (which starts with it) holds: its pieces and a copy of the rest. */
+  static grown<S>(prefix: HistoryPrefix<S>, body: Buffer, end: number): Buffer[] {
+    const pieces = [...prefix.bytes, Buffer.from(body.subarray(prefix.length, end))];
+    // A long session adds a piece a turn: past a few dozen, they are joined once.
+    return pieces.length > MAX_PIECES ? [Buffer.concat(pieces)] : pieces;
+  }
+
   get bytes(): number {
     return this.#size;
   }
+}
+
+const MAX_PIECES = 64;
+
+function startsWith(body: Buffer, pieces: readonly Buffer[]): boolean {
+  let at = 0;
+  for (const piece of pieces) {
+    if (body.compare(piece, 0, piece.length, at, at + piece.length) !== 0) return false;
+    at += piece.length;
+  }
+  return true;
 }

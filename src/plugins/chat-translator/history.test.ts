@@ -66,7 +66,7 @@ describe('remembered histories', () => {
     const prefixes = new HistoryPrefixes<string>(2, 100);
     const body = Buffer.from('{"model":"m","input":[{"a":1},{"b":2}],"x":1}');
     const end = body.indexOf('}') + 1;
-    prefixes.remember({ bytes: body.subarray(0, end), open: body.indexOf('['), items: 1, state: 'one', size: 40 });
+    prefixes.remember({ bytes: [body.subarray(0, 5), body.subarray(5, end)], length: end, open: body.indexOf('['), items: 1, state: 'one', size: 40 });
     const match = prefixes.match(body)!;
     expect(match.prefix.state).toBe('one');
     expect(match.rest.toString()).toBe('{"model":"m","input":[{"b":2}],"x":1}');
@@ -74,14 +74,15 @@ describe('remembered histories', () => {
     // Same first bytes, but the item goes on: no boundary there.
     expect(prefixes.match(Buffer.from('{"model":"m","input":[{"a":1}}'))).toBeUndefined();
     expect(prefixes.match(Buffer.from('{"model":"n","input":[{"a":1},{"b":2}]}'))).toBeUndefined();
-    prefixes.remember({ bytes: Buffer.from('x'), open: 0, items: 1, state: 'two', size: 40 });
-    prefixes.remember({ bytes: Buffer.from('y'), open: 0, items: 1, state: 'three', size: 40 });
+    expect(prefixes.match(Buffer.from('{"model":"m","input":[{"a":2},{"b":2}]}'))).toBeUndefined();
+    prefixes.remember({ bytes: [Buffer.from('x')], length: 1, open: 0, items: 1, state: 'two', size: 40 });
+    prefixes.remember({ bytes: [Buffer.from('y')], length: 1, open: 0, items: 1, state: 'three', size: 40 });
     expect(prefixes.size).toBe(2);
     expect(prefixes.bytes).toBe(80);
     expect(prefixes.match(body)).toBeUndefined();
-    prefixes.remember({ bytes: Buffer.from('z'), open: 0, items: 1, state: 'big', size: 101 });
+    prefixes.remember({ bytes: [Buffer.from('z')], length: 1, open: 0, items: 1, state: 'big', size: 101 });
     expect(prefixes.size).toBe(2);
-    prefixes.remember({ bytes: Buffer.from('w'), open: 0, items: 1, state: 'most', size: 70 });
+    prefixes.remember({ bytes: [Buffer.from('w')], length: 1, open: 0, items: 1, state: 'most', size: 70 });
     expect([prefixes.size, prefixes.bytes]).toEqual([1, 70]);
   });
 
@@ -154,10 +155,11 @@ describe('remembered histories', () => {
     const seal = (t: string, model: string) => encodeCarrier({ text: t, field: 'reasoning_content', model });
     const full = JSON.parse(historyBody(loadRecorded(repoRoot), { model: 'bench-events-20', targetBytes: 400_000, seal }).text) as { input: Item[] };
     const { send, remembering } = await pair();
-    for (let n = full.input.length - 40; n <= full.input.length; n += 3) {
+    // An item at a time over the last 260: more turns than an entry keeps pieces of before joining them.
+    for (let n = full.input.length - 260; n <= full.input.length; n += 1) {
       const [remembered, afresh] = await send({ ...full, input: full.input.slice(0, n), stream: false });
       expect(remembered).toBe(afresh);
     }
-    expect((await healthOf(remembering)).resumed).toBeGreaterThan(10);
+    expect((await healthOf(remembering)).resumed).toBeGreaterThan(140);
   });
 });

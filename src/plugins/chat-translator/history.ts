@@ -1,4 +1,4 @@
-import type { HistoryPrefix, HistoryPrefixes, KeptBody, PrefixMatch } from '../../index.js';
+import { HistoryPrefixes, type HistoryPrefix, type KeptBody, type PrefixMatch } from '../../index.js';
 import type { Boundary, ChatMessage, MessageBuilder, Resumed } from './messages.js';
 
 /**
@@ -6,8 +6,11 @@ import type { Boundary, ChatMessage, MessageBuilder, Resumed } from './messages.
  * (see `Boundary`), and what translating the items after it needs to know of it.
  */
 export interface ChatHistory {
-  /** The prefix's messages after the system message: serialized with their texts, comma-joined, without brackets. */
-  sealed: Buffer;
+  /**
+   * The prefix's messages after the system message, serialized with their texts: pieces of comma-joined messages
+   * without brackets, one per turn that added some (a turn's are serialized once, never copied again).
+   */
+  sealed: Buffer[];
   /** The texts the prefix's items added to the system message, as JSON string content (escaped, no quotes). */
   systemParts: Buffer[];
   resumed: Resumed;
@@ -52,10 +55,9 @@ export function sealMessages(
   const before = system ? [system] : [];
   const count = boundary ? boundary.messages : 0;
   const serialized = count > 0 ? kept.restore(JSON.stringify(messages.slice(0, count))) : undefined;
-  if (!boundary || (count > 0 && !serialized)) {
-    return { messages: from?.sealed.length ? [...before, kept.keepJson(from.sealed), ...messages] : [...before, ...messages], next: undefined };
-  }
-  const sealed = joined(from?.sealed, serialized);
+  const marked = (pieces: readonly Buffer[]) => pieces.map((piece) => kept.keepJson(piece));
+  if (!boundary || (count > 0 && !serialized)) return { messages: [...before, ...marked(from?.sealed ?? []), ...messages], next: undefined };
+  const sealed = pieces(from?.sealed, serialized);
   const next: ChatHistory = {
     sealed,
     systemParts: builder.system.slice(head.headSystem, boundary.system).map((text) => contentOf(kept, text)),
@@ -65,17 +67,26 @@ export function sealMessages(
     upstreamModel: head.upstreamModel,
     tools: head.tools,
   };
-  return { messages: sealed.length ? [...before, kept.keepJson(sealed), ...messages.slice(count)] : [...before, ...messages.slice(count)], next };
+  return { messages: [...before, ...marked(sealed), ...messages.slice(count)], next };
 }
 
-function joined(prefix: Buffer | undefined, serialized: Buffer | undefined): Buffer {
-  const inner = serialized ? serialized.subarray(1, serialized.length - 1) : undefined;
-  if (!prefix?.length) return inner ? Buffer.from(inner) : Buffer.alloc(0);
-  if (!inner) return prefix;
-  const out = Buffer.allocUnsafe(prefix.length + 1 + inner.length);
-  prefix.copy(out, 0);
-  out[prefix.length] = 0x2c;
-  inner.copy(out, prefix.length + 1);
+/** A session's serialized messages: the remembered pieces and this turn's, which is `restore`'s own buffer (not shared). */
+function pieces(prefix: readonly Buffer[] | undefined, serialized: Buffer | undefined): Buffer[] {
+  const all = prefix ? [...prefix] : [];
+  if (serialized) all.push(serialized.subarray(1, serialized.length - 1));
+  return all.length > MAX_PIECES ? [joinedPieces(all)] : all;
+}
+
+/** A long session adds a piece a turn: past a few dozen, they are joined once. */
+const MAX_PIECES = 64;
+
+function joinedPieces(all: readonly Buffer[]): Buffer {
+  const out = Buffer.allocUnsafe(all.reduce((n, piece) => n + piece.length, 0) + all.length - 1);
+  let at = 0;
+  all.forEach((piece, k) => {
+    if (k > 0) out[at++] = 0x2c;
+    at += piece.copy(out, at);
+  });
   return out;
 }
 
@@ -97,10 +108,11 @@ export function prefixEntry(body: Buffer, kept: KeptBody, next: ChatHistory, mat
   const ends = kept.input?.ends;
   const end = ends?.[next.resumed.items - skipped - 1];
   if (end === undefined) return undefined;
-  const bytes = body.subarray(0, match ? end - match.restAt + match.bodyAt : end);
+  const length = match ? end - match.restAt + match.bodyAt : end;
+  const bytes = match ? HistoryPrefixes.grown(match.prefix, body, length) : [body.subarray(0, length)];
   const open = match ? match.prefix.open : kept.input!.open;
-  const size = bytes.length + next.sealed.length + (next.tools?.length ?? 0) + next.systemParts.reduce((n, part) => n + part.length, 0);
-  return { bytes, open, items: next.resumed.items, state: next, size };
+  const size = length + sum(next.sealed) + (next.tools?.length ?? 0) + sum(next.systemParts);
+  return { bytes, length, open, items: next.resumed.items, state: next, size };
 }
 
-export type ChatHistories = HistoryPrefixes<ChatHistory>;
+const sum = (pieces: readonly Buffer[]) => pieces.reduce((n, piece) => n + piece.length, 0);
