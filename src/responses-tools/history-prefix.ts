@@ -1,4 +1,5 @@
 import { CLOSE_ARRAY, COMMA } from '../json/bytes.js';
+import type { KeptBody } from './kept-texts.js';
 
 /**
  * A request's history up to an item boundary, with what a translator made of it. Codex sends the whole
@@ -85,11 +86,36 @@ export class HistoryPrefixes<S> {
     return this.#entries.length;
   }
 
-  /** What `prefix` grown to `end` bytes of `body` (which starts with it) holds: its pieces and a copy of the rest. */
-  static grown<S>(prefix: HistoryPrefix<S>, body: Buffer, end: number): Buffer[] {
-    const pieces = [...prefix.bytes, Buffer.from(body.subarray(prefix.length, end))];
-    // A long session adds a piece a turn: past a few dozen, they are joined once.
-    return pieces.length > MAX_PIECES ? [Buffer.concat(pieces)] : pieces;
+  /** A long session adds a piece a turn (to its bytes, to what was made of them): past this many, they are joined once. */
+  static readonly MAX_PIECES = 64;
+
+  /** The pieces as one buffer, `separator` (a byte) between them if given. */
+  static joined(pieces: readonly Buffer[], separator?: number): Buffer {
+    const gaps = separator === undefined ? 0 : pieces.length - 1;
+    const out = Buffer.allocUnsafe(pieces.reduce((n, piece) => n + piece.length, 0) + gaps);
+    let at = 0;
+    pieces.forEach((piece, k) => {
+      if (k > 0 && separator !== undefined) out[at++] = separator;
+      at += piece.copy(out, at);
+    });
+    return out;
+  }
+
+  /**
+   * The entry to remember for a translated body: its bytes up to the end of item `items - 1` and `state`, which
+   * holds `held` besides. `kept` is the body kept as texts (the rest after `match`'s prefix, when it matched one):
+   * its items' ends are where the bytes end. The matched prefix itself when nothing was added to it.
+   */
+  static entry<S>(body: Buffer, kept: KeptBody, state: S, items: number, match: PrefixMatch<S> | undefined, held: readonly Buffer[]): HistoryPrefix<S> | undefined {
+    const skipped = match ? match.prefix.items : 0;
+    if (items === skipped) return match?.prefix;
+    const end = kept.input?.ends[items - skipped - 1];
+    if (end === undefined) return undefined;
+    const length = match ? end - match.restAt + match.bodyAt : end;
+    const grown = match ? [...match.prefix.bytes, Buffer.from(body.subarray(match.prefix.length, length))] : [body.subarray(0, length)];
+    const bytes = grown.length > HistoryPrefixes.MAX_PIECES ? [HistoryPrefixes.joined(grown)] : grown;
+    const open = match ? match.prefix.open : kept.input!.open;
+    return { bytes, length, open, items, state, size: held.reduce((n, piece) => n + piece.length, length) };
   }
 
   get bytes(): number {
@@ -97,7 +123,6 @@ export class HistoryPrefixes<S> {
   }
 }
 
-const MAX_PIECES = 64;
 
 function startsWith(body: Buffer, pieces: readonly Buffer[]): boolean {
   let at = 0;
@@ -106,4 +131,20 @@ function startsWith(body: Buffer, pieces: readonly Buffer[]): boolean {
     at += piece.length;
   }
   return true;
+}
+
+/**
+ * `pieces` with a serialized array's elements added as one more piece (`serialized`: `restore`'s own buffer, whose
+ * brackets are left out, not copied); joined with commas once there are too many.
+ */
+export function withPiece(pieces: readonly Buffer[] | undefined, serialized: Buffer | undefined): Buffer[] {
+  const all = pieces ? [...pieces] : [];
+  if (serialized) all.push(serialized.subarray(1, serialized.length - 1));
+  return all.length > HistoryPrefixes.MAX_PIECES ? [HistoryPrefixes.joined(all, COMMA)] : all;
+}
+
+/** A translator's string (kept texts' markers in it) as JSON string content, escaped, no quotes: what `keep` takes. */
+export function stringContent(kept: KeptBody, text: string): Buffer | undefined {
+  const bytes = kept.restore(JSON.stringify(text));
+  return bytes && Buffer.from(bytes.subarray(1, bytes.length - 1));
 }

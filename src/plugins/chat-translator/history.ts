@@ -1,4 +1,4 @@
-import { HistoryPrefixes, type HistoryPrefix, type KeptBody, type PrefixMatch } from '../../index.js';
+import { HistoryPrefixes, stringContent, withPiece, type HistoryPrefix, type KeptBody, type PrefixMatch } from '../../index.js';
 import type { Boundary, ChatMessage, MessageBuilder, Resumed } from './messages.js';
 
 /**
@@ -57,7 +57,7 @@ export function sealMessages(
   const serialized = count > 0 ? kept.restore(JSON.stringify(messages.slice(0, count))) : undefined;
   const marked = (pieces: readonly Buffer[]) => pieces.map((piece) => kept.keepJson(piece));
   if (!boundary || (count > 0 && !serialized)) return { messages: [...before, ...marked(from?.sealed ?? []), ...messages], next: undefined };
-  const sealed = pieces(from?.sealed, serialized);
+  const sealed = withPiece(from?.sealed, serialized);
   const next: ChatHistory = {
     sealed,
     systemParts: builder.system.slice(head.headSystem, boundary.system).map((text) => contentOf(kept, text)),
@@ -70,30 +70,10 @@ export function sealMessages(
   return { messages: [...before, ...marked(sealed), ...messages.slice(count)], next };
 }
 
-/** A session's serialized messages: the remembered pieces and this turn's, which is `restore`'s own buffer (not shared). */
-function pieces(prefix: readonly Buffer[] | undefined, serialized: Buffer | undefined): Buffer[] {
-  const all = prefix ? [...prefix] : [];
-  if (serialized) all.push(serialized.subarray(1, serialized.length - 1));
-  return all.length > MAX_PIECES ? [joinedPieces(all)] : all;
-}
-
-/** A long session adds a piece a turn: past a few dozen, they are joined once. */
-const MAX_PIECES = 64;
-
-function joinedPieces(all: readonly Buffer[]): Buffer {
-  const out = Buffer.allocUnsafe(all.reduce((n, piece) => n + piece.length, 0) + all.length - 1);
-  let at = 0;
-  all.forEach((piece, k) => {
-    if (k > 0) out[at++] = 0x2c;
-    at += piece.copy(out, at);
-  });
-  return out;
-}
-
 function contentOf(kept: KeptBody, text: string): Buffer {
-  const bytes = kept.restore(JSON.stringify(text));
+  const bytes = stringContent(kept, text);
   if (!bytes) throw new Error('a kept system text was not whole');
-  return Buffer.from(bytes.subarray(1, bytes.length - 1));
+  return bytes;
 }
 
 function lastAssistantOf(boundary: Boundary, kept: KeptBody): string | undefined {
@@ -103,16 +83,5 @@ function lastAssistantOf(boundary: Boundary, kept: KeptBody): string | undefined
 
 /** The entry to remember for a translated request: its bytes up to the boundary, in the body Codex sent. */
 export function prefixEntry(body: Buffer, kept: KeptBody, next: ChatHistory, match: PrefixMatch<ChatHistory> | undefined): HistoryPrefix<ChatHistory> | undefined {
-  const skipped = match ? match.prefix.items : 0;
-  if (next.resumed.items === skipped) return match?.prefix;
-  const ends = kept.input?.ends;
-  const end = ends?.[next.resumed.items - skipped - 1];
-  if (end === undefined) return undefined;
-  const length = match ? end - match.restAt + match.bodyAt : end;
-  const bytes = match ? HistoryPrefixes.grown(match.prefix, body, length) : [body.subarray(0, length)];
-  const open = match ? match.prefix.open : kept.input!.open;
-  const size = length + sum(next.sealed) + (next.tools?.length ?? 0) + sum(next.systemParts);
-  return { bytes, length, open, items: next.resumed.items, state: next, size };
+  return HistoryPrefixes.entry(body, kept, next, next.resumed.items, match, [...next.sealed, ...next.systemParts, ...(next.tools ? [next.tools] : [])]);
 }
-
-const sum = (pieces: readonly Buffer[]) => pieces.reduce((n, piece) => n + piece.length, 0);

@@ -1,4 +1,4 @@
-import { BytesCache, cachedCatalog, definePlugin, MODELS_TIMEOUT_MS, GatewayError, isObject, keepTexts, rememberRequestModel, readApiKeyEnv, refuseStateful, tapTranslatedStreams, translatedVerdict, type Exchange, type JsonObject, type ResponseStoreHandle, type Logger, type PluginApi, type Reply, type TranslatorStreams, type UpstreamModelInfo } from '../../index.js';
+import { BytesCache, HistoryPrefixes, cachedCatalog, definePlugin, MODELS_TIMEOUT_MS, GatewayError, isObject, keepTexts, rememberRequestModel, readApiKeyEnv, refuseStateful, tapTranslatedStreams, translatedVerdict, type Exchange, type JsonObject, type KeptBody, type PrefixMatch, type ResponseStoreHandle, type Logger, type PluginApi, type Reply, type TranslatorStreams, type UpstreamModelInfo } from '../../index.js';
 import { upstreamHttpError } from './errors.js';
 import { codexCatalog, parseModelList } from './models.js';
 import { messageEvents, translateMessage } from './non-stream.js';
@@ -6,6 +6,7 @@ import { resolveSettings, type Settings } from './presets.js';
 import { translateRequest, type ConvertedTools, type TranslatedRequest, type TranslateContext } from './request.js';
 import { optionsSchema, type MessagesTranslatorOptions } from './schema.js';
 import { MessagesStream, type MessagesStreamOptions } from './stream.js';
+import { PrefixUnusable, prefixEntry, type MessagesHistory } from './history.js';
 import { KEPT_PLACES, translateKept, type UpstreamBody } from './upstream-body.js';
 
 export type { MessagesTranslatorOptions } from './schema.js';
@@ -13,6 +14,8 @@ export type { MessagesTranslatorOptions } from './schema.js';
 const NAME = 'messages-translator';
 const STATE = Symbol(NAME);
 const TOOLS_CACHE_ENTRIES = 16;
+/** Sessions whose history is remembered at once (each request is compared with these, first bytes first). */
+const HISTORY_ENTRIES = 8;
 /** The Messages wire name plugins agree on (`upstream.wire`). */
 export const MESSAGES_WIRE = 'anthropic-messages';
 /** What Copilot's editor client asks for on models without adaptive thinking (docs/messages-translator.md). */
@@ -44,7 +47,7 @@ const plugin = definePlugin<MessagesTranslatorOptions>({
     if (!apiKey) api.log.warn({ env: settings.apiKeyEnv }, 'messages-translator: no API key (set apiKey or the environment variable); requests will fail');
     const catalog = catalogSource(baseUrl, settings, options, apiKey, api.log);
     // A Messages upstream keeps no conversation: previous_response_id and item_reference are answered from the store.
-    const translate = translator(options, settings, api.log, api.responseStore());
+    const { translate, history } = translator(options, settings, api.log, api.responseStore());
 
     api.hooks.request.tapPromise(NAME, async (ex) => {
       if (ex.inbound.route === 'models') {
@@ -68,7 +71,7 @@ const plugin = definePlugin<MessagesTranslatorOptions>({
 
     tapResponseSide(api, apiKey ? undefined : settings.apiKeyEnv ?? 'apiKey');
     api.hooks.health.tap(NAME, (report) => {
-      report.checks[NAME] = { ok: Boolean(apiKey), upstream: baseUrl, preset: options.preset ?? null, apiKey: apiKey ? 'configured' : `missing (${settings.apiKeyEnv ?? 'apiKey'})` };
+      report.checks[NAME] = { ok: Boolean(apiKey), upstream: baseUrl, preset: options.preset ?? null, apiKey: apiKey ? 'configured' : `missing (${settings.apiKeyEnv ?? 'apiKey'})`, history: history() };
     });
   },
 });
@@ -79,7 +82,7 @@ export default plugin;
 function applyRouted(api: PluginApi, options: MessagesTranslatorOptions, settings: Settings): void {
   const unused = [options.apiKey !== undefined && 'apiKey', options.apiKeyEnv !== undefined && 'apiKeyEnv', options.models.length > 0 && 'models'].filter(Boolean);
   if (unused.length) api.log.warn({ options: unused }, 'messages-translator: no baseUrl, so it only translates exchanges routed to it by an earlier plugin; these options have no upstream to apply to');
-  const translate = translator(options, settings, api.log);
+  const { translate, history } = translator(options, settings, api.log);
   api.hooks.request.tap(NAME, (ex) => {
     if (ex.inbound.route !== 'responses' || ex.upstream.wire !== MESSAGES_WIRE) return undefined;
     Object.assign(ex.upstream.headers, upstreamHeaders(settings, options));
@@ -89,7 +92,7 @@ function applyRouted(api: PluginApi, options: MessagesTranslatorOptions, setting
   });
   tapResponseSide(api, undefined);
   api.hooks.health.tap(NAME, (report) => {
-    report.checks[NAME] = { ok: true, mode: 'routed: translates models an earlier plugin sends to /v1/messages' };
+    report.checks[NAME] = { ok: true, mode: 'routed: translates models an earlier plugin sends to /v1/messages', history: history() };
   });
 }
 
@@ -110,10 +113,16 @@ function keyHeader(settings: Settings, apiKey: string | undefined): Record<strin
 function translator(options: MessagesTranslatorOptions, settings: Settings, log: Logger, store?: ResponseStoreHandle) {
   // A few sessions' tools at once (Codex's differ with its version, its features and MCP servers).
   const toolsCache = new BytesCache<ConvertedTools>(TOOLS_CACHE_ENTRIES);
-  return (ex: Exchange, betas: string[], interleave = false): void => {
+  const histories = options.historyCacheBytes > 0 ? new HistoryPrefixes<MessagesHistory>(HISTORY_ENTRIES, options.historyCacheBytes) : undefined;
+  let resumedRequests = 0;
+  // What /health shows of the history cache: how much it holds, and how many requests went on from it.
+  const history = () => ({ sessions: histories?.size ?? 0, bytes: histories?.bytes ?? 0, resumed: resumedRequests });
+  const translate = (ex: Exchange, betas: string[], interleave = false): void => {
     const context: TranslateContext = { log: ex.log, carrierKey: options.carrierKey, model: hintOf(ex.upstream.model), toolsCache };
     // Long texts stay the bytes Codex sent (upstream-body.ts); the store reads and keeps the request parsed whole.
-    const kept = keepTexts(ex.inbound.body, KEPT_PLACES);
+    const inbound = ex.inbound.body;
+    let resumed = histories && resumeHistory(histories, inbound);
+    let kept = resumed?.kept ?? keepTexts(inbound, KEPT_PLACES);
     if (kept) rememberRequestModel(ex.inbound, kept.json);
     const head = kept ? kept.json : ex.inbound.json();
     let upstream: UpstreamBody;
@@ -122,7 +131,21 @@ function translator(options: MessagesTranslatorOptions, settings: Settings, log:
       upstream = { request, body: Buffer.from(JSON.stringify(request.body)), kept: false };
     } else {
       if (!store) refuseStateful(head, 'Anthropic Messages');
-      upstream = translateKept(kept, () => ex.inbound.json(), settings, context);
+      const viaKept = (body: KeptBody | undefined) => translateKept(body, () => ex.inbound.json(), settings, { ...context, history: histories && body ? { kept: body, from: resumed?.match.prefix.state } : undefined });
+      try {
+        upstream = viaKept(kept);
+      } catch (err) {
+        if (!(err instanceof PrefixUnusable)) throw err;
+        resumed = undefined;
+        kept = keepTexts(inbound, KEPT_PLACES);
+        upstream = viaKept(kept);
+      }
+      const remembered = histories && kept && upstream.kept && upstream.request.history;
+      if (remembered) {
+        const entry = prefixEntry(inbound, kept!, remembered, resumed?.match);
+        if (entry) histories!.remember(entry, resumed?.match.prefix);
+        if (resumed) resumedRequests += 1;
+      }
     }
     const { request } = upstream;
     ex.upstream.wire = MESSAGES_WIRE;
@@ -137,8 +160,17 @@ function translator(options: MessagesTranslatorOptions, settings: Settings, log:
     }
     const answer: MessagesStreamOptions = { model: request.codexModel, upstreamModel: request.upstreamModel, map: request.map, carrierKey: options.carrierKey };
     ex.state.set(STATE, { request, answer, stream: request.stream ? new MessagesStream(answer) : undefined } satisfies ExchangeState);
-    if (log.isLevelEnabled('debug')) ex.log.debug({ upstreamModel: request.upstreamModel, thinking: request.thinking, tools: [...request.map.byUpstream.keys()] }, 'messages-translator: request translated');
+    if (log.isLevelEnabled('debug')) ex.log.debug({ upstreamModel: request.upstreamModel, thinking: request.thinking, tools: [...request.map.byUpstream.keys()], resumedItems: resumed?.match.prefix.items }, 'messages-translator: request translated');
   };
+  return { translate, history };
+}
+
+/** A body that starts with a remembered history: the rest of it kept as texts, or undefined to translate it whole. */
+function resumeHistory(histories: HistoryPrefixes<MessagesHistory>, body: Buffer): { match: PrefixMatch<MessagesHistory>; kept: KeptBody } | undefined {
+  const match = histories.match(body);
+  if (!match) return undefined;
+  const kept = keepTexts(match.rest, KEPT_PLACES, 0);
+  return kept?.input ? { match, kept } : undefined;
 }
 
 /** Copilot's model facts as the request translator reads them. */

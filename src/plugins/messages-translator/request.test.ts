@@ -9,7 +9,7 @@ import type { MessagesTranslatorOptions } from './schema.js';
 import { IMAGE_OMITTED, NO_RESULT, type Turn } from './turns.js';
 
 const log = createLogger({ level: 'silent', pretty: false });
-const base: MessagesTranslatorOptions = { baseUrl: 'http://up.test', anthropicVersion: '2023-06-01', betas: [], headers: {}, modelMap: {}, modelInfo: {}, models: [], thinkingBudgets: {}, promptCaching: true, extraBody: {}, commitAfterMs: 1000, keepAliveMs: 10000 };
+const base: MessagesTranslatorOptions = { baseUrl: 'http://up.test', anthropicVersion: '2023-06-01', betas: [], headers: {}, modelMap: {}, modelInfo: {}, models: [], thinkingBudgets: {}, promptCaching: true, extraBody: {}, commitAfterMs: 1000, keepAliveMs: 10000, historyCacheBytes: 0 };
 const translate = (body: unknown, options: Partial<MessagesTranslatorOptions> = {}, ctx: Partial<TranslateContext> = {}) => translateRequest(body, resolveSettings({ ...base, ...options }), { log, ...ctx });
 const signer = new ThinkingSigner('request-test');
 const claude = (body: Record<string, unknown>, model = 'claude-sonnet-4.5') => ({ ...body, model });

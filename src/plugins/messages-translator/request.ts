@@ -1,8 +1,9 @@
-import { allMatching, convertTools, invalidRequest, isObject, readRequestHead, type BytesCache, type ChatTool, type JsonObject, type Logger, type ToolMap, type TranslatedBody } from '../../index.js';
+import { allMatching, convertTools, invalidRequest, isObject, readRequestHead, type BytesCache, type ChatTool, type KeptBody, type JsonObject, type Logger, type ToolMap, type TranslatedBody } from '../../index.js';
 import { markBlock, markCachePrefix } from './cache-control.js';
 import { modelInfoOf, type Settings } from './presets.js';
 import type { ModelInfo } from './schema.js';
 import { thinkingFor, type Thinking } from './thinking.js';
+import { checkFrom, checkResumed, contentOf, PrefixUnusable, sealTurns, type MessagesHistory } from './history.js';
 import { TurnBuilder, type Turn } from './turns.js';
 
 export interface TranslatedRequest extends TranslatedBody {
@@ -10,6 +11,8 @@ export interface TranslatedRequest extends TranslatedBody {
   thinking: boolean;
   /** Thinking with a budget: the kind that needs the interleaved-thinking beta to think between tool calls. */
   budgetThinking: boolean;
+  /** The history to remember (a kept body's translation, `ctx.history` given), when it has turns that are final. */
+  history?: MessagesHistory;
 }
 
 export interface TranslateContext {
@@ -25,6 +28,11 @@ export interface TranslateContext {
   toolsCache?: BytesCache<ConvertedTools>;
   /** The request's `tools` as sent and the kept body's `keepJson`: converted tools go into the body as bytes made once. */
   tools?: { bytes: Buffer; keepJson: (json: Buffer) => string; cache: BytesCache<ConvertedTools> };
+  /**
+   * A kept body's translation that remembers its history: `from`, the remembered prefix this body's input follows
+   * (its items are not in this body; `PrefixUnusable` when this request would translate them otherwise).
+   */
+  history?: { kept: KeptBody; from: MessagesHistory | undefined };
 }
 
 /** Codex's tools as Messages tools (the last one marked for the prompt cache where it is on), serialized, and their name map. */
@@ -50,10 +58,20 @@ export function translateRequest(source: unknown, settings: Settings, ctx: Trans
 
   // Without thinking, carried thinking is never sent: its carriers are not opened (a long history has hundreds).
   const builder = new TurnBuilder({ map, images: info.images, upstreamModel, thinking: thinking !== undefined, carrierKey: ctx.carrierKey, original: ctx.original, keep: ctx.keep, log: ctx.log });
-  for (const item of items) builder.add(item);
+  const from = ctx.history?.from;
+  const asked = JSON.stringify([upstreamModel, info.images, thinking !== undefined]);
+  if (from) {
+    checkFrom(from, asked, ctx.tools?.bytes);
+    builder.resume(from.resumed);
+  }
+  // Item indexes count the prefix's items, which this body does not hold.
+  const skipped = from ? from.resumed.items : 0;
+  items.forEach((item, index) => builder.add(item, index + skipped));
   const system = [raw.instructions, raw.system].filter((s): s is string => typeof s === 'string' && s.trim() !== '');
-  system.push(...builder.system);
+  if (from) system.push(...from.systemParts.map((part) => ctx.keep!(part)));
+  else system.push(...builder.system);
   const messages = builder.finish();
+  if (from) checkResumed(messages);
   if (!messages.length) throw invalidRequest('the request has no input the Messages API can take (no user or assistant content)');
 
   if (thinking && !continuesWithThinking(messages)) {
@@ -63,6 +81,8 @@ export function translateRequest(source: unknown, settings: Settings, ctx: Trans
     thinking = undefined;
     for (const turn of messages) if (turn.role === 'assistant') turn.content = turn.content.filter((b) => b.type !== 'thinking' && b.type !== 'redacted_thinking');
   }
+  // The prefix's turns went with thinking or without, as this request's would.
+  if (from && from.thinking !== (thinking !== undefined)) throw new PrefixUnusable();
 
   const stream = raw.stream === true;
   const body: JsonObject = { model: upstreamModel, max_tokens: maxTokens, messages };
@@ -90,8 +110,12 @@ export function translateRequest(source: unknown, settings: Settings, ctx: Trans
   if (Object.keys(output).length) body.output_config = output;
   if (stream) body.stream = true;
   if (settings.promptCaching) markCachePrefix(tools, systemBlocks, messages);
+  // After the marks, which never go on a turn kept (sealTurns keeps none of the last two user turns).
+  const history = ctx.history;
+  const sealed = history ? sealTurns(messages, builder, history.kept, from, { asked, thinking: thinking !== undefined, tools: ctx.tools?.bytes, systemParts: from ? from.systemParts : builder.system.map((text) => contentOf(history.kept, text)) }) : undefined;
+  if (sealed) body.messages = sealed.messages;
   for (const extra of allMatching(settings.extraBody, upstreamModel)) Object.assign(body, extra);
-  return { body, map, stream, codexModel, upstreamModel, thinking: thinking !== undefined, budgetThinking: thinking?.thinking.type === 'enabled' };
+  return { body, map, stream, codexModel, upstreamModel, thinking: thinking !== undefined, budgetThinking: thinking?.thinking.type === 'enabled', history: sealed?.next };
 }
 
 function messagesTools(chatTools: readonly ChatTool[]): JsonObject[] {

@@ -53,6 +53,11 @@ export interface MessagesTranslatorOptions {
   keepAliveMs: number;
   /** Secret mixed into the thinking carrier's integrity tag; set it to reject carriers from other installs. */
   carrierKey?: string;
+  /**
+   * Bytes of recent sessions' translated history kept in memory (8 sessions at most): a request that repeats a
+   * remembered history translates only the items after it. 0 turns it off. @default 67108864
+   */
+  historyCacheBytes: number;
 }
 
 const patternMap = (description: string, value: object) => ({ type: 'object', description, default: {}, additionalProperties: value });
@@ -102,5 +107,6 @@ export const optionsSchema = {
     commitAfterMs: { type: 'integer', minimum: 0, default: 1000, description: 'Commit a 200 event stream to Codex when the upstream has not answered after this many ms.' },
     keepAliveMs: { type: 'integer', minimum: 1, default: 10000, description: 'Send response.in_progress when nothing was sent to Codex for this many ms.' },
     carrierKey: { type: 'string', minLength: 1, description: 'Secret mixed into the thinking carrier integrity tag. Default: a fixed project key.' },
+    historyCacheBytes: { type: 'integer', minimum: 0, description: 'Bytes of recent sessions\' translated history kept in memory (8 sessions at most); a request repeating a remembered history translates only its new items. 0 turns it off.', default: 67108864 },
   },
 } as const;

@@ -29,6 +29,14 @@ export interface TurnOptions {
   log: Logger;
 }
 
+
+/** What a builder resumes from: the call ids seen and answered by an earlier request's first `items` items. */
+export interface ResumedTurns {
+  items: number;
+  calls: readonly (readonly [string, number])[];
+  results: readonly (readonly [string, number])[];
+}
+
 interface Entry {
   role: Role;
   block: Block;
@@ -42,14 +50,49 @@ interface Entry {
 export class TurnBuilder {
   readonly system: string[] = [];
   private readonly entries: Entry[] = [];
-  private readonly results = new Set<string>();
-  private readonly calls = new Set<string>();
+  /** Call ids answered and seen, each with the item that answered or made it. */
+  private readonly results = new Map<string, number>();
+  private readonly calls = new Map<string, number>();
   private pendingThinking: ThinkingBlock[] = [];
   private started = false;
+  private current = -1;
+  /** Per item index: no thinking waits for its message after that item (a later request may go on from there). */
+  readonly settled: boolean[] = [];
+  private resumed = false;
+  /**
+   * The input item each block was made from. -1 for the opening placeholder, which no later item changes; Infinity
+   * for what depends on items not yet sent (a missing result, the closing placeholder).
+   */
+  readonly itemOf = new Map<Block, number>();
 
   constructor(private readonly o: TurnOptions) {}
 
-  add(raw: unknown): void {
+  private tag<T extends Block>(block: T, item: number): T {
+    this.itemOf.set(block, item);
+    return block;
+  }
+
+  /** Goes on after an earlier request's first `items` items, whose turns are not rebuilt (nor in `finish()`). */
+  resume(from: ResumedTurns): void {
+    for (const [id, item] of from.calls) this.calls.set(id, item);
+    for (const [id, item] of from.results) this.results.set(id, item);
+    this.started = true;
+    this.resumed = true;
+  }
+
+  /** The call ids seen and answered by items before `items`, as a later builder resumes from them. */
+  idsBefore(items: number): Pick<ResumedTurns, 'calls' | 'results'> {
+    const before = (ids: Map<string, number>) => [...ids].filter(([, item]) => item < items);
+    return { calls: before(this.calls), results: before(this.results) };
+  }
+
+  add(raw: unknown, index: number): void {
+    this.current = index;
+    this.item(raw);
+    this.settled[index] = this.pendingThinking.length === 0;
+  }
+
+  private item(raw: unknown): void {
     if (!isObject(raw)) return;
     const type = raw.type ?? (raw.role ? 'message' : undefined);
     switch (type) {
@@ -83,23 +126,24 @@ export class TurnBuilder {
       if (turn.role !== 'assistant') continue;
       const ids = turn.content.filter((b) => b.type === 'tool_use').map((b) => b.id as string);
       if (!ids.length) continue;
-      const results = ids.map((id) => takeResult(turns, i + 1, id) ?? { type: 'tool_result', tool_use_id: id, content: NO_RESULT, is_error: true });
+      const results = ids.map((id) => takeResult(turns, i + 1, id) ?? this.tag({ type: 'tool_result', tool_use_id: id, content: NO_RESULT, is_error: true }, Infinity));
       const next = turns[i + 1];
       if (next?.role === 'user') next.content.unshift(...results);
       else turns.splice(i + 1, 0, { role: 'user', content: results });
     }
     // A turn left empty by a moved result joins its neighbours back into alternation.
     turns = group(turns.filter((t) => t.content.length > 0));
-    if (turns[0]?.role === 'assistant') turns.unshift({ role: 'user', content: [{ type: 'text', text: '(The conversation so far follows.)' }] });
-    if (turns.at(-1)?.role === 'assistant') turns.push({ role: 'user', content: [{ type: 'text', text: 'Please continue.' }] });
+    // A resumed builder's turns follow the earlier request's: they open nothing.
+    if (turns[0]?.role === 'assistant' && !this.resumed) turns.unshift({ role: 'user', content: [this.tag({ type: 'text', text: '(The conversation so far follows.)' }, -1)] });
+    if (turns.at(-1)?.role === 'assistant') turns.push({ role: 'user', content: [this.tag({ type: 'text', text: 'Please continue.' }, Infinity)] });
     return turns;
   }
 
   private push(role: Role, block: Block): void {
     if (role === 'assistant' && this.pendingThinking.length) {
-      for (const thinking of this.pendingThinking.splice(0)) this.entries.push({ role, block: { ...thinking } });
+      for (const thinking of this.pendingThinking.splice(0)) this.entries.push({ role, block: this.tag({ ...thinking }, this.current) });
     } else if (role === 'user') this.pendingThinking = [];
-    this.entries.push({ role, block });
+    this.entries.push({ role, block: this.tag(block, this.current) });
     this.started = true;
   }
 
@@ -139,7 +183,7 @@ export class TurnBuilder {
   private call(item: JsonObject): void {
     const id = typeof item.call_id === 'string' && item.call_id ? item.call_id : typeof item.id === 'string' ? item.id : '';
     if (!id || typeof item.name !== 'string' || this.calls.has(id)) return;
-    this.calls.add(id);
+    this.calls.set(id, this.current);
     const namespace = typeof item.namespace === 'string' && item.namespace ? item.namespace : undefined;
     const { map } = this.o;
     let name: string;
@@ -167,7 +211,7 @@ export class TurnBuilder {
     }
     const block: Block = { type: 'tool_result', tool_use_id: id };
     if (typeof content === 'string' ? content !== '' : content.length > 0) block.content = content;
-    this.results.add(id);
+    this.results.set(id, this.current);
     this.push('user', block);
   }
 

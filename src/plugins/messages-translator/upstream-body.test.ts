@@ -18,7 +18,7 @@ import { KEPT_PLACES, translateKept, type UpstreamBody } from './upstream-body.j
 // request parsed whole sends: on Codex's own requests, on the bench's long sessions and on generated ones.
 
 const log = createLogger({ level: 'silent', pretty: false });
-const base: MessagesTranslatorOptions = { baseUrl: 'http://up.test', anthropicVersion: '2023-06-01', betas: [], headers: {}, modelMap: {}, modelInfo: {}, models: [], thinkingBudgets: {}, promptCaching: true, extraBody: {}, commitAfterMs: 1000, keepAliveMs: 10000 };
+const base: MessagesTranslatorOptions = { baseUrl: 'http://up.test', anthropicVersion: '2023-06-01', betas: [], headers: {}, modelMap: {}, modelInfo: {}, models: [], thinkingBudgets: {}, promptCaching: true, extraBody: {}, commitAfterMs: 1000, keepAliveMs: 10000, historyCacheBytes: 0 };
 const signer = new ThinkingSigner('upstream-body-test');
 
 type Outcome = { bytes: string; kept: boolean } | { error: string };

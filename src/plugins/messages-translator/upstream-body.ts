@@ -1,5 +1,6 @@
 import type { KeptBody, KeptTextPlaces } from '../../index.js';
 import type { Settings } from './presets.js';
+import { PrefixUnusable } from './history.js';
 import { translateRequest, type TranslateContext, type TranslatedRequest } from './request.js';
 
 /**
@@ -21,7 +22,8 @@ export interface UpstreamBody {
 /**
  * The Messages body of `kept` (the request parsed with its long texts as markers), the texts' bytes put back into
  * it. Whatever goes wrong there (a marker not moved whole, a translation that fails), the request parsed whole
- * (`parse`) is translated instead: it sends the same Messages body, or fails with the client's error.
+ * (`parse`) is translated instead: it sends the same Messages body, or fails with the client's error. A remembered
+ * history that does not fit (`PrefixUnusable`) is the caller's to drop: it keeps the whole body and tries again.
  */
 export function translateKept(kept: KeptBody | undefined, parse: () => unknown, settings: Settings, ctx: TranslateContext): UpstreamBody {
   if (kept) {
@@ -31,12 +33,14 @@ export function translateKept(kept: KeptBody | undefined, parse: () => unknown, 
       const tools = kept.toolsBytes && ctx.toolsCache ? { bytes: kept.toolsBytes, keepJson: kept.keepJson, cache: ctx.toolsCache } : undefined;
       request = translateRequest(kept.json, settings, { ...ctx, original: kept.original, keep: kept.keep, tools });
       body = kept.restore(JSON.stringify(request.body));
-    } catch {
+    } catch (err) {
+      if (err instanceof PrefixUnusable) throw err;
       // The parse path below answers with the error the request deserves.
     }
     if (request && body) return { request, body, kept: true };
     ctx.log.debug('messages-translator: kept texts could not be put back; the request is translated parsed whole');
   }
-  const request = translateRequest(parse(), settings, ctx);
+  const { history: _kept, ...whole } = ctx;
+  const request = translateRequest(parse(), settings, whole);
   return { request, body: Buffer.from(JSON.stringify(request.body)), kept: false };
 }

@@ -1,0 +1,79 @@
+import { HistoryPrefixes, stringContent, withPiece, type HistoryPrefix, type KeptBody, type PrefixMatch } from '../../index.js';
+import type { ResumedTurns, Turn, TurnBuilder } from './turns.js';
+
+/**
+ * What the translator keeps of a session's history up to an item: the Messages turns made from it, final, and what
+ * translating the items after it needs to know of it. The turns kept end before the third-to-last user turn: the
+ * cache breakpoints (cache-control.ts) go on the last two, and a turn only changes while results may still join it.
+ */
+export interface MessagesHistory {
+  /** The kept turns, serialized with their texts: comma-joined pieces without brackets, one per turn that added some. */
+  sealed: Buffer[];
+  /** The system texts the prefix's leading developer messages made, as JSON string content (escaped, no quotes). */
+  systemParts: Buffer[];
+  resumed: ResumedTurns;
+  /** What decided how the prefix was translated: the upstream model, images, thinking asked (JSON). */
+  asked: string;
+  /** Whether the prefix's turns went with their thinking (a request whose last turn has none goes without). */
+  thinking: boolean;
+  /** The request's `tools` as sent: the tool map the prefix's calls were named by. */
+  tools: Buffer | undefined;
+}
+
+/** A prefix did not fit this request (another model, other tools, thinking dropped): translate the whole body. */
+export class PrefixUnusable extends Error {}
+
+/** The prefix's state when this request's head says it was translated the same way. */
+export function checkFrom(from: MessagesHistory, asked: string, tools: Buffer | undefined): void {
+  const sameTools = from.tools === undefined ? tools === undefined : tools !== undefined && from.tools.equals(tools);
+  if (from.asked !== asked || !sameTools) throw new PrefixUnusable();
+}
+
+/**
+ * A resumed request's own turns (after the prefix's) must be what translating the whole body makes after the kept
+ * turns: starting with an assistant turn (a user one would join the last kept turn) and holding the last two user
+ * turns (where the cache breakpoints go).
+ */
+export function checkResumed(turns: readonly Turn[]): void {
+  if (turns[0]?.role !== 'assistant' || turns.filter((t) => t.role === 'user').length < 2) throw new PrefixUnusable();
+}
+
+/**
+ * The turns with all before the third-to-last user turn's end as kept values, when those are final: made only from
+ * items before the rest's, with every call answered among them. Returns the body's messages and what to remember.
+ */
+export function sealTurns(turns: Turn[], builder: TurnBuilder, kept: KeptBody, from: MessagesHistory | undefined, head: Omit<MessagesHistory, 'sealed' | 'resumed'>): { messages: unknown[]; next: MessagesHistory | undefined } {
+  const marked = (pieces: readonly Buffer[]) => pieces.map((piece) => kept.keepJson(piece));
+  const unchanged = { messages: [...marked(from?.sealed ?? []), ...turns], next: from };
+  const users = turns.flatMap((t, i) => (t.role === 'user' ? [i] : []));
+  if (users.length < 3) return unchanged;
+  const cut = users.at(-3)! + 1;
+  let last = -1;
+  for (const turn of turns.slice(0, cut)) {
+    for (const block of turn.content) {
+      const item = builder.itemOf.get(block);
+      if (item === undefined || item === Infinity) return unchanged;
+      last = Math.max(last, item);
+    }
+  }
+  for (const turn of turns.slice(cut)) for (const block of turn.content) if ((builder.itemOf.get(block) ?? Infinity) <= last) return unchanged;
+  const items = last + 1;
+  if (items <= (from?.resumed.items ?? 0) || !builder.settled[last]) return unchanged;
+  const serialized = kept.restore(JSON.stringify(turns.slice(0, cut)));
+  if (!serialized) return unchanged;
+  const sealed = withPiece(from?.sealed, serialized);
+  const next: MessagesHistory = { ...head, sealed, resumed: { items, ...builder.idsBefore(items) } };
+  return { messages: [...marked(sealed), ...turns.slice(cut)], next };
+}
+
+/** System texts as JSON string content: what `keep` puts back into a later request's body. */
+export function contentOf(kept: KeptBody, text: string): Buffer {
+  const bytes = stringContent(kept, text);
+  if (!bytes) throw new PrefixUnusable();
+  return bytes;
+}
+
+/** The entry to remember for a translated request: its bytes up to the kept turns' items, in the body Codex sent. */
+export function prefixEntry(body: Buffer, kept: KeptBody, next: MessagesHistory, match: PrefixMatch<MessagesHistory> | undefined): HistoryPrefix<MessagesHistory> | undefined {
+  return HistoryPrefixes.entry(body, kept, next, next.resumed.items, match, [...next.sealed, ...next.systemParts, ...(next.tools ? [next.tools] : [])]);
+}
