@@ -76,6 +76,9 @@ describe('remembered histories (messages)', () => {
       }
       const tools = (turns[0]!.tools as Item[]).slice(1);
       const later = [...items, ...round(20), ...round(0).slice(-2), { type: 'function_call_output', call_id: 'call_3', output: 'answered twice' }, ...round(21)];
+      // A result Codex sent three rounds after its call: it joins the call's turn, far before its own item.
+      const late = [...items, { type: 'function_call', call_id: 'late', name: 'exec_command', arguments: '{}' }, ...round(30), ...round(31), ...round(32), { type: 'function_call_output', call_id: 'late', output: 'late answer' }];
+      const lateTurns = [0, 1, 2, 3, 4].map((n) => session([...late, ...Array.from({ length: n }, (_, k) => round(40 + k)).flat()]));
       const mixed = [
         ...turns,
         turns.at(-1)!,
@@ -86,6 +89,7 @@ describe('remembered histories (messages)', () => {
         session([...items, { type: 'function_call', call_id: 'late', name: 'exec_command', arguments: '{}' }, ...round(12), { type: 'function_call_output', call_id: 'late', output: 'late answer' }]),
         session(later),
         session([...later, ...round(22)]),
+        ...lateTurns,
       ];
       for (const body of mixed) {
         const [remembered, afresh] = await send(body);
