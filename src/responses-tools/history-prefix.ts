@@ -9,8 +9,8 @@ import type { KeptBody } from './kept-texts.js';
  */
 export interface HistoryPrefix<S> {
   /**
-   * The request's bytes up to the end of item `items - 1` of its `input`, in pieces: the first request's own bytes
-   * (never written), then a copy of what each later turn added, so that no entry holds a later turn's whole body.
+   * The request's bytes up to the end of item `items - 1` of its `input`, in pieces: the first request's, then what
+   * each later turn added, each a copy (no entry holds a request's body).
    */
   readonly bytes: readonly Buffer[];
   /** How many bytes `bytes` holds. */
@@ -23,6 +23,8 @@ export interface HistoryPrefix<S> {
   readonly state: S;
   /** Bytes this entry holds, the state's included. */
   readonly size: number;
+  /** Every buffer the entry holds (its bytes' and its state's): the large ones are the cache's to reuse when it goes. */
+  readonly held: readonly Buffer[];
 }
 
 /** A remembered prefix a body starts with, and the body without the prefix's items: what is left to parse. */
@@ -40,10 +42,18 @@ export interface PrefixMatch<S> {
  * a request and the translation of that prefix, about twice the prefix). A body matches a prefix when its first
  * bytes are the prefix's bytes exactly and an item boundary follows: a `memcmp` of the prefix, which stops at the
  * first byte that differs (two sessions differ within their first items).
+ *
+ * Large pieces are copies into buffers the cache allocates and, when an entry goes, reuses. Held by an entry, a
+ * request's megabyte lives through several collections: freed when the entry goes, it is garbage in V8's old
+ * generation, and a new session every few requests (the bench's first requests) made V8 run a full collection
+ * every 15 or so, a few milliseconds of CPU per request. Copied into buffers that are reused, nothing is freed.
  */
 export class HistoryPrefixes<S> {
   readonly #entries: HistoryPrefix<S>[] = [];
   #size = 0;
+  /** Buffers of entries that went, whole, for the next large copies; at most `maxBytes / 4` of them. */
+  readonly #free: Buffer[] = [];
+  #freeBytes = 0;
 
   constructor(
     readonly capacity: number,
@@ -68,9 +78,9 @@ export class HistoryPrefixes<S> {
     return undefined;
   }
 
-  /** Keeps `prefix`, first; in place of `replacing` (the prefix it grew from) when that is still here. */
+  /** Keeps `prefix`, first; in place of `replacing` (the prefix it grew from, whose pieces it shares) when that is still here. */
   remember(prefix: HistoryPrefix<S>, replacing?: HistoryPrefix<S>): void {
-    if (this.capacity <= 0 || prefix.size > this.maxBytes) return;
+    if (this.capacity <= 0 || prefix.size > this.maxBytes) return this.#drop([prefix]);
     const entries = this.#entries;
     const old = replacing ? entries.indexOf(replacing) : -1;
     if (old >= 0) {
@@ -79,7 +89,54 @@ export class HistoryPrefixes<S> {
     }
     entries.unshift(prefix);
     this.#size += prefix.size;
-    while (entries.length > this.capacity || this.#size > this.maxBytes) this.#size -= entries.pop()!.size;
+    const gone: HistoryPrefix<S>[] = [];
+    while (entries.length > this.capacity || this.#size > this.maxBytes) {
+      const last = entries.pop()!;
+      this.#size -= last.size;
+      gone.push(last);
+    }
+    this.#drop(gone);
+  }
+
+  /**
+   * `bytes` copied into a buffer of the cache's own (one that an entry that went held, when one is large enough),
+   * for an entry to hold. Small pieces are plain copies: they cost a collection nothing worth saving.
+   */
+  copy(bytes: Buffer): Buffer {
+    const into = this.#room(bytes.length);
+    bytes.copy(into, 0);
+    return into;
+  }
+
+  /** `length` bytes to write, in a buffer that went with an entry when one fits (not more than twice as large). */
+  #room(length: number): Buffer {
+    if (length < LARGE) return Buffer.allocUnsafe(length);
+    let best = -1;
+    for (let k = 0; k < this.#free.length; k++) {
+      const room = this.#free[k]!.length;
+      if (room >= length && room <= length * 2 && (best < 0 || room < this.#free[best]!.length)) best = k;
+    }
+    if (best < 0) return Buffer.allocUnsafeSlow(Math.ceil(length * 1.25)).subarray(0, length);
+    const into = this.#free.splice(best, 1)[0]!;
+    this.#freeBytes -= into.length;
+    return into.subarray(0, length);
+  }
+
+  /** The large buffers of entries that went, that no entry still here holds, kept for `copy`. */
+  #drop(gone: readonly HistoryPrefix<S>[]): void {
+    if (!gone.length) return;
+    const live = new Set<ArrayBufferLike>();
+    for (const entry of this.#entries) for (const piece of entry.held) live.add(piece.buffer);
+    const seen = new Set<ArrayBufferLike>();
+    for (const entry of gone) {
+      for (const piece of entry.held) {
+        const whole = piece.buffer;
+        if (piece.length < LARGE || live.has(whole) || seen.has(whole) || this.#freeBytes + whole.byteLength > this.maxBytes / 4) continue;
+        seen.add(whole);
+        this.#free.push(Buffer.from(whole, 0, whole.byteLength));
+        this.#freeBytes += whole.byteLength;
+      }
+    }
   }
 
   get size(): number {
@@ -89,10 +146,10 @@ export class HistoryPrefixes<S> {
   /** A long session adds a piece a turn (to its bytes, to what was made of them): past this many, they are joined once. */
   static readonly MAX_PIECES = 64;
 
-  /** The pieces as one buffer, `separator` (a byte) between them if given. */
-  static joined(pieces: readonly Buffer[], separator?: number): Buffer {
+  /** The pieces as one of the cache's buffers, `separator` (a byte) between them if given. */
+  joined(pieces: readonly Buffer[], separator?: number): Buffer {
     const gaps = separator === undefined ? 0 : pieces.length - 1;
-    const out = Buffer.allocUnsafe(pieces.reduce((n, piece) => n + piece.length, 0) + gaps);
+    const out = this.#room(pieces.reduce((n, piece) => n + piece.length, 0) + gaps);
     let at = 0;
     pieces.forEach((piece, k) => {
       if (k > 0 && separator !== undefined) out[at++] = separator;
@@ -106,16 +163,26 @@ export class HistoryPrefixes<S> {
    * holds `held` besides. `kept` is the body kept as texts (the rest after `match`'s prefix, when it matched one):
    * its items' ends are where the bytes end. The matched prefix itself when nothing was added to it.
    */
-  static entry<S>(body: Buffer, kept: KeptBody, state: S, items: number, match: PrefixMatch<S> | undefined, held: readonly Buffer[]): HistoryPrefix<S> | undefined {
+  entry(body: Buffer, kept: KeptBody, state: S, items: number, match: PrefixMatch<S> | undefined, held: readonly Buffer[]): HistoryPrefix<S> | undefined {
     const skipped = match ? match.prefix.items : 0;
     if (items === skipped) return match?.prefix;
     const end = kept.input?.ends[items - skipped - 1];
     if (end === undefined) return undefined;
     const length = match ? end - match.restAt + match.bodyAt : end;
-    const grown = match ? [...match.prefix.bytes, Buffer.from(body.subarray(match.prefix.length, length))] : [body.subarray(0, length)];
-    const bytes = grown.length > HistoryPrefixes.MAX_PIECES ? [HistoryPrefixes.joined(grown)] : grown;
+    const grown = match ? [...match.prefix.bytes, this.copy(body.subarray(match.prefix.length, length))] : [this.copy(body.subarray(0, length))];
+    const bytes = grown.length > HistoryPrefixes.MAX_PIECES ? [this.joined(grown)] : grown;
     const open = match ? match.prefix.open : kept.input!.open;
-    return { bytes, length, open, items, state, size: held.reduce((n, piece) => n + piece.length, length) };
+    return { bytes, length, open, items, state, size: held.reduce((n, piece) => n + piece.length, length), held: [...bytes, ...held] };
+  }
+
+  /**
+   * `pieces` with a serialized array's elements added as one more piece (`serialized`: `restore`'s buffer, its
+   * brackets left out), copied for an entry to hold; joined with commas once there are too many.
+   */
+  withPiece(pieces: readonly Buffer[] | undefined, serialized: Buffer | undefined): Buffer[] {
+    const all = pieces ? [...pieces] : [];
+    if (serialized) all.push(this.copy(serialized.subarray(1, serialized.length - 1)));
+    return all.length > HistoryPrefixes.MAX_PIECES ? [this.joined(all, COMMA)] : all;
   }
 
   get bytes(): number {
@@ -124,6 +191,9 @@ export class HistoryPrefixes<S> {
 }
 
 
+/** Pieces at least this large are copied into the cache's own buffers (`copy`). */
+const LARGE = 64 * 1024;
+
 function startsWith(body: Buffer, pieces: readonly Buffer[]): boolean {
   let at = 0;
   for (const piece of pieces) {
@@ -131,16 +201,6 @@ function startsWith(body: Buffer, pieces: readonly Buffer[]): boolean {
     at += piece.length;
   }
   return true;
-}
-
-/**
- * `pieces` with a serialized array's elements added as one more piece (`serialized`: `restore`'s own buffer, whose
- * brackets are left out, not copied); joined with commas once there are too many.
- */
-export function withPiece(pieces: readonly Buffer[] | undefined, serialized: Buffer | undefined): Buffer[] {
-  const all = pieces ? [...pieces] : [];
-  if (serialized) all.push(serialized.subarray(1, serialized.length - 1));
-  return all.length > HistoryPrefixes.MAX_PIECES ? [HistoryPrefixes.joined(all, COMMA)] : all;
 }
 
 /** A translator's string (kept texts' markers in it) as JSON string content, escaped, no quotes: what `keep` takes. */

@@ -11,4 +11,4 @@ export { checkBaseUrl, invalidRequest, readRequestHead, type RequestHead, type T
 export { cachedCatalog, MODELS_TIMEOUT_MS, readApiKeyEnv, refuseStateful } from './translator-setup.js';
 export { keepTexts, type KeptBody, type KeptTextPlaces } from './kept-texts.js';
 export { BytesCache } from './bytes-cache.js';
-export { HistoryPrefixes, stringContent, withPiece, type HistoryPrefix, type PrefixMatch } from './history-prefix.js';
+export { HistoryPrefixes, stringContent, type HistoryPrefix, type PrefixMatch } from './history-prefix.js';

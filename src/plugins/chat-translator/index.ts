@@ -105,7 +105,7 @@ function translator(options: ChatTranslatorOptions, settings: Settings, cache: R
       if (!store) refuseStateful(parsed, 'Chat Completions');
       const viaKept = (kept: KeptBody, from: ChatHistory | undefined) => {
         const tools = kept.toolsBytes ? { bytes: kept.toolsBytes, keepJson: kept.keepJson, cache: toolsCache } : undefined;
-        const history = histories ? { kept, from } : undefined;
+        const history = histories ? { kept, from, cache: histories } : undefined;
         return translateKept(() => translateRequest(kept.json, settings, { ...context, keep: kept.keep, original: kept.original, tools, history }));
       };
       let kept: TranslatedRequest | undefined;
@@ -119,7 +119,7 @@ function translator(options: ChatTranslatorOptions, settings: Settings, cache: R
       }
       const body = kept && deferred ? deferred.restore(JSON.stringify(kept.body)) : undefined;
       if (kept && body) {
-        const entry = histories && kept.history && prefixEntry(inbound, deferred!, kept.history, resumed?.match);
+        const entry = histories && kept.history && prefixEntry(histories!, inbound, deferred!, kept.history, resumed?.match);
         if (entry) histories!.remember(entry, resumed?.match.prefix);
         if (resumed) resumedRequests += 1;
         return { request: kept, body, resumedItems: resumed?.match.prefix.items };

@@ -1,4 +1,4 @@
-import { convertTools, isObject, readRequestHead, type BytesCache, type KeptBody, type ChatTool, type JsonObject, type Logger, type ToolMap, type TranslatedBody } from '../../index.js';
+import { convertTools, isObject, readRequestHead, type BytesCache, type HistoryPrefixes, type KeptBody, type ChatTool, type JsonObject, type Logger, type ToolMap, type TranslatedBody } from '../../index.js';
 import { allMatching, matchPattern, type Settings } from './presets.js';
 import { sealMessages, usableFrom, type ChatHistory } from './history.js';
 import { MessageBuilder } from './messages.js';
@@ -30,7 +30,7 @@ export interface TranslateContext {
    * (its items are not in this body), checked against this request's head with `usable`; the result's `history` is
    * what to remember of this one.
    */
-  history?: { kept: KeptBody; from: ChatHistory | undefined };
+  history?: { kept: KeptBody; from: ChatHistory | undefined; cache: HistoryPrefixes<ChatHistory> };
 }
 
 /** A remembered prefix did not fit this request's head (another model, other tools): translate the whole body. */
@@ -73,7 +73,7 @@ export function translateRequest(source: unknown, settings: Settings, ctx: Trans
   }
   items.forEach((item, index) => builder.add(item, index + skipped));
   const { system, messages: built } = builder.finishParts();
-  const sealed = history ? sealMessages(system, built, builder, history.kept, from, { headSystem, lastUser, replayFrom: builder.replayFrom, upstreamModel, tools: ctx.tools?.bytes }) : undefined;
+  const sealed = history ? sealMessages(system, built, builder, history.kept, from, history.cache, { headSystem, lastUser, replayFrom: builder.replayFrom, upstreamModel, tools: ctx.tools?.bytes }) : undefined;
   const messages = sealed ? sealed.messages : system ? [system, ...built] : built;
 
   const stream = raw.stream === true;

@@ -1,4 +1,4 @@
-import { HistoryPrefixes, stringContent, withPiece, type HistoryPrefix, type KeptBody, type PrefixMatch } from '../../index.js';
+import { stringContent, type HistoryPrefix, type HistoryPrefixes, type KeptBody, type PrefixMatch } from '../../index.js';
 import type { ResumedTurns, Turn, TurnBuilder } from './turns.js';
 
 /**
@@ -42,7 +42,7 @@ export function checkResumed(turns: readonly Turn[]): void {
  * The turns with all before the third-to-last user turn's end as kept values, when those are final: made only from
  * items before the rest's, with every call answered among them. Returns the body's messages and what to remember.
  */
-export function sealTurns(turns: Turn[], builder: TurnBuilder, kept: KeptBody, from: MessagesHistory | undefined, head: Omit<MessagesHistory, 'sealed' | 'resumed'>): { messages: unknown[]; next: MessagesHistory | undefined } {
+export function sealTurns(turns: Turn[], builder: TurnBuilder, kept: KeptBody, from: MessagesHistory | undefined, cache: HistoryPrefixes<MessagesHistory>, head: Omit<MessagesHistory, 'sealed' | 'resumed'>): { messages: unknown[]; next: MessagesHistory | undefined } {
   const marked = (pieces: readonly Buffer[]) => pieces.map((piece) => kept.keepJson(piece));
   const unchanged = { messages: [...marked(from?.sealed ?? []), ...turns], next: from };
   const users = turns.flatMap((t, i) => (t.role === 'user' ? [i] : []));
@@ -61,8 +61,10 @@ export function sealTurns(turns: Turn[], builder: TurnBuilder, kept: KeptBody, f
   if (items <= (from?.resumed.items ?? 0) || !builder.settled[last]) return unchanged;
   const serialized = kept.restore(JSON.stringify(turns.slice(0, cut)));
   if (!serialized) return unchanged;
-  const sealed = withPiece(from?.sealed, serialized);
-  const next: MessagesHistory = { ...head, sealed, resumed: { items, ...builder.idsBefore(items) } };
+  const sealed = cache.withPiece(from?.sealed, serialized);
+  // The request's tools are its body's bytes: held as a copy, made once per session.
+  const tools = from?.tools ?? (head.tools && cache.copy(head.tools));
+  const next: MessagesHistory = { ...head, tools, sealed, resumed: { items, ...builder.idsBefore(items) } };
   return { messages: [...marked(sealed), ...turns.slice(cut)], next };
 }
 
@@ -74,6 +76,6 @@ export function contentOf(kept: KeptBody, text: string): Buffer {
 }
 
 /** The entry to remember for a translated request: its bytes up to the kept turns' items, in the body Codex sent. */
-export function prefixEntry(body: Buffer, kept: KeptBody, next: MessagesHistory, match: PrefixMatch<MessagesHistory> | undefined): HistoryPrefix<MessagesHistory> | undefined {
-  return HistoryPrefixes.entry(body, kept, next, next.resumed.items, match, [...next.sealed, ...next.systemParts, ...(next.tools ? [next.tools] : [])]);
+export function prefixEntry(cache: HistoryPrefixes<MessagesHistory>, body: Buffer, kept: KeptBody, next: MessagesHistory, match: PrefixMatch<MessagesHistory> | undefined): HistoryPrefix<MessagesHistory> | undefined {
+  return cache.entry(body, kept, next, next.resumed.items, match, [...next.sealed, ...next.systemParts, ...(next.tools ? [next.tools] : [])]);
 }

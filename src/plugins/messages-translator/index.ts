@@ -131,7 +131,7 @@ function translator(options: MessagesTranslatorOptions, settings: Settings, log:
       upstream = { request, body: Buffer.from(JSON.stringify(request.body)), kept: false };
     } else {
       if (!store) refuseStateful(head, 'Anthropic Messages');
-      const viaKept = (body: KeptBody | undefined) => translateKept(body, () => ex.inbound.json(), settings, { ...context, history: histories && body ? { kept: body, from: resumed?.match.prefix.state } : undefined });
+      const viaKept = (body: KeptBody | undefined) => translateKept(body, () => ex.inbound.json(), settings, { ...context, history: histories && body ? { kept: body, from: resumed?.match.prefix.state, cache: histories } : undefined });
       try {
         upstream = viaKept(kept);
       } catch (err) {
@@ -142,7 +142,7 @@ function translator(options: MessagesTranslatorOptions, settings: Settings, log:
       }
       const remembered = histories && kept && upstream.kept && upstream.request.history;
       if (remembered) {
-        const entry = prefixEntry(inbound, kept!, remembered, resumed?.match);
+        const entry = prefixEntry(histories!, inbound, kept!, remembered, resumed?.match);
         if (entry) histories!.remember(entry, resumed?.match.prefix);
         if (resumed) resumedRequests += 1;
       }

@@ -1,4 +1,4 @@
-import { allMatching, convertTools, invalidRequest, isObject, readRequestHead, type BytesCache, type ChatTool, type KeptBody, type JsonObject, type Logger, type ToolMap, type TranslatedBody } from '../../index.js';
+import { allMatching, convertTools, invalidRequest, isObject, readRequestHead, type BytesCache, type ChatTool, type HistoryPrefixes, type KeptBody, type JsonObject, type Logger, type ToolMap, type TranslatedBody } from '../../index.js';
 import { markBlock, markCachePrefix } from './cache-control.js';
 import { modelInfoOf, type Settings } from './presets.js';
 import type { ModelInfo } from './schema.js';
@@ -32,7 +32,7 @@ export interface TranslateContext {
    * A kept body's translation that remembers its history: `from`, the remembered prefix this body's input follows
    * (its items are not in this body; `PrefixUnusable` when this request would translate them otherwise).
    */
-  history?: { kept: KeptBody; from: MessagesHistory | undefined };
+  history?: { kept: KeptBody; from: MessagesHistory | undefined; cache: HistoryPrefixes<MessagesHistory> };
 }
 
 /** Codex's tools as Messages tools (the last one marked for the prompt cache where it is on), serialized, and their name map. */
@@ -112,7 +112,7 @@ export function translateRequest(source: unknown, settings: Settings, ctx: Trans
   if (settings.promptCaching) markCachePrefix(tools, systemBlocks, messages);
   // After the marks, which never go on a turn kept (sealTurns keeps none of the last two user turns).
   const history = ctx.history;
-  const sealed = history ? sealTurns(messages, builder, history.kept, from, { asked, thinking: thinking !== undefined, tools: ctx.tools?.bytes, systemParts: from ? from.systemParts : builder.system.map((text) => contentOf(history.kept, text)) }) : undefined;
+  const sealed = history ? sealTurns(messages, builder, history.kept, from, history.cache, { asked, thinking: thinking !== undefined, tools: ctx.tools?.bytes, systemParts: from ? from.systemParts : builder.system.map((text) => contentOf(history.kept, text)) }) : undefined;
   if (sealed) body.messages = sealed.messages;
   for (const extra of allMatching(settings.extraBody, upstreamModel)) Object.assign(body, extra);
   return { body, map, stream, codexModel, upstreamModel, thinking: thinking !== undefined, budgetThinking: thinking?.thinking.type === 'enabled', history: sealed?.next };

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { HistoryPrefixes, type HistoryPrefix } from './history-prefix.js';
+
+const entry = (bytes: Buffer[], state: string, size: number, held: Buffer[] = []): HistoryPrefix<string> => ({ bytes, length: bytes.reduce((n, b) => n + b.length, 0), open: 0, items: 1, state, size, held: [...bytes, ...held] });
+
+describe('remembered history prefixes', () => {
+  it('match a body only where an item of the remembered prefix ends, and stay within their entries and bytes', () => {
+    const prefixes = new HistoryPrefixes<string>(2, 100);
+    const body = Buffer.from('{"model":"m","input":[{"a":1},{"b":2}],"x":1}');
+    const end = body.indexOf('}') + 1;
+    prefixes.remember({ ...entry([body.subarray(0, 5), body.subarray(5, end)], 'one', 40), open: body.indexOf('[') });
+    const match = prefixes.match(body)!;
+    expect(match.prefix.state).toBe('one');
+    expect(match.rest.toString()).toBe('{"model":"m","input":[{"b":2}],"x":1}');
+    expect(prefixes.match(Buffer.from('{"model":"m","input":[{"a":1} ]}'))!.rest.toString()).toBe('{"model":"m","input":[]}');
+    // Same first bytes, but the item goes on: no boundary there.
+    expect(prefixes.match(Buffer.from('{"model":"m","input":[{"a":1}}'))).toBeUndefined();
+    expect(prefixes.match(Buffer.from('{"model":"n","input":[{"a":1},{"b":2}]}'))).toBeUndefined();
+    expect(prefixes.match(Buffer.from('{"model":"m","input":[{"a":2},{"b":2}]}'))).toBeUndefined();
+    prefixes.remember(entry([Buffer.from('x')], 'two', 40));
+    prefixes.remember(entry([Buffer.from('y')], 'three', 40));
+    expect([prefixes.size, prefixes.bytes]).toEqual([2, 80]);
+    expect(prefixes.match(body)).toBeUndefined();
+    prefixes.remember(entry([Buffer.from('z')], 'big', 101));
+    expect(prefixes.size).toBe(2);
+    prefixes.remember(entry([Buffer.from('w')], 'most', 70));
+    expect([prefixes.size, prefixes.bytes]).toEqual([1, 70]);
+  });
+
+  it("copy large pieces into buffers of their own and reuse those of entries that went, never one an entry still holds", () => {
+    const prefixes = new HistoryPrefixes<string>(1, 10 * 1024 * 1024);
+    const large = (fill: number) => Buffer.alloc(200 * 1024, fill);
+    const first = prefixes.copy(large(1));
+    expect(first.equals(large(1))).toBe(true);
+    expect(first.buffer.byteLength).toBeGreaterThan(first.length);
+    const small = prefixes.copy(Buffer.from('small'));
+    expect(small.toString()).toBe('small');
+    prefixes.remember(entry([first], 'a', first.length));
+    // The second entry shares the first's piece (a session grown by a turn): nothing is free when the first goes.
+    const grown = entry([first, prefixes.copy(large(2))], 'b', 2 * first.length);
+    prefixes.remember(grown, prefixes.match(Buffer.concat([first, Buffer.from(']')]))?.prefix);
+    expect(prefixes.copy(large(3)).buffer).not.toBe(first.buffer);
+    // A third session pushes the grown one out: its buffers are reused, and hold the new bytes.
+    prefixes.remember(entry([prefixes.copy(large(4))], 'c', first.length));
+    const reused = prefixes.copy(large(5));
+    expect([first.buffer, grown.bytes[1]!.buffer]).toContain(reused.buffer);
+    expect(reused.equals(large(5))).toBe(true);
+  });
+});
