@@ -169,6 +169,28 @@ describe('real codex exec through the chat-translator', () => {
     expect(text(result?.content)).toContain('echo: ping-42');
   });
 
+  it("a session's later turns go on from its remembered history, and the upstream still gets the whole conversation", async () => {
+    const resumed = async () => ((await (await fetch(`${gateway.url}/health`)).json()) as { providers: { mock: { checks: Record<string, { history: { resumed: number } }> } } }).providers.mock.checks['chat-translator']!.history.resumed;
+    const before = await resumed();
+    chat.enqueue(
+      chatStream({ reasoning: ['First the date.'], toolCalls: [{ id: 'call_one', name: 'exec_command', arguments: '{"cmd":"echo FIRST_STEP"}' }] }),
+      chatStream({ reasoning: ['Now the second.'], toolCalls: [{ id: 'call_two', name: 'exec_command', arguments: '{"cmd":"echo SECOND_STEP"}' }] }),
+      chatStream({ content: ['Both steps ran.'] }),
+    );
+    const run = await runCodex('run echo FIRST_STEP, then echo SECOND_STEP');
+    expect(run.output).toContain('Both steps ran.');
+    expect(chat.requests).toHaveLength(3);
+    // Codex resent turn 1 byte for byte in turns 2 and 3: the gateway translated only what each added.
+    expect((await resumed()) - before).toBe(2);
+    const turn3 = messages(chat.requests[2]);
+    const calls = turn3.filter((m) => m.role === 'assistant' && m.tool_calls?.length);
+    expect(calls.map((m) => m.tool_calls![0]!.id)).toEqual(['call_one', 'call_two']);
+    expect(calls.map((m) => m.reasoning_content)).toEqual(['First the date.', 'Now the second.']);
+    expect(text(turn3.find((m) => m.role === 'tool' && m.tool_call_id === 'call_one')?.content)).toContain('FIRST_STEP');
+    expect(text(turn3.find((m) => m.role === 'tool' && m.tool_call_id === 'call_two')?.content)).toContain('SECOND_STEP');
+    expect(turn3.filter((m) => m.role === 'user').some((m) => text(m.content).includes('FIRST_STEP, then echo SECOND_STEP'))).toBe(true);
+  });
+
   it('reasoning_content of turn 1 is sent back on the assistant tool-call message of turn 2', async () => {
     chat.enqueue(
       chatStream({ reasoning: ['I should run ', 'the command first.'], toolCalls: [{ id: 'call_think', name: 'exec_command', arguments: '{"cmd":"echo THOUGHT"}' }] }),
