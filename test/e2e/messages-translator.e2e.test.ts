@@ -92,6 +92,26 @@ describe('real codex exec through the messages-translator', () => {
     expect(u2!.cache_read_input_tokens).toBe(u1!.cache_creation_input_tokens);
   });
 
+  it("a session's later turns go on from its remembered turns, and every request still keeps the API's rules", async () => {
+    const resumed = async () => ((await (await fetch(`${gateway.url}/health`)).json()) as { providers: { claude: { checks: Record<string, { history: { resumed: number } }> } } }).providers.claude.checks['messages-translator']!.history.resumed;
+    const before = await resumed();
+    const start = count();
+    const step = (n: number) => messagesReply({ thinking: `Step ${n} next.`, tools: [{ id: `toolu_step${n}`, name: 'exec_command', input: { cmd: `echo STEP_${n}_RAN` } }] });
+    claude.enqueue(step(1), step(2), step(3), messagesReply({ thinking: 'All ran.', text: 'Three steps ran.' }));
+    const run = await runCodex('run echo STEP_1_RAN, then STEP_2_RAN, then STEP_3_RAN');
+    expect(run.output).toContain('Three steps ran.');
+    expect(run.code, run.output).toBe(0);
+    expect(claude.requests.length - start).toBe(4);
+    expect(claude.verdicts.slice(start)).toEqual([undefined, undefined, undefined, undefined]);
+    // The fourth request went on from the turns the third one left final (the first user turn and what it answered).
+    expect((await resumed()) - before).toBeGreaterThanOrEqual(1);
+    const last = turns(claude.requests.at(-1));
+    const uses = last.flatMap((t) => t.content.filter((b) => b.type === 'tool_use').map((b) => b.id));
+    expect(uses).toEqual(['toolu_step1', 'toolu_step2', 'toolu_step3']);
+    for (const turn of last.filter((t) => t.role === 'assistant')) expect(turn.content[0]).toMatchObject({ type: 'thinking' });
+    expect(JSON.stringify(last)).toContain('STEP_1_RAN, then STEP_2_RAN');
+  });
+
   it('two parallel calls: both run, both results come back together in call order', async () => {
     const start = count();
     claude.enqueue(
