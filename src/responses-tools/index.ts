@@ -12,3 +12,4 @@ export { cachedCatalog, MODELS_TIMEOUT_MS, readApiKeyEnv, refuseStateful } from 
 export { keepTexts, type KeptBody, type KeptTextPlaces } from './kept-texts.js';
 export { BytesCache } from './bytes-cache.js';
 export { HistoryPrefixes, stringContent, type HistoryPrefix, type PrefixMatch } from './history-prefix.js';
+export { wireTools, type ConvertedTools, type KeptTools, type WireTools } from './wire-tools.js';

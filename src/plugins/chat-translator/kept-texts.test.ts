@@ -8,11 +8,11 @@ import { codexFixture, sharedFixtures } from '../../../test/support/fixtures.js'
 import { responsesBody } from '../../../test/support/responses-bodies.js';
 import { sendJson, startMockUpstream, type MockUpstream } from '../../../test/support/mock-upstream.js';
 import { startRouter, type StartedRouter } from '../../../test/support/router.js';
-import { BytesCache, createLogger, keepTexts } from '../../index.js';
+import { BytesCache, createLogger, keepTexts, type ConvertedTools } from '../../index.js';
 import chatTranslator, { type ChatTranslatorOptions } from './index.js';
 import { resolveSettings } from './presets.js';
 import { encodeCarrier } from './reasoning-carrier.js';
-import { translateRequest, type ConvertedTools } from './request.js';
+import { translateRequest } from './request.js';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const codexFixtureDir = join(repoRoot, 'test', 'fixtures', 'codex-0.169');

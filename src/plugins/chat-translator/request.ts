@@ -1,4 +1,4 @@
-import { convertTools, isObject, readRequestHead, type BytesCache, type HistoryPrefixes, type KeptBody, type ChatTool, type JsonObject, type Logger, type ToolMap, type TranslatedBody } from '../../index.js';
+import { isObject, readRequestHead, wireTools, type HistoryPrefixes, type KeptBody, type KeptTools, type JsonObject, type Logger, type TranslatedBody } from '../../index.js';
 import { allMatching, matchPattern, type Settings } from './presets.js';
 import { sealMessages, usableFrom, type ChatHistory } from './history.js';
 import { MessageBuilder } from './messages.js';
@@ -24,7 +24,7 @@ export interface TranslateContext {
    * The request's `tools` as sent, the kept body's `keepJson` and the plugin's cache: tools converted once per
    * distinct array go into the body as the bytes made then.
    */
-  tools?: { bytes: Buffer; keepJson: (json: Buffer) => string; cache: BytesCache<ConvertedTools> };
+  tools?: KeptTools;
   /**
    * A kept body's translation that remembers its history: `from`, the remembered prefix this body's input follows
    * (its items are not in this body), checked against this request's head with `usable`; the result's `history` is
@@ -36,22 +36,13 @@ export interface TranslateContext {
 /** A remembered prefix did not fit this request's head (another model, other tools): translate the whole body. */
 export class PrefixUnusable extends Error {}
 
-/** Codex's tools as Chat functions, their name map, and the functions serialized. */
-export interface ConvertedTools {
-  tools: readonly ChatTool[];
-  map: ToolMap;
-  json: Buffer;
-}
-
 /** Builds the Chat Completions body from scratch: nothing Codex-only reaches the upstream unless mapped here. */
 export function translateRequest(source: unknown, settings: Settings, ctx: TranslateContext): TranslatedRequest {
   const { raw, codexModel, upstreamModel, items } = readRequestHead(source, settings.modelMap);
   const { quirks } = settings;
   const images = quirks.imageModels.some((p) => matchPattern(p, upstreamModel));
-  // A kept body's tools are read (parsed) only when these bytes were never converted.
-  const rawTools = () => (ctx.original ? ctx.original(raw.tools) : raw.tools);
-  const converted = ctx.tools ? ctx.tools.cache.get(ctx.tools.bytes, () => serialized(convertTools(rawTools(), ctx.log))) : undefined;
-  const { tools, map } = converted ?? convertTools(rawTools(), ctx.log);
+  const tools = wireTools(() => (ctx.original ? ctx.original(raw.tools) : raw.tools), ctx.log, ctx.tools, (chat) => chat);
+  const { map } = tools;
 
   const history = ctx.history;
   const from = history?.from;
@@ -79,8 +70,8 @@ export function translateRequest(source: unknown, settings: Settings, ctx: Trans
   const stream = raw.stream === true;
   const body: JsonObject = { model: upstreamModel, messages, stream };
   if (stream && quirks.streamOptions) body.stream_options = { include_usage: true };
-  if (tools.length) {
-    body.tools = converted && ctx.tools ? ctx.tools.keepJson(converted.json) : tools;
+  if (tools.count) {
+    body.tools = tools.value;
     const choice = quirks.toolChoice ? convertToolChoice(raw.tool_choice, map) : undefined;
     if (choice !== undefined) body.tool_choice = choice;
     if (quirks.parallelToolCalls && typeof raw.parallel_tool_calls === 'boolean') body.parallel_tool_calls = raw.parallel_tool_calls;
@@ -97,11 +88,6 @@ export function translateRequest(source: unknown, settings: Settings, ctx: Trans
   for (const keys of allMatching(settings.dropParams, upstreamModel)) for (const key of keys) delete body[key];
   for (const extra of allMatching(settings.extraBody, upstreamModel)) Object.assign(body, extra);
   return { body, map, stream, codexModel, upstreamModel, history: sealed?.next };
-}
-
-/** Shared by every request that sends the same tools: frozen, so a change is an error, not a leak. */
-function serialized({ tools, map }: { tools: ChatTool[]; map: ToolMap }): ConvertedTools {
-  return Object.freeze({ tools: Object.freeze(tools), map, json: Buffer.from(JSON.stringify(tools)) });
 }
 
 /** The last user message among the first `before` items, or -1. */

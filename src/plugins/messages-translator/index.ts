@@ -1,9 +1,9 @@
-import { BytesCache, HistoryPrefixes, cachedCatalog, definePlugin, MODELS_TIMEOUT_MS, GatewayError, isObject, keepTexts, rememberRequestModel, readApiKeyEnv, refuseStateful, tapTranslatedStreams, translatedVerdict, type Exchange, type JsonObject, type KeptBody, type PrefixMatch, type ResponseStoreHandle, type Logger, type PluginApi, type Reply, type TranslatorStreams, type UpstreamModelInfo } from '../../index.js';
+import { BytesCache, HistoryPrefixes, cachedCatalog, type ConvertedTools, definePlugin, MODELS_TIMEOUT_MS, GatewayError, isObject, keepTexts, rememberRequestModel, readApiKeyEnv, refuseStateful, tapTranslatedStreams, translatedVerdict, type Exchange, type JsonObject, type KeptBody, type PrefixMatch, type ResponseStoreHandle, type Logger, type PluginApi, type Reply, type TranslatorStreams, type UpstreamModelInfo } from '../../index.js';
 import { upstreamHttpError } from './errors.js';
 import { codexCatalog, parseModelList } from './models.js';
 import { messageEvents, translateMessage } from './non-stream.js';
 import { resolveSettings, type Settings } from './presets.js';
-import { translateRequest, type ConvertedTools, type TranslatedRequest, type TranslateContext } from './request.js';
+import { translateRequest, type TranslatedRequest, type TranslateContext } from './request.js';
 import { optionsSchema, type MessagesTranslatorOptions } from './schema.js';
 import { MessagesStream, type MessagesStreamOptions } from './stream.js';
 import { PrefixUnusable, prefixEntry, type MessagesHistory } from './history.js';

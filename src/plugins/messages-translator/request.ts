@@ -1,4 +1,4 @@
-import { allMatching, convertTools, invalidRequest, isObject, readRequestHead, type BytesCache, type ChatTool, type HistoryPrefixes, type KeptBody, type JsonObject, type Logger, type ToolMap, type TranslatedBody } from '../../index.js';
+import { allMatching, invalidRequest, isObject, readRequestHead, wireTools, type BytesCache, type ChatTool, type ConvertedTools, type HistoryPrefixes, type KeptBody, type KeptTools, type JsonObject, type Logger, type ToolMap, type TranslatedBody } from '../../index.js';
 import { markBlock, markCachePrefix } from './cache-control.js';
 import { modelInfoOf, type Settings } from './presets.js';
 import type { ModelInfo } from './schema.js';
@@ -27,7 +27,7 @@ export interface TranslateContext {
   /** The plugin's tools converted once per distinct array: used with a kept body's `tools` (upstream-body.ts). */
   toolsCache?: BytesCache<ConvertedTools>;
   /** The request's `tools` as sent and the kept body's `keepJson`: converted tools go into the body as bytes made once. */
-  tools?: { bytes: Buffer; keepJson: (json: Buffer) => string; cache: BytesCache<ConvertedTools> };
+  tools?: KeptTools;
   /**
    * A kept body's translation that remembers its history: `from`, the remembered prefix this body's input follows
    * (its items are not in this body; `PrefixUnusable` when this request would translate them otherwise).
@@ -35,22 +35,13 @@ export interface TranslateContext {
   history?: { kept: KeptBody; from: MessagesHistory | undefined; cache: HistoryPrefixes<MessagesHistory> };
 }
 
-/** Codex's tools as Messages tools (the last one marked for the prompt cache where it is on), serialized, and their name map. */
-export interface ConvertedTools {
-  map: ToolMap;
-  count: number;
-  json: Buffer;
-}
-
 /** Builds the Messages body from scratch: nothing Codex-only reaches the upstream unless mapped here. */
 export function translateRequest(source: unknown, settings: Settings, ctx: TranslateContext): TranslatedRequest {
   const { raw, codexModel, upstreamModel, items } = readRequestHead(source, settings.modelMap);
   const info = modelInfoOf(settings, upstreamModel, ctx.model);
-  // A kept body's tools are read (parsed) only when these bytes were never converted.
-  const rawTools = () => (ctx.original ? ctx.original(raw.tools) : raw.tools);
-  const converted = ctx.tools ? ctx.tools.cache.get(ctx.tools.bytes, () => convertOnce(convertTools(rawTools(), ctx.log), settings.promptCaching)) : undefined;
-  const own = converted ? undefined : convertTools(rawTools(), ctx.log);
-  const map = converted ? converted.map : own!.map;
+  // Tools converted once carry the last tool's prompt-cache mark, as markCachePrefix marks a request's own.
+  const wire = wireTools(() => (ctx.original ? ctx.original(raw.tools) : raw.tools), ctx.log, ctx.tools, messagesTools, settings.promptCaching ? (tools) => markBlock(tools.at(-1)!) : undefined);
+  const { map } = wire;
 
   const maxTokens = typeof raw.max_output_tokens === 'number' && raw.max_output_tokens >= 1 ? Math.trunc(raw.max_output_tokens) : info.maxOutputTokens;
   const effort = isObject(raw.reasoning) ? raw.reasoning.effort : undefined;
@@ -88,9 +79,9 @@ export function translateRequest(source: unknown, settings: Settings, ctx: Trans
   const body: JsonObject = { model: upstreamModel, max_tokens: maxTokens, messages };
   const systemBlocks = system.map((text) => ({ type: 'text', text }) as JsonObject);
   if (systemBlocks.length) body.system = systemBlocks;
-  const tools = own ? messagesTools(own.tools) : [];
-  if (converted ? converted.count : tools.length) {
-    body.tools = converted && ctx.tools ? ctx.tools.keepJson(converted.json) : tools;
+  const tools = wire.own;
+  if (wire.count) {
+    body.tools = wire.value;
     const choice = toolChoice(raw.tool_choice, raw.parallel_tool_calls, map, thinking !== undefined, ctx.log);
     if (choice) body.tool_choice = choice;
   }
@@ -124,13 +115,6 @@ function messagesTools(chatTools: readonly ChatTool[]): JsonObject[] {
     if (t.function.description) tool.description = t.function.description;
     return tool;
   });
-}
-
-/** Shared by every request that sends the same tools (frozen), marked as markCachePrefix marks the last tool. */
-function convertOnce({ tools: chatTools, map }: { tools: readonly ChatTool[]; map: ToolMap }, promptCaching: boolean): ConvertedTools {
-  const tools = messagesTools(chatTools);
-  if (promptCaching && tools.length) markBlock(tools.at(-1)!);
-  return Object.freeze({ map, count: tools.length, json: Buffer.from(JSON.stringify(tools)) });
 }
 
 /** With thinking on, a continued tool-use turn must open with its thinking block. */

@@ -6,11 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { historyBody, loadRecorded, type RecordedBodies } from '../../../bench/codex-history.mjs';
 import { codexFixture, codexFixtureNames, sharedFixtures } from '../../../test/support/fixtures.js';
 import { checkRequest, ThinkingSigner } from '../../testing/mock-messages-rules.js';
-import { BytesCache, createLogger, keepTexts, type KeptBody } from '../../index.js';
+import { BytesCache, createLogger, keepTexts, type ConvertedTools, type KeptBody } from '../../index.js';
 import { KEEP_MIN_BODY_BYTES } from '../../responses-tools/kept-texts.js';
 import { sealThinking } from './carrier.js';
 import { resolveSettings } from './presets.js';
-import { translateRequest, type ConvertedTools, type TranslateContext } from './request.js';
+import { translateRequest, type TranslateContext } from './request.js';
 import type { MessagesTranslatorOptions } from './schema.js';
 import { KEPT_PLACES, translateKept, type UpstreamBody } from './upstream-body.js';
 
