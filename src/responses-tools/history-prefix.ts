@@ -172,7 +172,8 @@ export class HistoryPrefixes<S> {
     const grown = match ? [...match.prefix.bytes, this.copy(body.subarray(match.prefix.length, length))] : [this.copy(body.subarray(0, length))];
     const bytes = grown.length > HistoryPrefixes.MAX_PIECES ? [this.joined(grown)] : grown;
     const open = match ? match.prefix.open : kept.input!.open;
-    return { bytes, length, open, items, state, size: held.reduce((n, piece) => n + piece.length, length), held: [...bytes, ...held] };
+    const all = [...bytes, ...held];
+    return { bytes, length, open, items, state, size: all.reduce((n, piece) => n + heldBytes(piece), 0), held: all };
   }
 
   /**
@@ -193,6 +194,9 @@ export class HistoryPrefixes<S> {
 
 /** Pieces at least this large are copied into the cache's own buffers (`copy`). */
 const LARGE = 64 * 1024;
+
+/** What a piece costs the cache: the whole buffer of a large one (copies leave room to be reused), else its bytes. */
+const heldBytes = (piece: Buffer) => (piece.length >= LARGE ? piece.buffer.byteLength : piece.length);
 
 function startsWith(body: Buffer, pieces: readonly Buffer[]): boolean {
   let at = 0;
