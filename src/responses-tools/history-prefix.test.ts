@@ -1,16 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { HistoryPrefixes, type HistoryPrefix } from './history-prefix.js';
+import { HistoryPrefixes, type HistoryPrefix, type RememberedHistory } from './history-prefix.js';
 
-const entry = (bytes: Buffer[], state: string, size: number, held: Buffer[] = []): HistoryPrefix<string> => ({ bytes, length: bytes.reduce((n, b) => n + b.length, 0), open: 0, items: 1, state, size, held: [...bytes, ...held] });
+type Named = RememberedHistory & { name: string };
+
+const entry = (bytes: Buffer[], name: string, size: number): HistoryPrefix<Named> => ({ bytes, length: bytes.reduce((n, b) => n + b.length, 0), open: 0, items: 1, state: { name, resumed: { items: 1 }, sealed: [], systemParts: [], tools: undefined }, size, held: bytes });
 
 describe('remembered history prefixes', () => {
   it('match a body only where an item of the remembered prefix ends, and stay within their entries and bytes', () => {
-    const prefixes = new HistoryPrefixes<string>(2, 100);
+    const prefixes = new HistoryPrefixes<Named>(2, 100);
     const body = Buffer.from('{"model":"m","input":[{"a":1},{"b":2}],"x":1}');
     const end = body.indexOf('}') + 1;
     prefixes.remember({ ...entry([body.subarray(0, 5), body.subarray(5, end)], 'one', 40), open: body.indexOf('[') });
     const match = prefixes.match(body)!;
-    expect(match.prefix.state).toBe('one');
+    expect(match.prefix.state.name).toBe('one');
     expect(match.rest.toString()).toBe('{"model":"m","input":[{"b":2}],"x":1}');
     expect(prefixes.match(Buffer.from('{"model":"m","input":[{"a":1} ]}'))!.rest.toString()).toBe('{"model":"m","input":[]}');
     // Same first bytes, but the item goes on: no boundary there.
@@ -19,16 +21,16 @@ describe('remembered history prefixes', () => {
     expect(prefixes.match(Buffer.from('{"model":"m","input":[{"a":2},{"b":2}]}'))).toBeUndefined();
     prefixes.remember(entry([Buffer.from('x')], 'two', 40));
     prefixes.remember(entry([Buffer.from('y')], 'three', 40));
-    expect([prefixes.size, prefixes.bytes]).toEqual([2, 80]);
+    expect(prefixes.stats()).toMatchObject({ sessions: 2, bytes: 80 });
     expect(prefixes.match(body)).toBeUndefined();
     prefixes.remember(entry([Buffer.from('z')], 'big', 101));
-    expect(prefixes.size).toBe(2);
+    expect(prefixes.stats().sessions).toBe(2);
     prefixes.remember(entry([Buffer.from('w')], 'most', 70));
-    expect([prefixes.size, prefixes.bytes]).toEqual([1, 70]);
+    expect(prefixes.stats()).toMatchObject({ sessions: 1, bytes: 70 });
   });
 
   it("copy large pieces into buffers of their own and reuse those of entries that went, never one an entry still holds", () => {
-    const prefixes = new HistoryPrefixes<string>(1, 10 * 1024 * 1024);
+    const prefixes = new HistoryPrefixes<Named>(1, 10 * 1024 * 1024);
     const large = (fill: number) => Buffer.alloc(200 * 1024, fill);
     const first = prefixes.copy(large(1));
     expect(first.equals(large(1))).toBe(true);

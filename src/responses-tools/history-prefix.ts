@@ -1,5 +1,5 @@
 import { CLOSE_ARRAY, COMMA } from '../json/bytes.js';
-import type { KeptBody } from './kept-texts.js';
+import { keepTexts, type KeptBody, type KeptTextPlaces } from './kept-texts.js';
 
 /**
  * A request's history up to an item boundary, with what a translator made of it. Codex sends the whole
@@ -27,6 +27,23 @@ export interface HistoryPrefix<S> {
   readonly held: readonly Buffer[];
 }
 
+/** What a translator remembers of a prefix: the items it covers, and the bytes it holds besides the prefix's. */
+export interface RememberedHistory {
+  resumed: { items: number };
+  /** What was made of the prefix's items, serialized: pieces the body takes as they are. */
+  sealed: readonly Buffer[];
+  /** Texts the prefix's items added to the system prompt, as JSON string content. */
+  systemParts: readonly Buffer[];
+  /** The request's `tools` as sent (a copy): the tool map the prefix's calls were named by. */
+  tools: Buffer | undefined;
+}
+
+/** A body that starts with a remembered prefix, and the rest of it kept as texts (`keepTexts`). */
+export interface ResumedBody<S> {
+  match: PrefixMatch<S>;
+  kept: KeptBody;
+}
+
 /** A remembered prefix a body starts with, and the body without the prefix's items: what is left to parse. */
 export interface PrefixMatch<S> {
   prefix: HistoryPrefix<S>;
@@ -48,17 +65,43 @@ export interface PrefixMatch<S> {
  * generation, and a new session every few requests (the bench's first requests) made V8 run a full collection
  * every 15 or so, a few milliseconds of CPU per request. Copied into buffers that are reused, nothing is freed.
  */
-export class HistoryPrefixes<S> {
+export class HistoryPrefixes<S extends RememberedHistory> {
   readonly #entries: HistoryPrefix<S>[] = [];
   #size = 0;
   /** Buffers of entries that went, whole, for the next large copies; at most `maxBytes / 4` of them. */
   readonly #free: Buffer[] = [];
   #freeBytes = 0;
+  /** Requests that went on from a remembered prefix. */
+  #resumed = 0;
 
   constructor(
     readonly capacity: number,
     readonly maxBytes: number,
   ) {}
+
+  /** The body's remembered prefix and the rest of it kept as texts at `places`; undefined to translate it whole. */
+  resume(body: Buffer, places: KeptTextPlaces): ResumedBody<S> | undefined {
+    const match = this.match(body);
+    if (!match) return undefined;
+    // The rest may be small: it is kept whatever its size, so that its items' ends are known.
+    const kept = keepTexts(match.rest, places, 0);
+    return kept?.input ? { match, kept } : undefined;
+  }
+
+  /**
+   * Remembers what translating `body` left to remember (`next`, made from `kept`: the body's, or the rest's after
+   * `match`), in place of the prefix it went on from; counts a request that went on from one.
+   */
+  keep(body: Buffer, kept: KeptBody, next: S | undefined, match: PrefixMatch<S> | undefined): void {
+    if (match) this.#resumed += 1;
+    const entry = next && this.#entry(body, kept, next, match);
+    if (entry) this.remember(entry, match?.prefix);
+  }
+
+  /** What `/health` shows: sessions held, their bytes, and requests that went on from one. */
+  stats(): { sessions: number; bytes: number; resumed: number } {
+    return { sessions: this.#entries.length, bytes: this.#size, resumed: this.#resumed };
+  }
 
   match(body: Buffer): PrefixMatch<S> | undefined {
     for (const prefix of this.#entries) {
@@ -139,10 +182,6 @@ export class HistoryPrefixes<S> {
     }
   }
 
-  get size(): number {
-    return this.#entries.length;
-  }
-
   /** A long session adds a piece a turn (to its bytes, to what was made of them): past this many, they are joined once. */
   static readonly MAX_PIECES = 64;
 
@@ -158,12 +197,9 @@ export class HistoryPrefixes<S> {
     return out;
   }
 
-  /**
-   * The entry to remember for a translated body: its bytes up to the end of item `items - 1` and `state`, which
-   * holds `held` besides. `kept` is the body kept as texts (the rest after `match`'s prefix, when it matched one):
-   * its items' ends are where the bytes end. The matched prefix itself when nothing was added to it.
-   */
-  entry(body: Buffer, kept: KeptBody, state: S, items: number, match: PrefixMatch<S> | undefined, held: readonly Buffer[]): HistoryPrefix<S> | undefined {
+  /** The entry for `state`: the body's bytes up to the end of item `state.resumed.items - 1`; the matched prefix when that adds none. */
+  #entry(body: Buffer, kept: KeptBody, state: S, match: PrefixMatch<S> | undefined): HistoryPrefix<S> | undefined {
+    const items = state.resumed.items;
     const skipped = match ? match.prefix.items : 0;
     if (items === skipped) return match?.prefix;
     const end = kept.input?.ends[items - skipped - 1];
@@ -172,8 +208,8 @@ export class HistoryPrefixes<S> {
     const grown = match ? [...match.prefix.bytes, this.copy(body.subarray(match.prefix.length, length))] : [this.copy(body.subarray(0, length))];
     const bytes = grown.length > HistoryPrefixes.MAX_PIECES ? [this.joined(grown)] : grown;
     const open = match ? match.prefix.open : kept.input!.open;
-    const all = [...bytes, ...held];
-    return { bytes, length, open, items, state, size: all.reduce((n, piece) => n + heldBytes(piece), 0), held: all };
+    const held = [...bytes, ...state.sealed, ...state.systemParts, ...(state.tools ? [state.tools] : [])];
+    return { bytes, length, open, items, state, size: held.reduce((n, piece) => n + heldBytes(piece), 0), held };
   }
 
   /**
@@ -184,10 +220,6 @@ export class HistoryPrefixes<S> {
     const all = pieces ? [...pieces] : [];
     if (serialized) all.push(this.copy(serialized.subarray(1, serialized.length - 1)));
     return all.length > HistoryPrefixes.MAX_PIECES ? [this.joined(all, COMMA)] : all;
-  }
-
-  get bytes(): number {
-    return this.#size;
   }
 }
 
@@ -205,6 +237,11 @@ function startsWith(body: Buffer, pieces: readonly Buffer[]): boolean {
     at += piece.length;
   }
   return true;
+}
+
+/** Whether two optional byte strings (a request's tools, say) are both absent or the same bytes. */
+export function sameBytes(a: Buffer | undefined, b: Buffer | undefined): boolean {
+  return a === undefined ? b === undefined : b !== undefined && a.equals(b);
 }
 
 /** A translator's string (kept texts' markers in it) as JSON string content, escaped, no quotes: what `keep` takes. */

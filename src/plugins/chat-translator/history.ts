@@ -1,4 +1,4 @@
-import { stringContent, type HistoryPrefix, type HistoryPrefixes, type KeptBody, type PrefixMatch } from '../../index.js';
+import { sameBytes, stringContent, type HistoryPrefixes, type KeptBody } from '../../index.js';
 import type { Boundary, ChatMessage, MessageBuilder, Resumed } from './messages.js';
 
 /**
@@ -23,16 +23,10 @@ export interface ChatHistory {
   tools: Buffer | undefined;
 }
 
-/** A request's match of a remembered prefix, with the rest of its body kept as texts. */
-export interface ResumedBody {
-  match: PrefixMatch<ChatHistory>;
-  kept: KeptBody;
-}
-
 /** The prefix's state when this request's head says it was translated the same way; else the request starts afresh. */
 export function usableFrom(from: ChatHistory, upstreamModel: string, tools: Buffer | undefined, replayFrom: number): boolean {
   if (from.upstreamModel !== upstreamModel) return false;
-  if (from.tools === undefined ? tools !== undefined : tools === undefined || !from.tools.equals(tools)) return false;
+  if (!sameBytes(from.tools, tools)) return false;
   // Reasoning is attached to the prefix's items after replayFrom: the same when both cut the prefix at one place.
   const last = from.resumed.items - 1;
   return Math.min(from.replayFrom, last) === Math.min(replayFrom, last);
@@ -81,9 +75,4 @@ function contentOf(kept: KeptBody, text: string): Buffer {
 function lastAssistantOf(boundary: Boundary, kept: KeptBody): string | undefined {
   if (boundary.lastAssistant === undefined || boundary.lastDecoded) return boundary.lastAssistant;
   return kept.text(boundary.lastAssistant);
-}
-
-/** The entry to remember for a translated request: its bytes up to the boundary, in the body Codex sent. */
-export function prefixEntry(cache: HistoryPrefixes<ChatHistory>, body: Buffer, kept: KeptBody, next: ChatHistory, match: PrefixMatch<ChatHistory> | undefined): HistoryPrefix<ChatHistory> | undefined {
-  return cache.entry(body, kept, next, next.resumed.items, match, [...next.sealed, ...next.systemParts, ...(next.tools ? [next.tools] : [])]);
 }

@@ -4,7 +4,7 @@ import { codexCatalog, parseModelList, type UpstreamModel } from './models.js';
 import { completionChunks, translateCompletion } from './non-stream.js';
 import { matchPattern, resolveSettings, type Settings } from './presets.js';
 import { ReasoningCache } from './reasoning-carrier.js';
-import { prefixEntry, type ChatHistory, type ResumedBody } from './history.js';
+import type { ChatHistory } from './history.js';
 import { PrefixUnusable, translateRequest, type TranslatedRequest } from './request.js';
 import { optionsSchema, type ChatTranslatorOptions } from './schema.js';
 import { ResponseStream, type StreamOptions } from './stream-state.js';
@@ -87,14 +87,12 @@ function translator(options: ChatTranslatorOptions, settings: Settings, cache: R
   // A few sessions' tools at once (Codex's differ with its version, its features and MCP servers).
   const toolsCache = new BytesCache<ConvertedTools>(TOOLS_CACHE_ENTRIES);
   const histories = options.historyCacheBytes > 0 ? new HistoryPrefixes<ChatHistory>(HISTORY_ENTRIES, options.historyCacheBytes) : undefined;
-  let resumedRequests = 0;
-  // What /health shows of the history cache: how much it holds, and how many requests went on from it.
-  const history = () => ({ sessions: histories?.size ?? 0, bytes: histories?.bytes ?? 0, resumed: resumedRequests });
+  const history = () => histories?.stats() ?? { sessions: 0, bytes: 0, resumed: 0 };
   const translate = (ex: Exchange): void => {
     const context = { log: ex.log, carrierKey: options.carrierKey, cache };
     const { request, body, resumedItems } = tooDeepIsInvalid(() => {
       const inbound = ex.inbound.body;
-      let resumed = histories && resumeHistory(histories, inbound);
+      let resumed = histories?.resume(inbound, KEPT_PLACES);
       let deferred = resumed?.kept ?? keepTexts(inbound, KEPT_PLACES);
       if (deferred) rememberRequestModel(ex.inbound, deferred.json);
       const parsed = deferred ? deferred.json : ex.inbound.json();
@@ -119,9 +117,7 @@ function translator(options: ChatTranslatorOptions, settings: Settings, cache: R
       }
       const body = kept && deferred ? deferred.restore(JSON.stringify(kept.body)) : undefined;
       if (kept && body) {
-        const entry = histories && kept.history && prefixEntry(histories!, inbound, deferred!, kept.history, resumed?.match);
-        if (entry) histories!.remember(entry, resumed?.match.prefix);
-        if (resumed) resumedRequests += 1;
+        histories?.keep(inbound, deferred!, kept.history, resumed?.match);
         return { request: kept, body, resumedItems: resumed?.match.prefix.items };
       }
       // Parsed whole (or never kept): the same Chat body, or the error the request deserves.
@@ -142,14 +138,6 @@ function translator(options: ChatTranslatorOptions, settings: Settings, cache: R
     if (log.isLevelEnabled('debug')) ex.log.debug({ upstreamModel: request.upstreamModel, tools: [...request.map.byUpstream.keys()], resumedItems }, 'chat-translator: request translated');
   };
   return { translate, history };
-}
-
-/** A body that starts with a remembered history: the rest of it kept as texts, or undefined to translate it whole. */
-function resumeHistory(histories: HistoryPrefixes<ChatHistory>, body: Buffer): ResumedBody | undefined {
-  const match = histories.match(body);
-  if (!match) return undefined;
-  const kept = keepTexts(match.rest, KEPT_PLACES, 0);
-  return kept?.input ? { match, kept } : undefined;
 }
 
 /** A kept body's tools are parsed only when read: tools that are not valid JSON send the request down the parse path. */

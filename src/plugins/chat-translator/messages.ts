@@ -128,13 +128,8 @@ export class MessageBuilder {
     }
   }
 
-  finish(): ChatMessage[] {
-    const { system, messages } = this.finishParts();
-    return system ? [system, ...messages] : messages;
-  }
-
   /** The system message (every system text, in order) and the messages after it (a resumed builder's only). */
-  finishParts(): { system: ChatMessage | undefined; messages: ChatMessage[] } {
+  finish(): { system: ChatMessage | undefined; messages: ChatMessage[] } {
     this.closeGroup();
     const system = this.system.filter((s) => s.trim()).join('\n\n');
     return { system: system ? { role: 'system', content: system } : undefined, messages: this.messages };

@@ -63,7 +63,7 @@ export function translateRequest(source: unknown, settings: Settings, ctx: Trans
     builder.resume(from.resumed);
   }
   items.forEach((item, index) => builder.add(item, index + skipped));
-  const { system, messages: built } = builder.finishParts();
+  const { system, messages: built } = builder.finish();
   const sealed = history ? sealMessages(system, built, builder, history.kept, from, history.cache, { headSystem, lastUser, replayFrom: builder.replayFrom, upstreamModel, tools: ctx.tools?.bytes }) : undefined;
   const messages = sealed ? sealed.messages : system ? [system, ...built] : built;
 

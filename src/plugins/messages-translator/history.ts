@@ -1,4 +1,4 @@
-import { stringContent, type HistoryPrefix, type HistoryPrefixes, type KeptBody, type PrefixMatch } from '../../index.js';
+import { sameBytes, stringContent, type HistoryPrefixes, type KeptBody } from '../../index.js';
 import type { ResumedTurns, Turn, TurnBuilder } from './turns.js';
 
 /**
@@ -25,8 +25,7 @@ export class PrefixUnusable extends Error {}
 
 /** The prefix's state when this request's head says it was translated the same way. */
 export function checkFrom(from: MessagesHistory, asked: string, tools: Buffer | undefined): void {
-  const sameTools = from.tools === undefined ? tools === undefined : tools !== undefined && from.tools.equals(tools);
-  if (from.asked !== asked || !sameTools) throw new PrefixUnusable();
+  if (from.asked !== asked || !sameBytes(from.tools, tools)) throw new PrefixUnusable();
 }
 
 /**
@@ -73,9 +72,4 @@ export function contentOf(kept: KeptBody, text: string): Buffer {
   const bytes = stringContent(kept, text);
   if (!bytes) throw new PrefixUnusable();
   return bytes;
-}
-
-/** The entry to remember for a translated request: its bytes up to the kept turns' items, in the body Codex sent. */
-export function prefixEntry(cache: HistoryPrefixes<MessagesHistory>, body: Buffer, kept: KeptBody, next: MessagesHistory, match: PrefixMatch<MessagesHistory> | undefined): HistoryPrefix<MessagesHistory> | undefined {
-  return cache.entry(body, kept, next, next.resumed.items, match, [...next.sealed, ...next.systemParts, ...(next.tools ? [next.tools] : [])]);
 }

@@ -1,4 +1,4 @@
-import { BytesCache, HistoryPrefixes, cachedCatalog, type ConvertedTools, definePlugin, MODELS_TIMEOUT_MS, GatewayError, isObject, keepTexts, rememberRequestModel, readApiKeyEnv, refuseStateful, tapTranslatedStreams, translatedVerdict, type Exchange, type JsonObject, type KeptBody, type PrefixMatch, type ResponseStoreHandle, type Logger, type PluginApi, type Reply, type TranslatorStreams, type UpstreamModelInfo } from '../../index.js';
+import { BytesCache, HistoryPrefixes, cachedCatalog, type ConvertedTools, definePlugin, MODELS_TIMEOUT_MS, GatewayError, isObject, keepTexts, rememberRequestModel, readApiKeyEnv, refuseStateful, tapTranslatedStreams, translatedVerdict, type Exchange, type JsonObject, type KeptBody, type ResponseStoreHandle, type Logger, type PluginApi, type Reply, type TranslatorStreams, type UpstreamModelInfo } from '../../index.js';
 import { upstreamHttpError } from './errors.js';
 import { codexCatalog, parseModelList } from './models.js';
 import { messageEvents, translateMessage } from './non-stream.js';
@@ -6,7 +6,7 @@ import { resolveSettings, type Settings } from './presets.js';
 import { translateRequest, type TranslatedRequest, type TranslateContext } from './request.js';
 import { optionsSchema, type MessagesTranslatorOptions } from './schema.js';
 import { MessagesStream, type MessagesStreamOptions } from './stream.js';
-import { PrefixUnusable, prefixEntry, type MessagesHistory } from './history.js';
+import { PrefixUnusable, type MessagesHistory } from './history.js';
 import { KEPT_PLACES, translateKept, type UpstreamBody } from './upstream-body.js';
 
 export type { MessagesTranslatorOptions } from './schema.js';
@@ -114,14 +114,12 @@ function translator(options: MessagesTranslatorOptions, settings: Settings, log:
   // A few sessions' tools at once (Codex's differ with its version, its features and MCP servers).
   const toolsCache = new BytesCache<ConvertedTools>(TOOLS_CACHE_ENTRIES);
   const histories = options.historyCacheBytes > 0 ? new HistoryPrefixes<MessagesHistory>(HISTORY_ENTRIES, options.historyCacheBytes) : undefined;
-  let resumedRequests = 0;
-  // What /health shows of the history cache: how much it holds, and how many requests went on from it.
-  const history = () => ({ sessions: histories?.size ?? 0, bytes: histories?.bytes ?? 0, resumed: resumedRequests });
+  const history = () => histories?.stats() ?? { sessions: 0, bytes: 0, resumed: 0 };
   const translate = (ex: Exchange, betas: string[], interleave = false): void => {
     const context: TranslateContext = { log: ex.log, carrierKey: options.carrierKey, model: hintOf(ex.upstream.model), toolsCache };
     // Long texts stay the bytes Codex sent (upstream-body.ts); the store reads and keeps the request parsed whole.
     const inbound = ex.inbound.body;
-    let resumed = histories && resumeHistory(histories, inbound);
+    let resumed = histories?.resume(inbound, KEPT_PLACES);
     let kept = resumed?.kept ?? keepTexts(inbound, KEPT_PLACES);
     if (kept) rememberRequestModel(ex.inbound, kept.json);
     const head = kept ? kept.json : ex.inbound.json();
@@ -140,12 +138,7 @@ function translator(options: MessagesTranslatorOptions, settings: Settings, log:
         kept = keepTexts(inbound, KEPT_PLACES);
         upstream = viaKept(kept);
       }
-      const remembered = histories && kept && upstream.kept && upstream.request.history;
-      if (remembered) {
-        const entry = prefixEntry(histories!, inbound, kept!, remembered, resumed?.match);
-        if (entry) histories!.remember(entry, resumed?.match.prefix);
-        if (resumed) resumedRequests += 1;
-      }
+      if (kept && upstream.kept) histories?.keep(inbound, kept, upstream.request.history, resumed?.match);
     }
     const { request } = upstream;
     ex.upstream.wire = MESSAGES_WIRE;
@@ -163,14 +156,6 @@ function translator(options: MessagesTranslatorOptions, settings: Settings, log:
     if (log.isLevelEnabled('debug')) ex.log.debug({ upstreamModel: request.upstreamModel, thinking: request.thinking, tools: [...request.map.byUpstream.keys()], resumedItems: resumed?.match.prefix.items }, 'messages-translator: request translated');
   };
   return { translate, history };
-}
-
-/** A body that starts with a remembered history: the rest of it kept as texts, or undefined to translate it whole. */
-function resumeHistory(histories: HistoryPrefixes<MessagesHistory>, body: Buffer): { match: PrefixMatch<MessagesHistory>; kept: KeptBody } | undefined {
-  const match = histories.match(body);
-  if (!match) return undefined;
-  const kept = keepTexts(match.rest, KEPT_PLACES, 0);
-  return kept?.input ? { match, kept } : undefined;
 }
 
 /** Copilot's model facts as the request translator reads them. */
