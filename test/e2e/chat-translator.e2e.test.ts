@@ -6,6 +6,7 @@ import { buildCatalog, DEFAULT_BASE_INSTRUCTIONS, validateCatalog } from '../../
 import { cleanupCodexHomes, makeCodexHome, MCP_ECHO, runCodex as runCodexCli, spawnCodex, type CodexRun } from '../support/codex.js';
 import { chatStream, contextLengthError, startMockChat, type ChatRequestRecord, type MockChat } from '../support/mock-chat.js';
 import { createSecretScan, PLANTED, WHOLE_BODIES, wholeRequestSnapshots } from '../support/secrets.js';
+import { historyStats } from '../support/history-pair.js';
 import { startServe, type ServedGateway } from '../support/serve.js';
 
 // Real Codex 0.169.0 (`codex exec`) → `ccrx serve` (child process; a `mock` provider whose chain is the
@@ -170,7 +171,7 @@ describe('real codex exec through the chat-translator', () => {
   });
 
   it("a session's later turns go on from its remembered history, and the upstream still gets the whole conversation", async () => {
-    const resumed = async () => ((await (await fetch(`${gateway.url}/health`)).json()) as { providers: { mock: { checks: Record<string, { history: { resumed: number } }> } } }).providers.mock.checks['chat-translator']!.history.resumed;
+    const resumed = async () => (await historyStats(gateway.url, 'chat-translator', 'mock')).resumed;
     const before = await resumed();
     chat.enqueue(
       chatStream({ reasoning: ['First the date.'], toolCalls: [{ id: 'call_one', name: 'exec_command', arguments: '{"cmd":"echo FIRST_STEP"}' }] }),

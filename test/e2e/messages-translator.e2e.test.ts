@@ -6,6 +6,7 @@ import { validateCatalog } from '../../src/index.js';
 import { cleanupCodexHomes, runCodex as runCodexCli, type CodexRun } from '../support/codex.js';
 import { messagesError, messagesReply, startMockMessages, type MessagesRequestRecord, type MockMessages } from '../support/mock-messages.js';
 import { createSecretScan, PLANTED, WHOLE_BODIES, wholeRequestSnapshots } from '../support/secrets.js';
+import { historyStats } from '../support/history-pair.js';
 import { startServe, type ServedGateway } from '../support/serve.js';
 
 // Real Codex 0.169.0 (`codex exec`) → `ccrx serve` (a `claude` provider whose chain is the messages-translator) → the
@@ -93,7 +94,7 @@ describe('real codex exec through the messages-translator', () => {
   });
 
   it("a session's later turns go on from its remembered turns, and every request still keeps the API's rules", async () => {
-    const resumed = async () => ((await (await fetch(`${gateway.url}/health`)).json()) as { providers: { claude: { checks: Record<string, { history: { resumed: number } }> } } }).providers.claude.checks['messages-translator']!.history.resumed;
+    const resumed = async () => (await historyStats(gateway.url, 'messages-translator', 'claude')).resumed;
     const before = await resumed();
     const start = count();
     const step = (n: number) => messagesReply({ thinking: `Step ${n} next.`, tools: [{ id: `toolu_step${n}`, name: 'exec_command', input: { cmd: `echo STEP_${n}_RAN` } }] });

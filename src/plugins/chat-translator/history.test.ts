@@ -3,8 +3,9 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import { codexFixture, sharedFixtures } from '../../../test/support/fixtures.js';
-import { sendJson, startMockUpstream, type MockUpstream } from '../../../test/support/mock-upstream.js';
-import { startRouter, type StartedRouter } from '../../../test/support/router.js';
+import { historyStats, rememberingPair, sampleText } from '../../../test/support/history-pair.js';
+import { sendJson } from '../../../test/support/mock-upstream.js';
+import type { StartedRouter } from '../../../test/support/router.js';
 import chatTranslator from './index.js';
 import { encodeCarrier } from './reasoning-carrier.js';
 
@@ -18,31 +19,14 @@ afterAll(async () => {
   while (stops.length) await stops.pop()!();
 });
 
-/** One gateway that remembers histories and one that does not, each with its own recording upstream. */
-async function pair(quirks: Record<string, unknown> = {}): Promise<{ send: (body: unknown) => Promise<[string, string]>; remembering: StartedRouter }> {
-  const start = async (historyCacheBytes?: number): Promise<{ mock: MockUpstream; gw: StartedRouter }> => {
-    const mock = await startMockUpstream((_req, res) => sendJson(res, 200, { id: 'c', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }] }));
-    const gw = await startRouter({ plugins: [[chatTranslator, { baseUrl: `${mock.url}/v1`, apiKey: 'k', quirks, ...(historyCacheBytes === undefined ? {} : { historyCacheBytes }) }]] });
-    stops.push(() => mock.close(), () => gw.close());
-    return { mock, gw };
-  };
-  const [on, off] = await Promise.all([start(), start(0)]);
-  const post = async (gw: StartedRouter, mock: MockUpstream, text: string) => {
-    const res = await fetch(`${gw.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text });
-    expect(res.status, await res.text()).toBe(200);
-    return mock.requests.at(-1)!.body.toString();
-  };
-  return {
-    remembering: on.gw,
-    send: async (body) => {
-      const text = typeof body === 'string' ? body : JSON.stringify(body);
-      return [await post(on.gw, on.mock, text), await post(off.gw, off.mock, text)];
-    },
-  };
+/** One gateway that remembers histories and one that does not (test/support/history-pair.ts). */
+async function pair(quirks: Record<string, unknown> = {}) {
+  const gateways = await rememberingPair((url, historyCacheBytes) => ({ plugins: [[chatTranslator, { baseUrl: `${url}/v1`, apiKey: 'k', quirks, ...(historyCacheBytes === undefined ? {} : { historyCacheBytes }) }]] }), (_req, res) => sendJson(res, 200, { id: 'c', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }] }));
+  stops.push(gateways.stop);
+  return gateways;
 }
 
-type History = { sessions: number; bytes: number; resumed: number };
-const healthOf = async (gw: StartedRouter) => Object.values(((await (await fetch(`${gw.url}/health`)).json()) as { providers: Record<string, { checks: Record<string, { history: History }> }> }).providers)[0]!.checks['chat-translator']!.history;
+const healthOf = (gw: StartedRouter) => historyStats(gw.url, 'chat-translator');
 
 /** A real Codex request's head (instructions, tools, its first items) with `items` after them. */
 function session(items: Item[], change: Record<string, unknown> = {}): Item {
@@ -50,7 +34,7 @@ function session(items: Item[], change: Record<string, unknown> = {}): Item {
   return { ...body, input: [...(body.input as Item[]), ...items], stream: false, ...change };
 }
 
-const text = (seed: string, bytes: number) => `${seed}: ${'the quick brown fox jumps over the lazy dog, "quoted" \\ é 中文 😀 '.repeat(Math.ceil(bytes / 64))}`.slice(0, bytes);
+const text = sampleText;
 const carrier = (t: string) => encodeCarrier({ text: t, field: 'reasoning_content', model: 'm' });
 
 /** A tool round as Codex sends it: reasoning, a call, its output. */
