@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HistoryPrefixes, type HistoryPrefix, type RememberedHistory } from './history-prefix.js';
+import { keepTexts } from './kept-texts.js';
 
 type Named = RememberedHistory & { name: string };
 
@@ -47,5 +48,22 @@ describe('remembered history prefixes', () => {
     const reused = prefixes.copy(large(5));
     expect([first.buffer, grown.bytes[1]!.buffer]).toContain(reused.buffer);
     expect(reused.equals(large(5))).toBe(true);
+  });
+
+  it("write a serialized array's elements, texts put back, into a buffer an entry that went held", () => {
+    const prefixes = new HistoryPrefixes<Named>(1, 10 * 1024 * 1024);
+    const text = (fill: string) => `${fill} "quoted" é 中文\n`.repeat(8 * 1024);
+    const kept = keepTexts(Buffer.from(JSON.stringify({ model: 'm', input: [{ type: 'message', role: 'user', content: text('a') }] })), { functionArguments: true, imageUrls: true })!;
+    const marker = ((kept.json as { input: { content: string }[] }).input[0]!).content;
+    const old = prefixes.copy(Buffer.alloc(300 * 1024, 1));
+    prefixes.remember(entry([old], 'old', old.length));
+    prefixes.remember(entry([Buffer.from('x')], 'next', 1));
+    const messages = [{ role: 'user', content: marker }, { role: 'assistant', content: 'no marker' }];
+    const piece = prefixes.piece(kept, JSON.stringify(messages))!;
+    expect(piece.buffer).toBe(old.buffer);
+    expect(piece.toString()).toBe(JSON.stringify([{ role: 'user', content: text('a') }, messages[1]]).slice(1, -1));
+    expect(prefixes.piece(kept, JSON.stringify([{ content: marker.slice(0, -2) }]))).toBeUndefined();
+    // With no marker, the bytes are the serialized array's own.
+    expect(prefixes.piece(kept, '[1,2]')!.toString()).toBe('1,2');
   });
 });

@@ -213,12 +213,18 @@ export class HistoryPrefixes<S extends RememberedHistory> {
   }
 
   /**
-   * `pieces` with a serialized array's elements added as one more piece (`serialized`: `restore`'s buffer, its
-   * brackets left out), copied for an entry to hold; joined with commas once there are too many.
+   * A serialized array's elements (`serialized`, its markers put back by `kept`) as a piece for an entry to hold:
+   * written into one of the cache's buffers, brackets left out. Undefined when a marker did not come back whole.
    */
-  withPiece(pieces: readonly Buffer[] | undefined, serialized: Buffer | undefined): Buffer[] {
+  piece(kept: KeptBody, serialized: string): Buffer | undefined {
+    const bytes = kept.restore(serialized, (size) => this.#room(size));
+    return bytes?.subarray(1, bytes.length - 1);
+  }
+
+  /** `pieces` with `piece` (made by `piece`) added; joined with commas once there are too many. */
+  withPiece(pieces: readonly Buffer[] | undefined, piece: Buffer | undefined): Buffer[] {
     const all = pieces ? [...pieces] : [];
-    if (serialized) all.push(this.copy(serialized.subarray(1, serialized.length - 1)));
+    if (piece) all.push(piece);
     return all.length > HistoryPrefixes.MAX_PIECES ? [this.joined(all, COMMA)] : all;
   }
 }

@@ -58,8 +58,11 @@ export interface KeptTextPlaces {
 export interface KeptBody {
   /** The request body, parsed, with its kept texts replaced by markers. */
   json: unknown;
-  /** The serialized upstream body with the original bytes put back; undefined if a marker was not moved whole. */
-  restore(serialized: string): Buffer | undefined;
+  /**
+   * The serialized upstream body with the original bytes put back; undefined if a marker was not moved whole. The
+   * bytes are written into `room(size)` when given (a buffer the caller reuses), else into a buffer of their own.
+   */
+  restore(serialized: string, room?: (size: number) => Buffer): Buffer | undefined;
   /**
    * A marker for a text the translator adds that it already has as bytes (`content`: JSON string content, escaped,
    * without quotes; UTF-8), put back by `restore` like a kept text: a translator's own carried reasoning, say.
@@ -106,7 +109,7 @@ export function keepTexts(body: Buffer, places: KeptTextPlaces, minBodyBytes = K
     return undefined;
   }
   const added: Added[] = [];
-  const put = (serialized: string) => restore(serialized, body, scanned.ranges, added);
+  const put = (serialized: string, room?: (size: number) => Buffer) => restore(serialized, body, scanned.ranges, added, room);
   return {
     json,
     restore: put,
@@ -250,7 +253,7 @@ function bucket(map: Map<string, number[]>, key: string): number[] {
  * The serialized body, encoded once, with every marker replaced by its string's bytes (quotes excluded: a marker may
  * have been joined with other text). Undefined if a marker did not arrive whole and escaped once.
  */
-function restore(serialized: string, body: Buffer, ranges: Int32Array, added: readonly Added[]): Buffer | undefined {
+function restore(serialized: string, body: Buffer, ranges: Int32Array, added: readonly Added[], room: (size: number) => Buffer = Buffer.allocUnsafe): Buffer | undefined {
   // Encoded once, into the scratch buffer when it fits (UTF-8 takes at most three bytes per UTF-16 unit).
   const text = serialized.length * 3 <= SCRATCH_MAX ? encodeInto(serialized) : Buffer.from(serialized);
   const count = ranges.length / 3;
@@ -282,8 +285,11 @@ function restore(serialized: string, body: Buffer, ranges: Int32Array, added: re
     size += (id < count ? ranges[id * 3 + 1]! - ranges[id * 3]! - (ranges[id * 3 + 2] === KEPT_TOOLS ? 0 : 2) : added[id - count]!.bytes.length) - (close - start);
     at = close;
   }
-  if (found.length === 0) return Buffer.from(text);
-  const out = Buffer.allocUnsafe(size);
+  const out = room(size);
+  if (found.length === 0) {
+    copyInto(text, 0, text.length, out, 0);
+    return out;
+  }
   let to = 0;
   let from = 0;
   for (let k = 0; k < found.length; k += 3) {

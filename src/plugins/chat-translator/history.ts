@@ -49,10 +49,10 @@ export function sealMessages(
   const boundary = builder.boundary;
   const before = system ? [system] : [];
   const count = boundary ? boundary.messages : 0;
-  const serialized = count > 0 ? kept.restore(JSON.stringify(messages.slice(0, count))) : undefined;
+  const piece = count > 0 ? cache.piece(kept, JSON.stringify(messages.slice(0, count))) : undefined;
   const marked = (pieces: readonly Buffer[]) => pieces.map((piece) => kept.keepJson(piece));
-  if (!boundary || (count > 0 && !serialized)) return { messages: [...before, ...marked(from?.sealed ?? []), ...messages], next: undefined };
-  const sealed = cache.withPiece(from?.sealed, serialized);
+  if (!boundary || (count > 0 && !piece)) return { messages: [...before, ...marked(from?.sealed ?? []), ...messages], next: undefined };
+  const sealed = cache.withPiece(from?.sealed, piece);
   const next: ChatHistory = {
     sealed,
     systemParts: builder.system.slice(head.headSystem, boundary.system).map((text) => contentOf(kept, text)),

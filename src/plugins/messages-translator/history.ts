@@ -58,9 +58,9 @@ export function sealTurns(turns: Turn[], builder: TurnBuilder, kept: KeptBody, f
   for (const turn of turns.slice(cut)) for (const block of turn.content) if ((builder.itemOf.get(block) ?? Infinity) <= last) return unchanged;
   const items = last + 1;
   if (items <= (from?.resumed.items ?? 0) || !builder.settled[last]) return unchanged;
-  const serialized = kept.restore(JSON.stringify(turns.slice(0, cut)));
-  if (!serialized) return unchanged;
-  const sealed = cache.withPiece(from?.sealed, serialized);
+  const piece = cache.piece(kept, JSON.stringify(turns.slice(0, cut)));
+  if (!piece) return unchanged;
+  const sealed = cache.withPiece(from?.sealed, piece);
   // The request's tools are its body's bytes: held as a copy, made once per session.
   const tools = from?.tools ?? (head.tools && cache.copy(head.tools));
   const next: MessagesHistory = { ...head, tools, sealed, resumed: { items, ...builder.idsBefore(items) } };
