@@ -66,4 +66,19 @@ describe('remembered history prefixes', () => {
     // With no marker, the bytes are the serialized array's own.
     expect(prefixes.piece(kept, '[1,2]')!.toString()).toBe('1,2');
   });
+
+  it('keep the spare buffers of the sessions that went last, so that larger sessions after smaller ones reuse theirs', () => {
+    const prefixes = new HistoryPrefixes<Named>(8, 4 * 1024 * 1024);
+    const session = (kb: number, name: string) => {
+      const piece = prefixes.copy(Buffer.alloc(kb * 1024, name.length));
+      prefixes.remember(entry([piece], name, piece.buffer.byteLength));
+      return piece.buffer;
+    };
+    for (let k = 0; k < 8; k++) session(100, `small ${k}`);
+    // Eight larger sessions push the small ones out: their buffers, too small to reuse, fill the spare room.
+    const large = Array.from({ length: 8 }, (_, k) => session(300, `large ${k}`));
+    // The next pushes a large one out: its buffer is kept (the oldest small ones go) and the one after reuses it.
+    large.push(session(300, 'large 8'));
+    expect(large).toContain(prefixes.copy(Buffer.alloc(300 * 1024, 1)).buffer);
+  });
 });
