@@ -252,6 +252,12 @@ function startsWith(body: Buffer, pieces: readonly Buffer[]): boolean {
   return true;
 }
 
+/**
+ * A remembered prefix does not fit this request (another model, other tools, thinking dropped): the translator drops
+ * it and translates the whole body.
+ */
+export class PrefixUnusable extends Error {}
+
 /** Whether two optional byte strings (a request's tools, say) are both absent or the same bytes. */
 export function sameBytes(a: Buffer | undefined, b: Buffer | undefined): boolean {
   return a === undefined ? b === undefined : b !== undefined && a.equals(b);

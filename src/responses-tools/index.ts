@@ -11,5 +11,5 @@ export { checkBaseUrl, invalidRequest, readRequestHead, type RequestHead, type T
 export { cachedCatalog, MODELS_TIMEOUT_MS, readApiKeyEnv, refuseStateful } from './translator-setup.js';
 export { keepTexts, type KeptBody, type KeptTextPlaces } from './kept-texts.js';
 export { BytesCache } from './bytes-cache.js';
-export { HistoryPrefixes, sameBytes, stringContent, type HistoryPrefix, type PrefixMatch, type RememberedHistory, type ResumedBody } from './history-prefix.js';
+export { HistoryPrefixes, PrefixUnusable, sameBytes, stringContent, type HistoryPrefix, type PrefixMatch, type RememberedHistory, type ResumedBody } from './history-prefix.js';
 export { wireTools, type ConvertedTools, type KeptTools, type WireTools } from './wire-tools.js';

@@ -1,11 +1,11 @@
-import { BytesCache, HistoryPrefixes, cachedCatalog, type ConvertedTools, definePlugin, keepTexts, rememberRequestModel, MODELS_TIMEOUT_MS, GatewayError, isObject, readApiKeyEnv, refuseStateful, tapTranslatedStreams, translatedVerdict, type Exchange, type JsonObject, type KeptBody, type KeptTextPlaces, type Logger, type PluginApi, type Reply, type ResponseStoreHandle, type TranslatorStreams } from '../../index.js';
+import { BytesCache, HistoryPrefixes, PrefixUnusable, cachedCatalog, type ConvertedTools, definePlugin, keepTexts, rememberRequestModel, MODELS_TIMEOUT_MS, GatewayError, isObject, readApiKeyEnv, refuseStateful, tapTranslatedStreams, translatedVerdict, type Exchange, type JsonObject, type KeptBody, type KeptTextPlaces, type Logger, type PluginApi, type Reply, type ResponseStoreHandle, type TranslatorStreams } from '../../index.js';
 import { upstreamHttpError } from './errors.js';
 import { codexCatalog, parseModelList, type UpstreamModel } from './models.js';
 import { completionChunks, translateCompletion } from './non-stream.js';
 import { matchPattern, resolveSettings, type Settings } from './presets.js';
 import { ReasoningCache } from './reasoning-carrier.js';
 import type { ChatHistory } from './history.js';
-import { PrefixUnusable, translateRequest, type TranslatedRequest } from './request.js';
+import { translateRequest, type TranslatedRequest } from './request.js';
 import { optionsSchema, type ChatTranslatorOptions } from './schema.js';
 import { ResponseStream, type StreamOptions } from './stream-state.js';
 

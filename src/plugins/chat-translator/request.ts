@@ -1,4 +1,4 @@
-import { isObject, readRequestHead, wireTools, type HistoryPrefixes, type KeptBody, type KeptTools, type JsonObject, type Logger, type TranslatedBody } from '../../index.js';
+import { isObject, PrefixUnusable, readRequestHead, wireTools, type HistoryPrefixes, type KeptBody, type KeptTools, type JsonObject, type Logger, type TranslatedBody } from '../../index.js';
 import { allMatching, matchPattern, type Settings } from './presets.js';
 import { sealMessages, usableFrom, type ChatHistory } from './history.js';
 import { MessageBuilder } from './messages.js';
@@ -32,9 +32,6 @@ export interface TranslateContext {
    */
   history?: { kept: KeptBody; from: ChatHistory | undefined; cache: HistoryPrefixes<ChatHistory> };
 }
-
-/** A remembered prefix did not fit this request's head (another model, other tools): translate the whole body. */
-export class PrefixUnusable extends Error {}
 
 /** Builds the Chat Completions body from scratch: nothing Codex-only reaches the upstream unless mapped here. */
 export function translateRequest(source: unknown, settings: Settings, ctx: TranslateContext): TranslatedRequest {

@@ -1,4 +1,4 @@
-import { sameBytes, stringContent, type HistoryPrefixes, type KeptBody } from '../../index.js';
+import { PrefixUnusable, sameBytes, stringContent, type HistoryPrefixes, type KeptBody } from '../../index.js';
 import type { ResumedTurns, Turn, TurnBuilder } from './turns.js';
 
 /**
@@ -19,9 +19,6 @@ export interface MessagesHistory {
   /** The request's `tools` as sent: the tool map the prefix's calls were named by. */
   tools: Buffer | undefined;
 }
-
-/** A prefix did not fit this request (another model, other tools, thinking dropped): translate the whole body. */
-export class PrefixUnusable extends Error {}
 
 /** The prefix's state when this request's head says it was translated the same way. */
 export function checkFrom(from: MessagesHistory, asked: string, tools: Buffer | undefined): void {

@@ -1,4 +1,4 @@
-import { BytesCache, HistoryPrefixes, cachedCatalog, type ConvertedTools, definePlugin, MODELS_TIMEOUT_MS, GatewayError, isObject, keepTexts, rememberRequestModel, readApiKeyEnv, refuseStateful, tapTranslatedStreams, translatedVerdict, type Exchange, type JsonObject, type KeptBody, type ResponseStoreHandle, type Logger, type PluginApi, type Reply, type TranslatorStreams, type UpstreamModelInfo } from '../../index.js';
+import { BytesCache, HistoryPrefixes, PrefixUnusable, cachedCatalog, type ConvertedTools, definePlugin, MODELS_TIMEOUT_MS, GatewayError, isObject, keepTexts, rememberRequestModel, readApiKeyEnv, refuseStateful, tapTranslatedStreams, translatedVerdict, type Exchange, type JsonObject, type KeptBody, type ResponseStoreHandle, type Logger, type PluginApi, type Reply, type TranslatorStreams, type UpstreamModelInfo } from '../../index.js';
 import { upstreamHttpError } from './errors.js';
 import { codexCatalog, parseModelList } from './models.js';
 import { messageEvents, translateMessage } from './non-stream.js';
@@ -6,7 +6,7 @@ import { resolveSettings, type Settings } from './presets.js';
 import { translateRequest, type TranslatedRequest, type TranslateContext } from './request.js';
 import { optionsSchema, type MessagesTranslatorOptions } from './schema.js';
 import { MessagesStream, type MessagesStreamOptions } from './stream.js';
-import { PrefixUnusable, type MessagesHistory } from './history.js';
+import type { MessagesHistory } from './history.js';
 import { KEPT_PLACES, translateKept, type UpstreamBody } from './upstream-body.js';
 
 export type { MessagesTranslatorOptions } from './schema.js';

@@ -1,9 +1,9 @@
-import { allMatching, invalidRequest, isObject, readRequestHead, wireTools, type BytesCache, type ChatTool, type ConvertedTools, type HistoryPrefixes, type KeptBody, type KeptTools, type JsonObject, type Logger, type ToolMap, type TranslatedBody } from '../../index.js';
+import { allMatching, invalidRequest, isObject, PrefixUnusable, readRequestHead, wireTools, type BytesCache, type ChatTool, type ConvertedTools, type HistoryPrefixes, type KeptBody, type KeptTools, type JsonObject, type Logger, type ToolMap, type TranslatedBody } from '../../index.js';
 import { markBlock, markCachePrefix } from './cache-control.js';
 import { modelInfoOf, type Settings } from './presets.js';
 import type { ModelInfo } from './schema.js';
 import { thinkingFor, type Thinking } from './thinking.js';
-import { checkFrom, checkResumed, contentOf, PrefixUnusable, sealTurns, type MessagesHistory } from './history.js';
+import { checkFrom, checkResumed, contentOf, sealTurns, type MessagesHistory } from './history.js';
 import { TurnBuilder, type Turn } from './turns.js';
 
 export interface TranslatedRequest extends TranslatedBody {

@@ -1,6 +1,5 @@
-import type { KeptBody, KeptTextPlaces } from '../../index.js';
+import { PrefixUnusable, type KeptBody, type KeptTextPlaces } from '../../index.js';
 import type { Settings } from './presets.js';
-import { PrefixUnusable } from './history.js';
 import { translateRequest, type TranslateContext, type TranslatedRequest } from './request.js';
 
 /**
