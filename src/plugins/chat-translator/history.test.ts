@@ -1,15 +1,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { join, dirname } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import { codexFixture, sharedFixtures } from '../../../test/support/fixtures.js';
-import { historyStats, rememberingPair, sampleText } from '../../../test/support/history-pair.js';
+import { assertGrownSessions, benchHistory, historyStats, rememberingPair, sampleText, sessionItems } from '../../../test/support/history-pair.js';
 import { sendJson } from '../../../test/support/mock-upstream.js';
 import type { StartedRouter } from '../../../test/support/router.js';
 import chatTranslator from './index.js';
 import { encodeCarrier } from './reasoning-carrier.js';
 
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const history = sharedFixtures('codex-0.169');
 
 type Item = Record<string, unknown>;
@@ -84,35 +81,13 @@ describe('remembered histories', () => {
   it('send what translating afresh sends for generated sessions: any items, grown a few at a time', async () => {
     const { send, remembering } = await pair({ reasoningReplay: 'after-last-user', imageModels: ['*'] });
     const content = fc.oneof(fc.constantFrom('short', 'same assistant text, said again and again', ''), fc.integer({ min: 1, max: 20 }).map((n) => text(`t${n}`, n * 40)));
-    const call = fc.constantFrom('a', 'b', 'c', 'd');
-    const item: fc.Arbitrary<Item> = fc.oneof(
-      content.map((t) => ({ type: 'message', role: 'user', content: [{ type: 'input_text', text: t }] })),
-      content.map((t) => ({ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: t }] })),
-      content.map((t) => ({ type: 'message', role: 'developer', content: t })),
-      content.map((t) => ({ type: 'reasoning', summary: [], encrypted_content: carrier(t) })),
-      call.map((id) => ({ type: 'function_call', call_id: id, name: 'exec_command', arguments: '{"cmd":"ls"}' })),
-      call.map((id) => ({ type: 'custom_tool_call', call_id: id, name: 'apply_patch', input: '*** Begin Patch\n*** End Patch\n' })),
-      fc.tuple(call, content).map(([id, t]) => ({ type: 'function_call_output', call_id: id, output: t })),
-      call.map((id) => ({ type: 'function_call_output', call_id: id, output: [{ type: 'input_text', text: 'see' }, { type: 'input_image', image_url: 'data:image/png;base64,AAAA' }] })),
-    );
-    await fc.assert(
-      fc.asyncProperty(fc.array(item, { maxLength: 24 }), fc.array(fc.integer({ min: 0, max: 6 }), { minLength: 1, maxLength: 6 }), async (items, steps) => {
-        let n = 0;
-        for (const step of steps) {
-          n = Math.min(items.length, n + step);
-          const [remembered, afresh] = await send(session(items.slice(0, n)));
-          expect(remembered).toBe(afresh);
-        }
-      }),
-      { numRuns: 60 },
-    );
+    const reasoning = content.map((t) => ({ type: 'reasoning', summary: [], encrypted_content: carrier(t) }));
+    await assertGrownSessions(send, session, sessionItems(content, reasoning), { maxItems: 24, maxSteps: 6 });
     expect((await healthOf(remembering)).resumed).toBeGreaterThan(20);
   });
 
   it.skipIf(!history.available)(`send what translating afresh sends for the bench's long history, grown a turn at a time${history.skip}`, async () => {
-    const { historyBody, loadRecorded } = (await import(pathToFileURL(join(repoRoot, 'bench', 'codex-history.mjs')).href)) as { historyBody: (recorded: unknown, options: unknown) => { text: string }; loadRecorded: (root: string) => unknown };
-    const seal = (t: string, model: string) => encodeCarrier({ text: t, field: 'reasoning_content', model });
-    const full = JSON.parse(historyBody(loadRecorded(repoRoot), { model: 'bench-events-20', targetBytes: 400_000, seal }).text) as { input: Item[] };
+    const full = benchHistory('bench-events-20', (t, model) => encodeCarrier({ text: t, field: 'reasoning_content', model }));
     const { send, remembering } = await pair();
     // An item at a time over the last 260: more turns than an entry keeps pieces of before joining them.
     for (let n = full.input.length - 260; n <= full.input.length; n += 1) {

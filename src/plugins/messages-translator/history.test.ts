@@ -1,15 +1,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import { codexFixture, sharedFixtures } from '../../../test/support/fixtures.js';
-import { historyStats, rememberingPair, sampleText } from '../../../test/support/history-pair.js';
+import { assertGrownSessions, benchHistory, historyStats, rememberingPair, sampleText, sessionItems } from '../../../test/support/history-pair.js';
 import { sendJson } from '../../../test/support/mock-upstream.js';
 import type { StartedRouter } from '../../../test/support/router.js';
 import messagesTranslator from './index.js';
 import { sealThinking } from './carrier.js';
 
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const history = sharedFixtures('codex-0.169');
 const MODEL = 'claude-sonnet-4-5';
 
@@ -88,35 +85,13 @@ describe('remembered histories (messages)', () => {
   it('send what translating afresh sends for generated sessions: any items, grown a few at a time', async () => {
     const { send, remembering } = await pair();
     const content = fc.oneof(fc.constantFrom('short', ''), fc.integer({ min: 1, max: 20 }).map((n) => text(`t${n}`, n * 40)));
-    const call = fc.constantFrom('a', 'b', 'c', 'd');
-    const item: fc.Arbitrary<Item> = fc.oneof(
-      content.map((t) => ({ type: 'message', role: 'user', content: [{ type: 'input_text', text: t }] })),
-      content.map((t) => ({ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: t }] })),
-      content.map((t) => ({ type: 'message', role: 'developer', content: t })),
-      fc.tuple(content, fc.constantFrom(MODEL, 'other-model')).map(([t, model]) => thinking(t || 'x', model)),
-      call.map((id) => ({ type: 'function_call', call_id: id, name: 'exec_command', arguments: '{"cmd":"ls"}' })),
-      call.map((id) => ({ type: 'custom_tool_call', call_id: id, name: 'apply_patch', input: '*** Begin Patch\n*** End Patch\n' })),
-      fc.tuple(call, content).map(([id, t]) => ({ type: 'function_call_output', call_id: id, output: t })),
-      call.map((id) => ({ type: 'function_call_output', call_id: id, output: [{ type: 'input_text', text: 'see' }, { type: 'input_image', image_url: 'data:image/png;base64,AAAA' }] })),
-    );
-    await fc.assert(
-      fc.asyncProperty(fc.array(item, { maxLength: 30 }), fc.array(fc.integer({ min: 0, max: 6 }), { minLength: 1, maxLength: 7 }), async (items, steps) => {
-        let n = 0;
-        for (const step of steps) {
-          n = Math.min(items.length, n + step);
-          const [remembered, afresh] = await send(session(items.slice(0, n)));
-          expect(remembered).toBe(afresh);
-        }
-      }),
-      { numRuns: 60 },
-    );
+    const reasoning = fc.tuple(content, fc.constantFrom(MODEL, 'other-model')).map(([t, model]) => thinking(t || 'x', model));
+    await assertGrownSessions(send, session, sessionItems(content, reasoning), { maxItems: 30, maxSteps: 7 });
     expect((await healthOf(remembering)).resumed).toBeGreaterThan(5);
   });
 
   it.skipIf(!history.available)(`send what translating afresh sends for the bench's long history, grown an item at a time${history.skip}`, async () => {
-    const { historyBody, loadRecorded } = (await import(pathToFileURL(join(repoRoot, 'bench', 'codex-history.mjs')).href)) as { historyBody: (recorded: unknown, options: unknown) => { text: string }; loadRecorded: (root: string) => unknown };
-    const seal = (t: string, model: string, signature: string) => sealThinking({ blocks: [{ type: 'thinking', thinking: t, signature }], model });
-    const full = JSON.parse(historyBody(loadRecorded(repoRoot), { model: MODEL, targetBytes: 400_000, seal }).text) as { input: Item[] };
+    const full = benchHistory(MODEL, (t, model, signature) => sealThinking({ blocks: [{ type: 'thinking', thinking: t, signature }], model }));
     const { send, remembering } = await pair();
     // More turns than an entry keeps pieces of before joining them.
     for (let n = Math.max(10, full.input.length - 300); n <= full.input.length; n += 1) {
