@@ -2,6 +2,7 @@ import { defineCommand } from 'citty';
 import { CLIError } from './errors.js';
 import { createLogger } from '../core/logger.js';
 import { loadRouter } from '../router.js';
+import { pinHeapGrowth } from './heap-growth.js';
 
 export const serverArgs = {
   config: { type: 'string', alias: 'c', description: 'Config file (default: search router.config.* from the current directory)' },
@@ -24,6 +25,7 @@ export default defineCommand({
     'log-file': { type: 'string', description: 'Write JSON logs to this file, rotated by size, instead of stderr (used by `ccrx start`)' },
   },
   async run({ args }) {
+    pinHeapGrowth();
     const overrides = serverOverrides(args);
     const level = overrides.logLevel ?? (process.env.LOG_LEVEL?.trim() || 'info');
     const logger = createLogger({ level, file: args['log-file'], pretty: args['log-file'] ? false : undefined });
