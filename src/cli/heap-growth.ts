@@ -1,7 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 
 /** The factor V8's own heuristic allows a large heap at most (1 + 300 / 100 = 4), used from the first collection on. */
-export const HEAP_GROWING_PERCENT = 300;
+const HEAP_GROWING_PERCENT = 300;
 
 const FLAG = /^--heap[-_]growing[-_]percent(=|$)/;
 
