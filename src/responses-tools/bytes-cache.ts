@@ -34,6 +34,11 @@ export class BytesCache<T> {
     return value;
   }
 
+  /** The pieces held, most recently used first: bytes a scan can recognize rather than walk (`keepTexts`). */
+  keys(): Buffer[] {
+    return this.#entries.map((entry) => entry.key);
+  }
+
   get size(): number {
     return this.#entries.length;
   }

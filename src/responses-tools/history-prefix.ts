@@ -84,7 +84,8 @@ export class HistoryPrefixes<S extends RememberedHistory> {
     const match = this.match(body);
     if (!match) return undefined;
     // The rest may be small: it is kept whatever its size, so that its items' ends are known.
-    const kept = keepTexts(match.rest, places, 0);
+    const known = match.prefix.state.tools;
+    const kept = keepTexts(match.rest, places, 0, known ? [known] : undefined);
     return kept?.input ? { match, kept } : undefined;
   }
 

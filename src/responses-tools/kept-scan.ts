@@ -122,6 +122,7 @@ class Scanner {
     readonly b: Buffer,
     readonly places: ScanPlaces,
     readonly minBytes: number,
+    readonly known: readonly Buffer[] = [],
   ) {
     this.n = b.length;
     // One aligned view for the whole body, for the four-bytes-at-a-time check.
@@ -210,6 +211,18 @@ class Scanner {
       return false;
     }
     return true;
+  }
+
+  /**
+   * The length of the one of `known` whose bytes the value at `at` is, or 0: a whole array an earlier request sent
+   * (equal bytes are the same balanced value), passed over with one comparison instead of a walk.
+   */
+  knownAt(at: number): number {
+    for (const bytes of this.known) {
+      const end = at + bytes.length;
+      if (bytes[0] === OPEN_ARRAY && end <= this.n && this.b.compare(bytes, 0, bytes.length, at, end) === 0) return bytes.length;
+    }
+    return 0;
   }
 
   /** Skips any value; JSON.parse checks it later. */
@@ -379,7 +392,9 @@ class Scanner {
       } else if (this.is(length, KEY_TOOLS)) {
         // Of repeated keys JSON.parse keeps the last: so does this.
         const start = this.i;
-        this.skip();
+        const known = this.knownAt(start);
+        if (known) this.i = start + known;
+        else this.skip();
         this.tools = b[start] === OPEN_ARRAY ? [start, this.i] : undefined;
         if (this.tools && this.places.tools) this.record(start, this.i, KEPT_TOOLS);
       } else this.skip();
@@ -530,9 +545,11 @@ function notBlank(b: Buffer, start: number, end: number): boolean {
 /**
  * The strings of `body` to keep at least `minBytes` long, or undefined when the body is not the object expected
  * (then parse it). No assistant text is kept when equal bytes would not mean equal texts (see `assistantsUnsure`).
+ * `knownTools`: `tools` arrays an earlier scan found (`Scanned.tools`' bytes: whole values, which JSON.parse read), which
+ * the scan need not walk when one comes again.
  */
-export function scanKeptTexts(body: Buffer, places: ScanPlaces, minBytes: number): Scanned | undefined {
-  const scanner = new Scanner(body, places, minBytes);
+export function scanKeptTexts(body: Buffer, places: ScanPlaces, minBytes: number, knownTools?: readonly Buffer[]): Scanned | undefined {
+  const scanner = new Scanner(body, places, minBytes, knownTools);
   try {
     scanner.top();
   } catch (err) {

@@ -124,6 +124,30 @@ describe('texts kept as bytes', () => {
     expect(() => spoilt.original((spoilt.json as { tools: unknown }).tools)).toThrow(SyntaxError);
   });
 
+  it('passes over a tools array given as sent before, and walks any other: the same kept body either way', () => {
+    const tools = [{ type: 'function', name: 'shell', description: 'runs "a" command ] é', parameters: { type: 'object', properties: { cmd: { type: 'array' } } } }];
+    const array = JSON.stringify(tools);
+    const places = { ...everywhere, tools: true };
+    const at = (tail: string) => Buffer.from(`{"model":"m","input":${JSON.stringify(code(20_000))},"tools":${array}${tail}}`);
+    const view = (kept: ReturnType<typeof keepTexts>) => kept && { json: kept.json, tools: kept.toolsBytes?.toString(), input: kept.input, body: kept.restore(JSON.stringify(kept.json))?.toString() };
+    const other = JSON.stringify([{ type: 'function', name: 'shelx', description: 'runs "a" command ] é', parameters: { type: 'object', properties: { cmd: { type: 'array' } } } }]);
+    for (const tail of ['', ',"store":false', ' ']) {
+      const body = at(tail);
+      const walked = view(keepTexts(body, places));
+      expect(walked!.tools).toBe(array);
+      // Whole values a scan found before: the same bytes, a different array of the same length, a shorter one, one
+      // that starts with this one, one longer than the whole body, and a string: each gives what the walk gives.
+      const longer = JSON.stringify([...tools, { type: 'function', name: 'x' }]);
+      for (const known of [array, other, '[]', longer, JSON.stringify([...tools, 'x'.repeat(body.length)]), '"tools"']) {
+        expect(view(keepTexts(body, places, undefined, [Buffer.from(known)]))).toEqual(walked);
+        expect(view(keepTexts(body, places, undefined, [Buffer.from(other), Buffer.from(known), Buffer.from(array)]))).toEqual(walked);
+      }
+    }
+    // Known bytes never make a body that JSON.parse refuses into one kept.
+    const spoilt = Buffer.from(`{"model":"m","input":${JSON.stringify(code(20_000))},"tools":${array}x}`);
+    expect(keepTexts(spoilt, places, undefined, [Buffer.from(array)])).toBeUndefined();
+  });
+
   it('leaves small bodies, short texts and blank texts to the usual parse', () => {
     expect(keepTexts(Buffer.from(JSON.stringify({ model: 'm', input: code(12_000) })), everywhere)).toBeUndefined();
     expect(keepTexts(Buffer.from(JSON.stringify({ model: 'm', input: ' \u00a0\u3000\n'.repeat(20_000) })), everywhere)).toBeUndefined();
@@ -227,6 +251,8 @@ describe('values cached by bytes', () => {
     expect(() => cache.get(Buffer.from('[bad]'), () => { throw new Error('no'); })).toThrow('no');
     expect(get('[bad]')).toBe(5);
     expect(cache.size).toBe(2);
+    // Its keys, most recently used first: what a scan can recognize (copies, not the bodies they came from).
+    expect(cache.keys().map(String)).toEqual(['[bad]', '[2]']);
     const small = new BytesCache<number>(2, 4);
     const big = Buffer.from('[1234]');
     expect([small.get(big, () => 1), small.get(big, () => 2), small.size]).toEqual([1, 2, 0]);

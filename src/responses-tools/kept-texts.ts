@@ -93,11 +93,11 @@ export interface KeptBody {
  * The body parsed with its texts replaced by markers: `instructions`, a string `input`, and in `input` items the
  * `content` and `output` texts and text parts and reasoning summary texts, and at `places` call arguments and image
  * URLs. Undefined when there is nothing to keep or anything is unexpected (then parse the body). Equal assistant
- * message texts get equal markers (translators drop repeats); no kept text is blank.
+ * message texts get equal markers (translators drop repeats); no kept text is blank. `knownTools`: see `scanKeptTexts`.
  */
-export function keepTexts(body: Buffer, places: KeptTextPlaces, minBodyBytes = KEEP_MIN_BODY_BYTES): KeptBody | undefined {
+export function keepTexts(body: Buffer, places: KeptTextPlaces, minBodyBytes = KEEP_MIN_BODY_BYTES, knownTools?: readonly Buffer[]): KeptBody | undefined {
   if (body.length < minBodyBytes || !isUtf8(body)) return undefined;
-  const scanned = scanKeptTexts(body, places, KEEP_MIN_STRING_BYTES);
+  const scanned = scanKeptTexts(body, places, KEEP_MIN_STRING_BYTES, knownTools);
   if (!scanned || scanned.count === 0) return undefined;
   const ids = markerIds(body, scanned);
   const reduced = reducedText(body, scanned, ids);

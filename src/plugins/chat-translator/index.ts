@@ -93,7 +93,7 @@ function translator(options: ChatTranslatorOptions, settings: Settings, cache: R
     const { request, body, resumedItems } = tooDeepIsInvalid(() => {
       const inbound = ex.inbound.body;
       let resumed = histories?.resume(inbound, KEPT_PLACES);
-      let deferred = resumed?.kept ?? keepTexts(inbound, KEPT_PLACES);
+      let deferred = resumed?.kept ?? keepTexts(inbound, KEPT_PLACES, undefined, toolsCache.keys());
       if (deferred) rememberRequestModel(ex.inbound, deferred.json);
       const parsed = deferred ? deferred.json : ex.inbound.json();
       if (store?.wants(parsed) && isObject(parsed)) {
@@ -112,7 +112,7 @@ function translator(options: ChatTranslatorOptions, settings: Settings, cache: R
       } catch (err) {
         if (!(err instanceof PrefixUnusable)) throw err;
         resumed = undefined;
-        deferred = keepTexts(inbound, KEPT_PLACES);
+        deferred = keepTexts(inbound, KEPT_PLACES, undefined, toolsCache.keys());
         kept = deferred && viaKept(deferred, undefined);
       }
       const body = kept && deferred ? deferred.restore(JSON.stringify(kept.body)) : undefined;

@@ -120,7 +120,7 @@ function translator(options: MessagesTranslatorOptions, settings: Settings, log:
     // Long texts stay the bytes Codex sent (upstream-body.ts); the store reads and keeps the request parsed whole.
     const inbound = ex.inbound.body;
     let resumed = histories?.resume(inbound, KEPT_PLACES);
-    let kept = resumed?.kept ?? keepTexts(inbound, KEPT_PLACES);
+    let kept = resumed?.kept ?? keepTexts(inbound, KEPT_PLACES, undefined, toolsCache.keys());
     if (kept) rememberRequestModel(ex.inbound, kept.json);
     const head = kept ? kept.json : ex.inbound.json();
     let upstream: UpstreamBody;
@@ -135,7 +135,7 @@ function translator(options: MessagesTranslatorOptions, settings: Settings, log:
       } catch (err) {
         if (!(err instanceof PrefixUnusable)) throw err;
         resumed = undefined;
-        kept = keepTexts(inbound, KEPT_PLACES);
+        kept = keepTexts(inbound, KEPT_PLACES, undefined, toolsCache.keys());
         upstream = viaKept(kept);
       }
       if (kept && upstream.kept) histories?.keep(inbound, kept, upstream.request.history, resumed?.match);
