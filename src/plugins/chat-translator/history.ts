@@ -55,7 +55,7 @@ export function sealMessages(
   const sealed = cache.withPiece(from?.sealed, piece);
   const next: ChatHistory = {
     sealed,
-    systemParts: builder.system.slice(head.headSystem, boundary.system).map((text) => contentOf(kept, text)),
+    systemParts: systemPartsOf(builder.system.slice(head.headSystem, boundary.system), from, kept),
     resumed: { items: boundary.items, ...builder.callsAt(boundary), lastAssistant: lastAssistantOf(boundary, kept) },
     lastUser: head.lastUser(boundary.items),
     replayFrom: head.replayFrom,
@@ -64,6 +64,15 @@ export function sealMessages(
     tools: from?.tools ?? (head.tools && cache.copy(head.tools)),
   };
   return { messages: [...before, ...marked(sealed), ...messages.slice(count)], next };
+}
+
+/**
+ * The texts up to the boundary that went to the system message. The prefix's own come first, as its markers: their
+ * bytes are the prefix's, taken as they are rather than put back from this body again on every turn.
+ */
+function systemPartsOf(texts: readonly string[], from: ChatHistory | undefined, kept: KeptBody): Buffer[] {
+  const known = from && texts.length >= from.systemParts.length ? from.systemParts : [];
+  return [...known, ...texts.slice(known.length).map((text) => contentOf(kept, text))];
 }
 
 function contentOf(kept: KeptBody, text: string): Buffer {
