@@ -34,11 +34,14 @@ export function checkResumed(turns: readonly Turn[]): void {
   if (turns[0]?.role !== 'assistant' || turns.filter((t) => t.role === 'user').length < 2) throw new PrefixUnusable();
 }
 
+/** What the request's head decided, for the history to remember; its system texts made only when one is. */
+export type SealHead = Omit<MessagesHistory, 'sealed' | 'resumed' | 'systemParts'> & { systemParts: () => Buffer[] };
+
 /**
  * The turns with all before the third-to-last user turn's end as kept values, when those are final: made only from
  * items before the rest's, with every call answered among them. Returns the body's messages and what to remember.
  */
-export function sealTurns(turns: Turn[], builder: TurnBuilder, kept: KeptBody, from: MessagesHistory | undefined, cache: HistoryPrefixes<MessagesHistory>, head: Omit<MessagesHistory, 'sealed' | 'resumed'>): { messages: unknown[]; next: MessagesHistory | undefined } {
+export function sealTurns(turns: Turn[], builder: TurnBuilder, kept: KeptBody, from: MessagesHistory | undefined, cache: HistoryPrefixes<MessagesHistory>, head: SealHead): { messages: unknown[]; next: MessagesHistory | undefined } {
   const marked = (pieces: readonly Buffer[]) => pieces.map((piece) => kept.keepJson(piece));
   const unchanged = { messages: [...marked(from?.sealed ?? []), ...turns], next: from };
   const users = turns.flatMap((t, i) => (t.role === 'user' ? [i] : []));
@@ -60,7 +63,7 @@ export function sealTurns(turns: Turn[], builder: TurnBuilder, kept: KeptBody, f
   const sealed = cache.withPiece(from?.sealed, piece);
   // The request's tools are its body's bytes: held as a copy, made once per session.
   const tools = from?.tools ?? (head.tools && cache.copy(head.tools));
-  const next: MessagesHistory = { ...head, tools, sealed, resumed: { items, ...builder.idsBefore(items) } };
+  const next: MessagesHistory = { ...head, systemParts: head.systemParts(), tools, sealed, resumed: { items, ...builder.idsBefore(items) } };
   return { messages: [...marked(sealed), ...turns.slice(cut)], next };
 }
 

@@ -103,7 +103,7 @@ export function translateRequest(source: unknown, settings: Settings, ctx: Trans
   if (settings.promptCaching) markCachePrefix(tools, systemBlocks, messages);
   // After the marks, which never go on a turn kept (sealTurns keeps none of the last two user turns).
   const history = ctx.history;
-  const sealed = history ? sealTurns(messages, builder, history.kept, from, history.cache, { asked, thinking: thinking !== undefined, tools: ctx.tools?.bytes, systemParts: from ? from.systemParts : builder.system.map((text) => contentOf(history.kept, text)) }) : undefined;
+  const sealed = history ? sealTurns(messages, builder, history.kept, from, history.cache, { asked, thinking: thinking !== undefined, tools: ctx.tools?.bytes, systemParts: () => (from ? from.systemParts : builder.system.map((text) => contentOf(history.kept, text))) }) : undefined;
   if (sealed) body.messages = sealed.messages;
   for (const extra of allMatching(settings.extraBody, upstreamModel)) Object.assign(body, extra);
   return { body, map, stream, codexModel, upstreamModel, thinking: thinking !== undefined, budgetThinking: thinking?.thinking.type === 'enabled', history: sealed?.next };
