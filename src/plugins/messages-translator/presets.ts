@@ -116,9 +116,25 @@ export function resolveSettings(options: MessagesTranslatorOptions): Settings {
 /** Each field from the first table whose pattern matches (exact names before patterns), else the unknown-model value. */
 export function modelInfoOf(settings: Pick<Settings, 'modelTables'>, model: string, override?: ModelInfo): Required<ModelInfo> {
   const name = model.replace(/\./g, '-');
-  const found = settings.modelTables.map((table) => lookupPattern(normalizedKeys(table), name) ?? {});
+  const found = tableEntries(settings.modelTables, name);
   const field = <K extends keyof ModelInfo>(key: K): Required<ModelInfo>[K] => (override?.[key] ?? found.find((info) => info[key] !== undefined)?.[key] ?? UNKNOWN_MODEL[key]) as Required<ModelInfo>[K];
   return { contextWindow: field('contextWindow'), maxOutputTokens: field('maxOutputTokens'), thinking: field('thinking'), images: field('images'), structuredOutputs: field('structuredOutputs') };
+}
+
+const lookups = new WeakMap<object, Map<string, ModelInfo[]>>();
+
+/** Each table's entry for a model name: matched once per name (a chain names a few models, on every request). */
+function tableEntries(tables: Record<string, ModelInfo>[], name: string): ModelInfo[] {
+  let byName = lookups.get(tables);
+  if (!byName) lookups.set(tables, (byName = new Map()));
+  let found = byName.get(name);
+  if (!found) {
+    found = tables.map((table) => lookupPattern(normalizedKeys(table), name) ?? {});
+    // Names come from requests: a client naming thousands of models must not grow this without bound.
+    if (byName.size >= 256) byName.clear();
+    byName.set(name, found);
+  }
+  return found;
 }
 
 const normalized = new WeakMap<object, Record<string, ModelInfo>>();
