@@ -63,9 +63,10 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
 
   function openEvents(status: number, headers: Record<string, string | string[]>): Promise<void> {
     mode = 'events';
-    // Not held for the upstream's first bytes: the head and the opening events leave as soon as the upstream's status
-    // is known, before its first events are read and translated (which the first byte to Codex then no longer waits
-    // for), at the price of one more write where those came with the head.
+    // Not held for the upstream's first bytes (unless the whole answer is here, see pipeEvents): the head and the
+    // opening events leave as soon as the upstream's status is known, before its first events are read and translated
+    // (which the first byte to Codex then no longer waits for), at the price of one more write where those came with
+    // the head.
     writeHead(status, { ...forwardableHeaders(headers, ['content-length', 'content-encoding']), 'content-type': SSE_CONTENT_TYPE, 'cache-control': 'no-cache' });
     return writeEvents(hooks.streamOpen.call([], ex));
   }
@@ -147,7 +148,12 @@ export function createResponder(res: ServerResponse, ex: KernelExchange, hooks: 
   }
 
   async function pipeEvents(upstream: RawUpstreamResponse): Promise<void> {
-    if (mode !== 'events') await openEvents(upstream.status, upstream.headers);
+    if (mode !== 'events') {
+      // A short answer whose end came with its head leaves whole, in one write: its first byte has nothing to wait
+      // for. A stream still coming gets its head and opening events at once (openEvents).
+      if (arrivedWhole(upstream.body)) hold();
+      await openEvents(upstream.status, upstream.headers);
+    }
     if (ex.keepAlive) scheduleIdle(ex.keepAlive.intervalMs);
     let batch: StreamEvent[] = [];
     const reader = createEventReader(
@@ -422,6 +428,15 @@ function turnHold(res: ServerResponse): () => void {
     res.cork();
     setImmediate(release);
   };
+}
+
+/**
+ * Whether a body's end is already read from the socket, its bytes all in its buffer. Node has no public flag for it
+ * (`readableEnded` waits until the bytes are taken); where the stream's state has none, the answer is no, and the
+ * head goes first as for any stream.
+ */
+function arrivedWhole(body: Readable): boolean {
+  return (body as Readable & { _readableState?: { ended?: unknown } })._readableState?.ended === true;
 }
 
 /** Waits for `drain` or `close`, whichever comes first, and leaves no listener behind. */

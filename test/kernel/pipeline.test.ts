@@ -219,44 +219,69 @@ describe('on-demand stream taps', () => {
 });
 
 describe('the first byte of an event stream', () => {
-  it('the head and the opening events leave before the first upstream events are read, even when these came with the head', async () => {
-    const order: string[] = [];
-    const opener = definePlugin({
-      name: 'opener',
-      apply({ hooks }) {
-        hooks.streamOpen.tap('opener', (events) => [...events, { event: 'response.created', data: '{"type":"response.created","mark":"opening"}' }]);
-        hooks.streamChunk.tap('opener', (events) => {
-          order.push('translate');
-          return events;
-        });
-      },
-    });
-    // The whole answer in one write with its head: the gateway reads head, events and end in one turn.
-    const { gw } = await gatewayWith((_req, res) => void res.writeHead(200, { 'content-type': 'text/event-stream' }).end(sseText(responsesTextStream('hi'))), [opener]);
-    // Which socket writes carry the opening event, in order with the stream tap's calls.
+  /** What happens, in order: the stream tap's calls, and each socket write that carries the opening event. */
+  const order: string[] = [];
+  const opener = definePlugin({
+    name: 'opener',
+    apply({ hooks }) {
+      hooks.streamOpen.tap('opener', (events) => [...events, { event: 'response.created', data: '{"type":"response.created","mark":"opening"}' }]);
+      hooks.streamChunk.tap('opener', (events) => {
+        order.push('translate');
+        return events;
+      });
+    },
+  });
+
+  /** Codex's text, and the socket writes that carried the opening event, for one request. */
+  async function answer(url: string): Promise<{ text: string; writes: string[] }> {
+    order.length = 0;
+    const writes: string[] = [];
     type Chunk = { chunk: Buffer | string };
     const proto = Socket.prototype as unknown as { _write: (data: Buffer | string, ...rest: unknown[]) => void; _writev: (chunks: Chunk[], ...rest: unknown[]) => void };
     const { _write: write, _writev: writev } = proto;
-    const note = (data: Buffer | string) => {
-      if (String(data).includes('"mark":"opening"')) order.push('opening written');
+    const note = (data: string) => {
+      if (!data.includes('"mark":"opening"')) return;
+      order.push('opening written');
+      writes.push(data);
     };
     proto._write = function (this: Socket, data, ...rest) {
-      note(data);
+      note(String(data));
       return write.call(this, data, ...rest);
     };
     proto._writev = function (this: Socket, chunks, ...rest) {
-      for (const { chunk } of chunks) note(chunk);
+      note(chunks.map(({ chunk }) => String(chunk)).join(''));
       return writev.call(this, chunks, ...rest);
     };
     try {
-      const text = await (await fetch(`${gw.url}/v1/responses`, { method: 'POST', body: '{}' })).text();
+      const text = await (await fetch(`${url}/v1/responses`, { method: 'POST', body: '{}' })).text();
       expect(text.indexOf('"mark":"opening"')).toBeLessThan(text.indexOf('response.completed'));
+      return { text, writes };
     } finally {
       proto._write = write;
       proto._writev = writev;
     }
+  }
+
+  it('the head and the opening events leave before the first upstream events are read, when these came with the head and the rest is still coming', async () => {
+    const sse = sseText(responsesTextStream('hi'));
+    const cut = sse.indexOf('\n\n') + 2;
+    const { gw } = await gatewayWith((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' }).write(sse.slice(0, cut));
+      setTimeout(() => res.end(sse.slice(cut)), 50);
+    }, [opener]);
+    const { writes } = await answer(gw.url);
     expect(order[0]).toBe('opening written');
     expect(order).toContain('translate');
+    expect(writes).toHaveLength(1);
+    expect(writes[0]).not.toContain('response.completed');
+  });
+
+  it('an answer whose end came with its head leaves whole: head, opening events and the rest in one write', async () => {
+    const { gw } = await gatewayWith((_req, res) => void res.writeHead(200, { 'content-type': 'text/event-stream' }).end(sseText(responsesTextStream('hi'))), [opener]);
+    const { writes } = await answer(gw.url);
+    expect(order[0]).toBe('translate');
+    expect(writes).toHaveLength(1);
+    expect(writes[0]).toContain('response.completed');
   });
 });
 
