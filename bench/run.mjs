@@ -90,6 +90,8 @@ function scenarios() {
     { key: 'history1', large: true, history: true, run: (t) => withCpu(t, () => closedLoop(t.c16, t.path, () => sessionVariant(t.history1, (t.sessionCount += 1)), { concurrency: 4, durationMs: 2_000 * scale, maxRequests: QUICK ? 8 : 60 })), collect: (run) => run.results.map((r) => ({ ms: r.totalMs, cpu: run.cpu })) },
     // Four sessions at once, each sending its turns in order: the first as above, each next one a step longer.
     { key: 'historyNext', large: true, history: true, run: (t) => withCpu(t, () => sessionsLoop(t.c16, t.path, t.growing)), collect: (run) => run.results.map((r) => ({ ms: r.totalMs, cpu: run.cpu })) },
+    // The same first request one at a time, as the 5 MB one runs: the linearity check compares those two.
+    { key: 'history1c1', large: true, history: true, run: (t) => withCpu(t, () => closedLoop(t.c1, t.path, () => sessionVariant(t.history1, (t.sessionCount += 1)), { concurrency: 1, durationMs: 10_000, maxRequests: QUICK ? 2 : 10 })), collect: (run) => run.results.map((r) => ({ ms: r.totalMs, cpu: run.cpu })) },
     { key: 'history5', large: true, history: true, run: (t) => withCpu(t, () => closedLoop(t.c1, t.path, () => sessionVariant(t.history5, (t.sessionCount += 1)), { concurrency: 1, durationMs: 10_000, maxRequests: QUICK ? 1 : 5 })), collect: (run) => run.results.map((r) => ({ ms: r.totalMs, cpu: run.cpu })) },
     { key: 'body1', large: true, run: (t) => closedLoop(t.c1, t.path, t.big1, { concurrency: 1, durationMs: 20_000, maxRequests: QUICK ? 2 : 20 }), collect: latencies },
     { key: 'body10', large: true, run: (t) => closedLoop(t.c1, t.path, t.big10, { concurrency: 1, durationMs: 20_000, maxRequests: QUICK ? 1 : 4 }), collect: latencies },
@@ -158,6 +160,7 @@ async function measureAll(targets) {
       history1P50: s.history1 ? median(s.history1.map((x) => x.ms)) : undefined,
       historyNextCpu: t.pid && s.historyNext ? median(s.historyNext.map((x) => x.cpu)) : undefined,
       historyNextP50: s.historyNext ? median(s.historyNext.map((x) => x.ms)) : undefined,
+      history1c1Cpu: t.pid && s.history1c1 ? median(s.history1c1.map((x) => x.cpu)) : undefined,
       history5Cpu: t.pid && s.history5 ? median(s.history5.map((x) => x.cpu)) : undefined,
       history5P50: s.history5 ? median(s.history5.map((x) => x.ms)) : undefined,
     };
@@ -184,6 +187,7 @@ function historyRows(history, value) {
     { label: `latency p50, long Codex history (${kb(history.mb1)}), a session's first request, concurrency 4 (ms)`, unit: 'ms', values: value('history1P50') },
     { label: `CPU per request, long Codex history (1.0 MB on), ${SESSIONS} sessions of ${TURNS} turns at once (ms)`, unit: 'ms', values: value('historyNextCpu') },
     { label: `latency p50, long Codex history (1.0 MB on), ${SESSIONS} sessions of ${TURNS} turns at once (ms)`, unit: 'ms', values: value('historyNextP50') },
+    { label: `CPU per request, long Codex history (${kb(history.mb1)}), a session's first request, concurrency 1 (ms)`, unit: 'ms', values: value('history1c1Cpu') },
     { label: `CPU per request, long Codex history (${kb(history.mb5)}), a session's first request, concurrency 1 (ms)`, unit: 'ms', values: value('history5Cpu') },
     { label: `latency p50, long Codex history (${kb(history.mb5)}), a session's first request, concurrency 1 (ms)`, unit: 'ms', values: value('history5P50') },
   ];
