@@ -35,7 +35,7 @@ export function checkResumed(turns: readonly Turn[]): void {
 }
 
 /** What the request's head decided, for the history to remember; its system texts made only when one is. */
-export type SealHead = Omit<MessagesHistory, 'sealed' | 'resumed' | 'systemParts'> & { systemParts: () => Buffer[] };
+type SealHead = Omit<MessagesHistory, 'sealed' | 'resumed' | 'systemParts'> & { systemParts: () => Buffer[] };
 
 /**
  * The turns with all before the third-to-last user turn's end as kept values, when those are final: made only from
