@@ -35,7 +35,7 @@ export class BytesCache<T> {
   }
 
   /** The pieces held, most recently used first: bytes a scan can recognize rather than walk (`keepTexts`). */
-  keys(): Buffer[] {
+  keys(): readonly Buffer[] {
     return this.#entries.map((entry) => entry.key);
   }
 
